@@ -1,0 +1,61 @@
+"""The checks, one module per assignment, and the decorator that declares them.
+
+A check is a plain function decorated with `check`. Its parameters say what it needs,
+and the runner (`autograder.runner`) passes them in by name:
+
+- the graded function's own name (``mse``): the student's function, wrapped in a
+  `StudentFunction`;
+- another function of the same assignment (``mse`` in a check of ``mse_grad``): the
+  reference's when it is available, so one bug costs only the points of the function it
+  is in; the student's otherwise;
+- ``reference``: the reference solution's `Namespace` (hidden checks only);
+- ``student``: the student's whole `Namespace`.
+
+A check passes by returning and fails by raising `CheckFailed` with the feedback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+
+
+@dataclass(frozen=True)
+class Check:
+    """One graded behaviour of one function (or quiz question).
+
+    Attributes:
+        target: the function or quiz answer it grades, e.g. ``"mse"`` or ``"Q1"``.
+        title: what it verifies, e.g. ``"matches known values"``.
+        points: what it is worth.
+        hidden: whether it needs the reference solution (and is hidden from students).
+        function: the check itself.
+    """
+
+    target: str
+    title: str
+    points: float
+    hidden: bool
+    function: Callable
+
+    @property
+    def name(self) -> str:
+        """The test name: the graded function first, then what is checked."""
+        return f"{self.target}: {self.title}"
+
+
+def check(target: str, title: str, points: float, *, hidden: bool = False) -> Callable:
+    """Declare the decorated function as a check of ``target`` worth ``points``."""
+
+    def declare(function: Callable) -> Callable:
+        function.check = Check(target, title, points, hidden, function)
+        return function
+
+    return declare
+
+
+def checks_in(module: ModuleType) -> list[Check]:
+    """The checks a module declares, in the order they are written."""
+    found = (getattr(value, "check", None) for value in vars(module).values())
+    return [c for c in found if isinstance(c, Check)]

@@ -1,0 +1,336 @@
+"""Quick checks: multiple-choice and numeric questions with instant feedback in the browser.
+
+Usage in a MyST page::
+
+    ```{quickcheck} Which prediction of a true spam email costs the most?
+    :answer: 3
+    :explanation: The loss grows without bound as the probability of the true class falls to 0.
+
+    - 0.95
+    - 0.50
+    - 0.10
+    ```
+
+    ```{quickcheck} What is $\\ln 10$, to two decimals?
+    :numeric: 2.30
+    :tolerance: 0.01
+    :explanation: A uniform guess over 10 classes costs exactly $\\ln 10$.
+    ```
+
+``:answer:`` is 1-based. Anything in the body before the bullet list is part of the question.
+For ``:numeric:`` the whole body is part of the question; ``:tolerance:`` defaults to half a
+unit in the last decimal place of the answer (``2.30`` accepts 2.295 to 2.305), or 0 for a
+whole number.
+
+HTML builders render the markup that ``_static/quickcheck.js`` brings to life; other builders
+(LaTeX, text, ...) get the question and a numbered list of options, without the answer.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx.application import Sphinx
+from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util.docutils import SphinxDirective
+
+__version__ = "1.0.0"
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "_static"
+
+
+# --- nodes -------------------------------------------------------------------------------
+
+
+class quickcheck(nodes.General, nodes.Element):  # noqa: N801 (docutils node naming)
+    """The whole check: ``<div class="quickcheck">``."""
+
+
+class quickcheck_question(nodes.General, nodes.Element):  # noqa: N801
+    """The question text."""
+
+
+class quickcheck_options(nodes.General, nodes.Element):  # noqa: N801
+    """The group of option buttons."""
+
+
+class quickcheck_option(nodes.General, nodes.Element):  # noqa: N801
+    """One option: ``<button class="quickcheck-option" data-correct="...">``."""
+
+
+class quickcheck_numeric(nodes.General, nodes.Element):  # noqa: N801
+    """The answer box of a numeric check."""
+
+
+class quickcheck_feedback(nodes.General, nodes.Element):  # noqa: N801
+    """The live region the script fills in."""
+
+
+class quickcheck_explanation(nodes.General, nodes.Element):  # noqa: N801
+    """The explanation, revealed once the answer is right."""
+
+
+# --- directive ---------------------------------------------------------------------------
+
+
+def _number(text: str, option: str) -> float:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise ValueError(f"{option} must be a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{option} must be a finite number, got {text!r}")
+    return value
+
+
+def _default_tolerance(answer: str) -> float:
+    """Half a unit in the last decimal place written: '2.30' -> 0.005, '313' -> 0."""
+    mantissa = answer.strip().lower().split("e")[0]
+    if "." not in mantissa:
+        return 0.0
+    decimals = len(mantissa.split(".", 1)[1])
+    return 0.5 * 10.0 ** (-decimals)
+
+
+class QuickCheckDirective(SphinxDirective):
+    """``{quickcheck} question`` with ``:answer:`` (multiple choice) or ``:numeric:``."""
+
+    optional_arguments = 1
+    final_argument_whitespace = True
+    has_content = True
+    option_spec = {
+        "answer": directives.unchanged_required,
+        "explanation": directives.unchanged_required,
+        "numeric": directives.unchanged_required,
+        "tolerance": directives.unchanged_required,
+    }
+
+    def run(self) -> list[nodes.Node]:
+        try:
+            return self._run()
+        except ValueError as err:
+            raise self.error(f"quickcheck: {err}") from None
+
+    def _run(self) -> list[nodes.Node]:
+        opts = self.options
+        if "answer" in opts and "numeric" in opts:
+            raise ValueError("give either :answer: (multiple choice) or :numeric:, not both")
+        if "answer" not in opts and "numeric" not in opts:
+            raise ValueError("missing :answer: (1-based option number) or :numeric: (a number)")
+        if "tolerance" in opts and "numeric" not in opts:
+            raise ValueError(":tolerance: only applies to a :numeric: check")
+
+        serial = self.env.new_serialno("quickcheck") + 1
+        check_id = f"quickcheck-{serial}"
+        node = quickcheck(ids=[check_id], check_id=check_id)
+        self.set_source_info(node)
+
+        body = nodes.Element()
+        if self.content:
+            self.state.nested_parse(self.content, self.content_offset, body)
+        body_nodes = list(body.children)
+
+        question = quickcheck_question(ids=[f"{check_id}-question"])
+        if self.arguments:
+            inline, messages = self.state.inline_text(self.arguments[0], self.lineno)
+            question += nodes.paragraph("", "", *inline)
+            question += messages
+
+        if "numeric" in opts:
+            question += body_nodes
+            node += question
+            node += self._numeric(check_id)
+        else:
+            if not body_nodes or not isinstance(body_nodes[-1], nodes.bullet_list):
+                raise ValueError(
+                    "a multiple-choice check needs its options as a bullet list "
+                    "('- option', one per line) at the end of the body"
+                )
+            question += body_nodes[:-1]
+            node += question
+            node += self._options(body_nodes[-1])
+
+        if not question.children:
+            raise ValueError("the check has no question: write it after {quickcheck}")
+
+        node += quickcheck_feedback()
+        if "explanation" in opts:
+            inline, messages = self.state.inline_text(opts["explanation"], self.lineno)
+            node += quickcheck_explanation("", *inline)
+            node += messages
+        return [node]
+
+    def _options(self, bullets: nodes.bullet_list) -> quickcheck_options:
+        items = [item for item in bullets.children if isinstance(item, nodes.list_item)]
+        if len(items) < 2:
+            raise ValueError(f"a multiple-choice check needs at least 2 options, got {len(items)}")
+        try:
+            answer = int(self.options["answer"])
+        except ValueError:
+            raise ValueError(
+                f":answer: must be a whole number, got {self.options['answer']!r}"
+            ) from None
+        if not 1 <= answer <= len(items):
+            raise ValueError(
+                f":answer: {answer} is out of range: this check has {len(items)} options, "
+                f"numbered 1 to {len(items)}"
+            )
+        group = quickcheck_options()
+        for number, item in enumerate(items, start=1):
+            if len(item.children) != 1 or not isinstance(item[0], nodes.paragraph):
+                raise ValueError(
+                    f"option {number} must be a single line of text (inline markup and math "
+                    "are fine; blocks such as code or lists are not)"
+                )
+            group += quickcheck_option("", *item[0].children, correct=number == answer)
+        return group
+
+    def _numeric(self, check_id: str) -> quickcheck_numeric:
+        answer_text = self.options["numeric"].strip()
+        answer = _number(answer_text, ":numeric:")
+        if "tolerance" in self.options:
+            tolerance = _number(self.options["tolerance"], ":tolerance:")
+            if tolerance < 0:
+                raise ValueError(f":tolerance: must not be negative, got {tolerance}")
+        else:
+            tolerance = _default_tolerance(answer_text)
+        return quickcheck_numeric(
+            answer=repr(answer), tolerance=repr(tolerance), input_id=f"{check_id}-input"
+        )
+
+
+# --- HTML --------------------------------------------------------------------------------
+
+
+def visit_quickcheck_html(self, node: quickcheck) -> None:
+    kind = "numeric" if any(isinstance(c, quickcheck_numeric) for c in node.children) else "choice"
+    attrs = {"data-kind": kind, "role": "group", "aria-labelledby": f"{node['check_id']}-question"}
+    for child in node.children:
+        if isinstance(child, quickcheck_numeric):
+            attrs["data-answer"] = child["answer"]
+            attrs["data-tolerance"] = child["tolerance"]
+    self.body.append(self.starttag(node, "div", "", CLASS="quickcheck", **attrs))
+    self.body.append('<p class="quickcheck-title">Quick check</p>\n')
+
+
+def depart_quickcheck_html(self, node: quickcheck) -> None:
+    self.body.append(
+        '<p class="quickcheck-nojs">Turn on JavaScript to get feedback on your answer.</p>\n'
+    )
+    self.body.append("</div>\n")
+
+
+def visit_question_html(self, node: quickcheck_question) -> None:
+    self.body.append(self.starttag(node, "div", "", CLASS="quickcheck-question"))
+
+
+def visit_options_html(self, node: quickcheck_options) -> None:
+    self.body.append(self.starttag(node, "div", "", CLASS="quickcheck-options"))
+
+
+def visit_option_html(self, node: quickcheck_option) -> None:
+    correct = "true" if node["correct"] else "false"
+    self.body.append(
+        self.starttag(
+            node,
+            "button",
+            "",
+            CLASS="quickcheck-option",
+            type="button",
+            **{"data-correct": correct, "aria-pressed": "false"},
+        )
+    )
+
+
+def depart_button_html(self, node: nodes.Element) -> None:
+    self.body.append("</button>\n")
+
+
+def visit_numeric_html(self, node: quickcheck_numeric) -> None:
+    input_id = node["input_id"]
+    self.body.append(
+        '<form class="quickcheck-numeric" novalidate>\n'
+        f'<label class="quickcheck-label" for="{input_id}">Your answer</label>\n'
+        f'<input class="quickcheck-input" id="{input_id}" type="text" inputmode="decimal" '
+        'autocomplete="off" spellcheck="false">\n'
+        '<button class="quickcheck-submit" type="submit">Check</button>\n'
+        "</form>\n"
+    )
+    raise nodes.SkipNode
+
+
+def visit_feedback_html(self, node: quickcheck_feedback) -> None:
+    self.body.append('<div class="quickcheck-feedback" aria-live="polite"></div>\n')
+    raise nodes.SkipNode
+
+
+def visit_explanation_html(self, node: quickcheck_explanation) -> None:
+    self.body.append(self.starttag(node, "span", "", CLASS="quickcheck-explanation", hidden=""))
+
+
+def depart_span_html(self, node: nodes.Element) -> None:
+    self.body.append("</span>\n")
+
+
+def depart_div_html(self, node: nodes.Element) -> None:
+    self.body.append("</div>\n")
+
+
+def depart_skipped(self, node: nodes.Element) -> None:
+    """Never called: the matching visit raises SkipNode."""
+
+
+# --- other builders ----------------------------------------------------------------------
+
+
+class QuickCheckFallback(SphinxPostTransform):
+    """Outside HTML, show the question and numbered options, and leave out the answer."""
+
+    default_priority = 100
+
+    def run(self, **kwargs) -> None:
+        if self.app.builder.format == "html":
+            return
+        for node in list(self.document.findall(quickcheck)):
+            replacement = nodes.container(classes=["quickcheck"])
+            for child in node.children:
+                if isinstance(child, quickcheck_question):
+                    replacement += child.children
+                elif isinstance(child, quickcheck_options):
+                    choices = nodes.enumerated_list(enumtype="loweralpha")
+                    for option in child.children:
+                        choices += nodes.list_item("", nodes.paragraph("", "", *option.children))
+                    replacement += choices
+            node.replace_self(replacement)
+
+
+# --- setup -------------------------------------------------------------------------------
+
+
+def _add_static_path(app: Sphinx) -> None:
+    static = str(STATIC_DIR)
+    if static not in app.config.html_static_path:
+        app.config.html_static_path.append(static)
+
+
+def setup(app: Sphinx) -> dict:
+    html = {
+        quickcheck: (visit_quickcheck_html, depart_quickcheck_html),
+        quickcheck_question: (visit_question_html, depart_div_html),
+        quickcheck_options: (visit_options_html, depart_div_html),
+        quickcheck_option: (visit_option_html, depart_button_html),
+        quickcheck_numeric: (visit_numeric_html, depart_skipped),
+        quickcheck_feedback: (visit_feedback_html, depart_skipped),
+        quickcheck_explanation: (visit_explanation_html, depart_span_html),
+    }
+    for node_class, visitors in html.items():
+        app.add_node(node_class, html=visitors)
+    app.add_directive("quickcheck", QuickCheckDirective)
+    app.add_post_transform(QuickCheckFallback)
+    app.connect("builder-inited", _add_static_path)
+    app.add_css_file("quickcheck.css")
+    app.add_js_file("quickcheck.js", loading_method="defer")
+    return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}
