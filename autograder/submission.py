@@ -176,7 +176,7 @@ class StudentFunction:
         kwarg_copies = copy.deepcopy(kwargs)
         call = f"{self.name}({describe_arguments(self._parameter_names(args, kwargs))})"
         try:
-            with time_limit(self.time_limit):
+            with time_limit(self.time_limit), np.errstate(all="ignore"):
                 result = self.function(*arg_copies, **kwarg_copies)
         except NotImplementedError:
             raise CheckFailed(

@@ -51,7 +51,12 @@
   }
 
   function parseNumber(text) {
-    var cleaned = text.trim().replace(/\u2212/g, "-").replace(/,/g, ".");
+    var cleaned = text.trim().replace(/\u2212/g, "-").replace(/\s+/g, "");
+    if (/^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$/.test(cleaned)) {
+      cleaned = cleaned.replace(/,/g, ""); // thousands separators: 2,500 -> 2500
+    } else {
+      cleaned = cleaned.replace(",", "."); // decimal comma: 2,30 -> 2.30
+    }
     if (!/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(cleaned)) {
       return NaN;
     }

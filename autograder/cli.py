@@ -1,0 +1,60 @@
+"""Command line: ``python -m autograder grade PATH... [--json FILE] [--gradescope FILE]``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from autograder.grading import DEFAULT_TIMEOUT, find_notebooks, grade_all
+from autograder.references import find_solutions
+from autograder.report import gradescope_results, json_report, text_report, write_json
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    grade = commands.add_parser(
+        "grade", help="grade notebooks",
+        description="Grade submitted notebooks: files, or folders such as a class laid out "
+        "as <student>/<assignment>/<notebook>.ipynb.",
+    )
+    grade.add_argument("paths", nargs="+", metavar="PATH", help="a notebook or a folder of notebooks")
+    grade.add_argument("--json", metavar="FILE", help="write every submission's results as JSON")
+    grade.add_argument("--gradescope", metavar="FILE", help="write Gradescope's results.json (one submission)")
+    grade.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N",
+                       help="notebooks graded at once (default: number of CPUs)")
+    grade.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S",
+                       help=f"seconds allowed per notebook (default {DEFAULT_TIMEOUT:g})")
+    grade.add_argument("--solutions", metavar="DIR", help="reference solutions (default: found)")
+    grade.add_argument("--public-only", action="store_true", help="run only the public checks")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns 0 when grading ran, whatever the scores."""
+    args = build_parser().parse_args(argv)
+    try:
+        notebooks = find_notebooks(args.paths)
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if not notebooks:
+        print("error: no notebooks (.ipynb) found in " + ", ".join(args.paths), file=sys.stderr)
+        return 2
+    if args.gradescope and len(notebooks) != 1:
+        print(f"error: --gradescope needs exactly one notebook, found {len(notebooks)}", file=sys.stderr)
+        return 2
+    solutions = Path(args.solutions) if args.solutions else find_solutions()
+    if args.solutions and not solutions.is_dir():
+        print(f"error: {solutions}: no such folder", file=sys.stderr)
+        return 2
+
+    submissions = grade_all(notebooks, solutions, args.jobs, args.timeout, args.public_only)
+    print(text_report(submissions), end="")
+    if args.json:
+        write_json(args.json, json_report(submissions))
+    if args.gradescope:
+        write_json(args.gradescope, gradescope_results(submissions[0]))
+    return 0

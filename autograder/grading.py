@@ -1,0 +1,169 @@
+"""Grade many notebooks: one pytest process per notebook, several at a time.
+
+A separate process per submission means one student's notebook cannot slow down,
+crash or tamper with another's grading; a process that runs past its time limit is
+killed with its whole process group, and the submission is flagged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.assignments import ASSIGNMENTS, get_assignment, recognise
+from autograder.notebook import NotebookError, read_cells
+
+DEFAULT_TIMEOUT = 300.0  # seconds for one whole notebook
+
+
+@dataclass
+class Test:
+    name: str
+    score: float
+    max_score: float
+    output: str = ""
+
+
+@dataclass
+class Submission:
+    """One graded notebook, as the reports show it."""
+
+    path: str
+    student: str
+    assignment: str | None
+    tests: list[Test] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    hidden: bool = False
+
+    @property
+    def score(self) -> float:
+        return sum(t.score for t in self.tests)
+
+    @property
+    def max_score(self) -> float:
+        if self.assignment and not self.tests:
+            assignment = get_assignment(self.assignment)
+            return sum(c.points for c in assignment.checks() if self.hidden or not c.hidden)
+        return sum(t.max_score for t in self.tests)
+
+
+def find_notebooks(paths: list[str | Path]) -> list[Path]:
+    """The notebooks named by ``paths`` (files, or folders searched recursively).
+
+    Raises FileNotFoundError for a path that does not exist.
+    """
+    found = []
+    for path in map(Path, paths):
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no such file or folder")
+        if path.is_file():
+            found.append(path)
+        else:
+            found += sorted(
+                p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
+            )
+    return found
+
+
+def student_of(path: Path) -> str:
+    """The student a notebook belongs to, from the class layout ``<student>/<assignment>/<nb>``.
+
+    Outside that layout, the name of the folder holding the notebook.
+    """
+    folder = path.resolve().parent
+    if folder.name in ASSIGNMENTS and folder.parent.name:
+        return folder.parent.name
+    return folder.name
+
+
+def assignment_of(path: Path) -> str | None:
+    try:
+        cells, metadata = read_cells(path)
+    except NotebookError:
+        return None
+    found = recognise(metadata, cells)
+    return found.id if found else None
+
+
+def grade_one(
+    path: Path, solutions: Path | None, timeout: float = DEFAULT_TIMEOUT, public_only: bool = False
+) -> Submission:
+    """Grade one notebook in a fresh pytest process (see the module docstring)."""
+    submission = Submission(str(path), student_of(path), assignment_of(path))
+    with tempfile.TemporaryDirectory(prefix="autograder-") as work:
+        results = Path(work) / "results.json"
+        ini = Path(work) / "pytest.ini"
+        ini.write_text("[pytest]\n", encoding="utf-8")
+        command = [
+            sys.executable, "-m", "pytest", str(path.resolve()), "--grade",
+            "--grade-json", str(results), "-q", "--no-header", "-p", "no:cacheprovider",
+            "--noconftest", "-c", str(ini), "--rootdir", work,
+        ]
+        if public_only or solutions is None:
+            command.append("--public-only")
+        else:
+            command += ["--solutions", str(solutions.resolve())]
+        env = os.environ | {"MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"}
+        process = subprocess.Popen(
+            command, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+        try:
+            output, _ = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            submission.flags.append(f"timed out: grading took longer than {timeout:g} s")
+            return submission
+        finally:
+            _kill_group(process)  # anything the notebook left running in the background
+        if not results.exists():
+            tail = output.decode(errors="replace").strip().splitlines()[-5:]
+            submission.flags.append(
+                f"crashed: the grading process ended without results (exit code "
+                f"{process.returncode}): " + " | ".join(tail)
+            )
+            return submission
+        _read_results(submission, json.loads(results.read_text(encoding="utf-8")))
+    return submission
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()
+
+
+def _read_results(submission: Submission, payload: dict) -> None:
+    (graded,) = payload["submissions"]
+    if graded["error"]:
+        submission.flags.append(f"not graded: {graded['error']}")
+    submission.assignment = graded["assignment"] or submission.assignment
+    submission.hidden = graded["hidden"]
+    submission.notes = graded["notes"]
+    submission.tests = [
+        Test(t["name"], t["score"], t["max_score"], t["output"]) for t in graded["tests"]
+    ]
+    if any(t["error"] for t in graded["tests"]):
+        submission.flags.append("a check could not complete: review by hand")
+
+
+def grade_all(
+    notebooks: list[Path],
+    solutions: Path | None,
+    jobs: int = 1,
+    timeout: float = DEFAULT_TIMEOUT,
+    public_only: bool = False,
+) -> list[Submission]:
+    """Grade ``notebooks`` with up to ``jobs`` processes at once, in the given order."""
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(lambda p: grade_one(p, solutions, timeout, public_only), notebooks))

@@ -1,0 +1,337 @@
+"""Assignment 01: every known-wrong implementation loses the points of the function it
+breaks (and only those), with feedback naming the mistake; every correct variant earns
+full marks."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from conftest import grade, scores_by_target
+
+
+@dataclass(frozen=True)
+class Wrong:
+    target: str
+    mistake: str
+    code: str
+    diagnostic: str  # a regular expression the feedback must match
+
+
+WRONG = [
+    Wrong("mse", "sum instead of mean", """
+        def mse(y_pred, y_true):
+            return np.sum((y_pred - y_true) ** 2)
+    """, r"sum instead of taking the mean"),
+    Wrong("mse", "absolute instead of squared error", """
+        def mse(y_pred, y_true):
+            return np.mean(np.abs(y_pred - y_true))
+    """, r"absolute"),
+    Wrong("mse", "divides by the number of rows", """
+        def mse(y_pred, y_true):
+            return np.sum((y_pred - y_true) ** 2) / y_pred.shape[0]
+    """, r"number of rows"),
+    Wrong("mse", "root mean squared error", """
+        def mse(y_pred, y_true):
+            return np.sqrt(np.mean((y_pred - y_true) ** 2))
+    """, r"RMSE"),
+    Wrong("mse", "returns the squared errors without reducing", """
+        def mse(y_pred, y_true):
+            return (y_pred - y_true) ** 2
+    """, r"single number"),
+    Wrong("mse_grad", "missing factor 2", """
+        def mse_grad(y_pred, y_true):
+            return (y_pred - y_true) / y_pred.size
+    """, r"factor 2"),
+    Wrong("mse_grad", "wrong sign", """
+        def mse_grad(y_pred, y_true):
+            return 2 * (y_true - y_pred) / y_pred.size
+    """, r"wrong sign"),
+    Wrong("mse_grad", "not divided by the number of elements", """
+        def mse_grad(y_pred, y_true):
+            return 2 * (y_pred - y_true)
+    """, r"forget to divide by the number of elements"),
+    Wrong("mse_grad", "divides by the number of rows", """
+        def mse_grad(y_pred, y_true):
+            return 2 * (y_pred - y_true) / y_pred.shape[0]
+    """, r"number of rows"),
+    Wrong("mse_grad", "modifies y_pred in place", """
+        def mse_grad(y_pred, y_true):
+            y_pred -= y_true
+            y_pred *= 2 / y_pred.size
+            return y_pred
+    """, r"modified its input `y_pred` in place"),
+    Wrong("mse_grad", "returns a list", """
+        def mse_grad(y_pred, y_true):
+            return (2 * (y_pred - y_true) / y_pred.size).tolist()
+    """, r"NumPy array"),
+    Wrong("binary_cross_entropy", "no clipping", """
+        def binary_cross_entropy(probs, targets):
+            return -np.mean(targets * np.log(probs) + (1 - targets) * np.log(1 - probs))
+    """, r"clip probs"),
+    Wrong("binary_cross_entropy", "missing minus sign", """
+        def binary_cross_entropy(probs, targets):
+            p = np.clip(probs, 1e-12, 1 - 1e-12)
+            return np.mean(targets * np.log(p) + (1 - targets) * np.log(1 - p))
+    """, r"wrong sign"),
+    Wrong("binary_cross_entropy", "sum instead of mean", """
+        def binary_cross_entropy(probs, targets):
+            p = np.clip(probs, 1e-12, 1 - 1e-12)
+            return -np.sum(targets * np.log(p) + (1 - targets) * np.log(1 - p))
+    """, r"sum instead of taking the mean"),
+    Wrong("binary_cross_entropy", "base-2 logarithm", """
+        def binary_cross_entropy(probs, targets):
+            p = np.clip(probs, 1e-12, 1 - 1e-12)
+            return -np.mean(targets * np.log2(p) + (1 - targets) * np.log2(1 - p))
+    """, r"base-2"),
+    Wrong("binary_cross_entropy", "clips in place", """
+        def binary_cross_entropy(probs, targets):
+            np.clip(probs, 1e-12, 1 - 1e-12, out=probs)
+            return -np.mean(targets * np.log(probs) + (1 - targets) * np.log(1 - probs))
+    """, r"modified its input `probs` in place"),
+    Wrong("binary_cross_entropy_grad", "no clipping", """
+        def binary_cross_entropy_grad(probs, targets):
+            return (-targets / probs + (1 - targets) / (1 - probs)) / probs.size
+    """, r"[Cc]lip probs"),
+    Wrong("binary_cross_entropy_grad", "gradient with respect to the logit", """
+        def binary_cross_entropy_grad(probs, targets):
+            return (probs - targets) / probs.size
+    """, r"logit"),
+    Wrong("binary_cross_entropy_grad", "wrong sign", """
+        def binary_cross_entropy_grad(probs, targets):
+            p = np.clip(probs, 1e-12, 1 - 1e-12)
+            return (targets / p - (1 - targets) / (1 - p)) / p.size
+    """, r"wrong sign|signs should be"),
+    Wrong("binary_cross_entropy_grad", "not divided by n", """
+        def binary_cross_entropy_grad(probs, targets):
+            p = np.clip(probs, 1e-12, 1 - 1e-12)
+            return -targets / p + (1 - targets) / (1 - p)
+    """, r"forget to divide by\s+the number of elements"),
+    Wrong("softmax", "unstable (no max subtraction)", """
+        def softmax(logits):
+            e = np.exp(logits)
+            return e / e.sum(axis=-1, keepdims=True)
+    """, r"Subtract each row's maximum"),
+    Wrong("softmax", "subtracts one maximum for the whole batch", """
+        def softmax(logits):
+            e = np.exp(logits - logits.max())
+            return e / e.sum(axis=-1, keepdims=True)
+    """, r"whole batch is not enough|row's maximum"),
+    Wrong("softmax", "normalises over the batch axis", """
+        def softmax(logits):
+            e = np.exp(logits - logits.max(axis=-1, keepdims=True))
+            return e / e.sum(axis=0, keepdims=True)
+    """, r"batch axis"),
+    Wrong("softmax", "normalises over all elements", """
+        def softmax(logits):
+            e = np.exp(logits - logits.max())
+            return e / e.sum()
+    """, r"all elements"),
+    Wrong("softmax", "subtracts the maximum in place", """
+        def softmax(logits):
+            logits -= logits.max(axis=-1, keepdims=True)
+            e = np.exp(logits)
+            return e / e.sum(axis=-1, keepdims=True)
+    """, r"modified its input `logits` in place"),
+    Wrong("softmax", "two-dimensional inputs only (axis=1)", """
+        def softmax(logits):
+            e = np.exp(logits - logits.max(axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True)
+    """, r"softmax"),
+    Wrong("cross_entropy", "log(softmax + eps)", """
+        def cross_entropy(logits, labels):
+            p = softmax(logits)
+            return -np.mean(np.log(p[np.arange(len(labels)), labels] + 1e-12))
+    """, r"log\(softmax \+ eps\)"),
+    Wrong("cross_entropy", "sum over the batch", """
+        def cross_entropy(logits, labels):
+            z = logits - logits.max(axis=1, keepdims=True)
+            log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+            return -np.sum(log_p[np.arange(len(labels)), labels])
+    """, r"sum over\s+the batch"),
+    Wrong("cross_entropy", "forgets the one-hot (sums every class)", """
+        def cross_entropy(logits, labels):
+            z = logits - logits.max(axis=1, keepdims=True)
+            log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+            return -np.sum(log_p) / len(labels)
+    """, r"one-hot"),
+    Wrong("cross_entropy", "averages over classes too", """
+        def cross_entropy(logits, labels):
+            z = logits - logits.max(axis=1, keepdims=True)
+            log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+            return -np.mean(np.eye(logits.shape[1])[labels] * log_p)
+    """, r"averaged over the\s+classes"),
+    Wrong("cross_entropy", "unstable log-sum-exp", """
+        def cross_entropy(logits, labels):
+            log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+            return -np.mean(log_p[np.arange(len(labels)), labels])
+    """, r"stably"),
+    Wrong("cross_entropy_grad", "not divided by N", """
+        def cross_entropy_grad(logits, labels):
+            g = softmax(logits)
+            g[np.arange(len(labels)), labels] -= 1
+            return g
+    """, r"without dividing by N|divide by the\s+batch size"),
+    Wrong("cross_entropy_grad", "forgets the one-hot", """
+        def cross_entropy_grad(logits, labels):
+            return softmax(logits) / len(labels)
+    """, r"one-hot"),
+    Wrong("cross_entropy_grad", "subtracts 1 everywhere", """
+        def cross_entropy_grad(logits, labels):
+            return (softmax(logits) - 1) / len(labels)
+    """, r"one-hot"),
+    Wrong("cross_entropy_grad", "wrong sign", """
+        def cross_entropy_grad(logits, labels):
+            return (np.eye(logits.shape[1])[labels] - softmax(logits)) / len(labels)
+    """, r"wrong sign"),
+    Wrong("cross_entropy_grad", "unstable softmax inside", """
+        def cross_entropy_grad(logits, labels):
+            e = np.exp(logits)
+            p = e / e.sum(axis=1, keepdims=True)
+            return (p - np.eye(logits.shape[1])[labels]) / len(labels)
+    """, r"stable"),
+    Wrong("cross_entropy_grad", "writes into the logits", """
+        def cross_entropy_grad(logits, labels):
+            logits -= logits.max(axis=1, keepdims=True)
+            np.exp(logits, out=logits)
+            logits /= logits.sum(axis=1, keepdims=True)
+            logits[np.arange(len(labels)), labels] -= 1
+            return logits / len(labels)
+    """, r"modified its input `logits` in place"),
+    Wrong("cross_entropy_grad", "raises on a stub", """
+        def cross_entropy_grad(logits, labels):
+            raise NotImplementedError()
+    """, r"not implemented yet"),
+    Wrong("Q1", "wrong choice", 'Q1 = "A"', r"not the right answer"),
+    Wrong("Q2", "not a number", 'Q2 = "2500 (thousand dollars)^2"', r"should be a number"),
+    Wrong("Q3", "inverted ratio", "Q3 = 0.199", r"not the right answer"),
+]
+
+
+@pytest.mark.parametrize("wrong", WRONG, ids=lambda w: f"{w.target}: {w.mistake}")
+def test_wrong_implementation_loses_its_own_points_with_a_named_mistake(wrong):
+    results = grade("01_losses", wrong.code)
+    scores = scores_by_target(results)
+
+    score, max_score = scores[wrong.target]
+    assert score < max_score, f"{wrong.mistake}: expected to lose points, got {score}/{max_score}"
+    others = {t: s for t, s in scores.items() if t != wrong.target and s[0] != s[1]}
+    assert not others, f"{wrong.mistake}: other functions lost points too: {others}"
+    feedback = "\n".join(r.output for r in results if r.target == wrong.target)
+    assert re.search(wrong.diagnostic, feedback), (
+        f"{wrong.mistake}: feedback should match {wrong.diagnostic!r}, got:\n{feedback}"
+    )
+    assert not any(r.error for r in results), "a check crashed instead of giving feedback"
+
+
+def test_feedback_names_function_case_and_worst_element():
+    results = grade("01_losses", """
+        def mse_grad(y_pred, y_true):
+            return (y_pred - y_true) / y_pred.size
+    """)
+    (known,) = [r for r in results if r.name == "mse_grad: matches known values"]
+    assert known.output.startswith("mse_grad gives a wrong result for y_pred=")
+    assert "worst element [1, 1]: expected 1.5, got 0.75" in known.output
+    assert "did you forget the factor 2?" in known.output
+    (hidden,) = [r for r in results if r.name == "mse_grad: matches the reference on random inputs"]
+    assert re.search(r"y_pred of shape \(7,\), scale 0\.001, seed \d+", hidden.output)
+
+
+CORRECT = {
+    "python loops": """
+        def mse(y_pred, y_true):
+            flat_p, flat_t = np.ravel(y_pred), np.ravel(y_true)
+            total = 0.0
+            for p, t in zip(flat_p, flat_t):
+                total += (p - t) ** 2
+            return total / len(flat_p)
+
+        def mse_grad(y_pred, y_true):
+            grad = np.empty(np.shape(y_pred))
+            for index in np.ndindex(grad.shape):
+                grad[index] = 2 * (y_pred[index] - y_true[index]) / grad.size
+            return grad
+
+        def softmax(logits):
+            out = np.empty(np.shape(logits))
+            for index in np.ndindex(out.shape[:-1]):
+                row = logits[index]
+                e = np.exp(row - max(row))
+                out[index] = e / sum(e)
+            return out
+
+        def cross_entropy(logits, labels):
+            total = 0.0
+            for row, label in zip(logits, labels):
+                m = max(row)
+                total += m + np.log(sum(np.exp(v - m) for v in row)) - row[label]
+            return total / len(labels)
+    """,
+    "logaddexp and take_along_axis": """
+        def cross_entropy(logits, labels):
+            lse = np.logaddexp.reduce(logits, axis=1)
+            picked = np.take_along_axis(logits, labels[:, None].astype(np.intp), axis=1)[:, 0]
+            return np.mean(lse - picked)
+
+        def binary_cross_entropy(probs, targets):
+            p = np.clip(probs, 1e-12, 1 - 1e-12)
+            logit = np.log(p) - np.log1p(-p)
+            return np.mean(np.logaddexp(0, -logit) * targets + np.logaddexp(0, logit) * (1 - targets))
+    """,
+    "returning np.float64 and one-hot matrices": """
+        def mse(y_pred, y_true):
+            return np.float64(np.square(np.subtract(y_pred, y_true)).mean())
+
+        def binary_cross_entropy(probs, targets):
+            p = np.clip(probs, 1e-12, 1 - 1e-12)
+            return -np.where(targets == 1, np.log(p), np.log(1 - p)).mean()
+
+        def binary_cross_entropy_grad(probs, targets):
+            p = np.clip(probs, 1e-12, 1 - 1e-12)
+            return (p - targets) / (p * (1 - p)) / np.size(p)
+
+        def cross_entropy_grad(logits, labels):
+            n, c = logits.shape
+            one_hot = np.zeros((n, c))
+            one_hot[np.arange(n), labels] = 1.0
+            shifted = logits - logits.max(axis=1, keepdims=True)
+            p = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+            return (p - one_hot) / n
+    """,
+    "log-softmax helper and in-place work on copies": """
+        EPS = 1e-12
+
+        def log_softmax(z):
+            z = z - np.max(z, axis=-1, keepdims=True)
+            return z - np.log(np.sum(np.exp(z), axis=-1, keepdims=True))
+
+        def softmax(logits):
+            return np.exp(log_softmax(logits))
+
+        def cross_entropy(logits, labels):
+            return -log_softmax(logits)[np.arange(logits.shape[0]), labels].mean()
+
+        def mse_grad(y_pred, y_true):
+            grad = y_pred.copy()
+            grad -= y_true
+            grad *= 2.0 / grad.size
+            return grad
+
+        def binary_cross_entropy(probs, targets):
+            p = np.clip(probs, EPS, 1 - EPS)
+            return float(-(targets * np.log(p) + (1 - targets) * np.log(1 - p)).sum() / p.size)
+    """,
+    "quiz answers in other forms": """
+        Q1 = " b "
+        Q2 = 2500.0
+        Q3 = 5.0
+    """,
+}
+
+
+@pytest.mark.parametrize("variant", CORRECT, ids=str)
+def test_correct_variant_earns_full_marks(variant):
+    results = grade("01_losses", CORRECT[variant])
+    lost = [f"{r.name}:\n{r.output}" for r in results if not r.passed]
+    assert not lost, f"{variant} should earn full marks, lost:\n" + "\n".join(lost)
