@@ -295,7 +295,9 @@ class QuickCheckFallback(SphinxPostTransform):
         if self.app.builder.format == "html":
             return
         for node in list(self.document.findall(quickcheck)):
-            replacement = nodes.container(classes=["quickcheck"])
+            replacement = nodes.container(
+                "", nodes.rubric("", "Quick check"), classes=["quickcheck"]
+            )
             for child in node.children:
                 if isinstance(child, quickcheck_question):
                     replacement += child.children

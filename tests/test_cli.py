@@ -1,0 +1,165 @@
+"""The grader's command line, run as students' and instructors' submissions reach it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import EXERCISES, ROOT, SOLUTIONS
+
+from autograder.assignments import get_assignment
+
+TOTAL_01 = sum(c.points for c in get_assignment("01_losses").checks())
+PUBLIC_01 = sum(c.points for c in get_assignment("01_losses").checks() if not c.hidden)
+REFERENCE_01 = SOLUTIONS / "01_losses" / "losses.ipynb"
+RELEASE_01 = EXERCISES / "01_losses" / "losses.ipynb"
+
+
+def run_grader(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=300,
+    )
+
+
+def graded(tmp_path: Path, *args: str, cwd: Path = ROOT) -> tuple[subprocess.CompletedProcess, dict]:
+    report = tmp_path / "report.json"
+    result = run_grader(*args, "--json", str(report), cwd=cwd)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result, json.loads(report.read_text())
+
+
+def test_reference_earns_full_marks(tmp_path):
+    result, report = graded(tmp_path, str(SOLUTIONS / "01_losses"))
+    (submission,) = report["submissions"]
+    assert submission["assignment"] == "01_losses"
+    assert submission["score"] == submission["max_score"] == TOTAL_01
+    assert submission["flags"] == []
+    total_line = next(line for line in result.stdout.splitlines() if line.strip().startswith("total"))
+    assert total_line.split() == ["total", f"{TOTAL_01:g}", "/", f"{TOTAL_01:g}"]
+
+
+def test_release_earns_zero_with_one_clear_message_per_function(tmp_path):
+    result, report = graded(tmp_path, str(RELEASE_01))
+    (submission,) = report["submissions"]
+    assert submission["score"] == 0 and submission["max_score"] == TOTAL_01
+    for function in get_assignment("01_losses").functions:
+        assert f"{function} is not implemented yet" in result.stdout
+    for quiz in ("Q1", "Q2", "Q3"):
+        assert f"{quiz} is not defined in your notebook" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_json_report_follows_the_grader_interface(tmp_path):
+    _, report = graded(tmp_path, str(REFERENCE_01))
+    (submission,) = report["submissions"]
+    assert {"path", "student", "assignment", "score", "max_score", "tests", "flags"} <= submission.keys()
+    targets = get_assignment("01_losses").targets
+    for test in submission["tests"]:
+        assert set(test) == {"name", "score", "max_score", "output"}
+        assert test["name"].split(": ", 1)[0] in targets, test["name"]
+
+
+def test_gradescope_results_for_one_submission(tmp_path):
+    results = tmp_path / "results.json"
+    run = run_grader(str(RELEASE_01), "--gradescope", str(results))
+    assert run.returncode == 0, run.stderr
+    document = json.loads(results.read_text())
+    assert document["score"] == 0 and document["max_score"] == TOTAL_01
+    visibility = {t["visibility"] for t in document["tests"]}
+    assert visibility == {"visible", "after_published"}
+
+
+def test_class_folder_grades_every_student_in_parallel(tmp_path):
+    for student, notebook in [("ada", REFERENCE_01), ("ben", RELEASE_01), ("cy", REFERENCE_01)]:
+        folder = tmp_path / "class" / student / "01_losses"
+        folder.mkdir(parents=True)
+        shutil.copy(notebook, folder / "losses.ipynb")
+    result, report = graded(tmp_path, str(tmp_path / "class"), "--jobs", "2")
+    scores = {s["student"]: s["score"] for s in report["submissions"]}
+    assert scores == {"ada": TOTAL_01, "ben": 0, "cy": TOTAL_01}
+    assert "Summary" in result.stdout
+
+
+def test_without_solutions_only_public_checks_run_and_the_report_says_so(tmp_path):
+    notebook = tmp_path / "losses.ipynb"
+    shutil.copy(REFERENCE_01, notebook)
+    result, report = graded(tmp_path, str(notebook), "--public-only")
+    (submission,) = report["submissions"]
+    assert submission["score"] == submission["max_score"] == PUBLIC_01
+    assert "hidden checks: not run" in result.stdout
+
+
+def test_assignment_is_recognised_from_the_notebook_not_its_folder(tmp_path):
+    notebook = tmp_path / "anything" / "my work.ipynb"
+    notebook.parent.mkdir()
+    content = json.loads(REFERENCE_01.read_text())
+    content["metadata"].pop("autograder")
+    notebook.write_text(json.dumps(content))
+    _, report = graded(tmp_path, str(notebook))
+    assert report["submissions"][0]["assignment"] == "01_losses"
+    assert report["submissions"][0]["score"] == TOTAL_01
+
+
+def test_extra_cells_changed_outputs_and_slow_demos_do_not_matter(tmp_path):
+    content = json.loads(REFERENCE_01.read_text())
+    demo = {"cell_type": "code", "metadata": {}, "execution_count": 3, "id": "demo1",
+            "outputs": [{"output_type": "stream", "name": "stdout", "text": ["changed\n"]}],
+            "source": ["%matplotlib inline\n", "import time\n", "time.sleep(3600)\n",
+                       "plt.plot(mse(np.ones(3), np.zeros(3)))\n"]}
+    content["cells"].insert(5, demo)
+    notebook = tmp_path / "losses.ipynb"
+    notebook.write_text(json.dumps(content))
+    _, report = graded(tmp_path, str(notebook), "--timeout", "60")
+    assert report["submissions"][0]["score"] == TOTAL_01
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{not json", "not a valid notebook file"),
+    ('{"cells": "nope"}', "not a Jupyter notebook"),
+])
+def test_malformed_notebook_is_flagged_without_a_traceback(tmp_path, content, message):
+    notebook = tmp_path / "broken.ipynb"
+    notebook.write_text(content)
+    result, report = graded(tmp_path, str(notebook))
+    (submission,) = report["submissions"]
+    assert submission["score"] == 0
+    assert any(message in flag for flag in submission["flags"]), submission["flags"]
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_syntax_error_costs_only_the_functions_of_that_cell(tmp_path):
+    content = json.loads(REFERENCE_01.read_text())
+    for cell in content["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "softmax":
+            cell["source"] = ["def softmax(logits):\n", "    return (\n"]
+    notebook = tmp_path / "losses.ipynb"
+    notebook.write_text(json.dumps(content))
+    result, report = graded(tmp_path, str(notebook))
+    tests = report["submissions"][0]["tests"]
+    lost = {t["name"].split(":")[0] for t in tests if t["score"] < t["max_score"]}
+    assert lost == {"softmax", "cross_entropy_grad"}  # the reference's gradient calls softmax
+    assert "syntax error" in result.stdout
+
+
+def test_a_missing_path_is_an_error(tmp_path):
+    result = run_grader(str(tmp_path / "nowhere.ipynb"))
+    assert result.returncode == 2
+    assert "no such file or folder" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_pytest_plugin_runs_the_same_checks(tmp_path):
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--grade", str(REFERENCE_01), "-p", "no:cacheprovider",
+         "-q", "--rootdir", str(tmp_path), "-c", str(tmp_path / "pytest.ini")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    count = len(get_assignment("01_losses").checks())
+    assert f"{count} passed" in result.stdout, result.stdout
+    assert f"{TOTAL_01:g} / {TOTAL_01:g} points" in result.stdout
