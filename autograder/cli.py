@@ -22,7 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     grade.add_argument("paths", nargs="+", metavar="PATH", help="a notebook or a folder of notebooks")
     grade.add_argument("--json", metavar="FILE", help="write every submission's results as JSON")
-    grade.add_argument("--gradescope", metavar="FILE", help="write Gradescope's results.json (one submission)")
+    grade.add_argument("--gradescope", metavar="FILE",
+                       help="write Gradescope's results.json (one submission)")
     grade.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N",
                        help="notebooks graded at once (default: number of CPUs)")
     grade.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S",

@@ -26,7 +26,7 @@ def venv_bin() -> str:
     return str(Path(sys.executable).parent)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def tool_env() -> dict[str, str]:
     """An environment in which the course's command-line tools are found."""
     return os.environ | {"PATH": venv_bin() + os.pathsep + os.environ.get("PATH", "")}

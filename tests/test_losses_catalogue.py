@@ -204,7 +204,7 @@ WRONG = [
             raise NotImplementedError()
     """, r"not implemented yet"),
     Wrong("Q1", "wrong choice", 'Q1 = "A"', r"not the right answer"),
-    Wrong("Q2", "not a number", 'Q2 = "2500 (thousand dollars)^2"', r"should be a number"),
+    Wrong("Q2", "not a number", 'Q2 = "3600 (thousand dollars)^2"', r"should be a number"),
     Wrong("Q3", "inverted ratio", "Q3 = 0.199", r"not the right answer"),
 ]
 
@@ -324,7 +324,7 @@ CORRECT = {
     """,
     "quiz answers in other forms": """
         Q1 = " b "
-        Q2 = 2500.0
+        Q2 = 3600.0
         Q3 = 5.0
     """,
 }

@@ -39,7 +39,9 @@ def test_keeps_definitions_and_what_they_use_and_drops_the_rest():
 
 
 def test_parameters_and_locals_do_not_pull_in_top_level_code():
-    names, _ = kept_names("labels = undefined_function()\n", "def f(labels):\n    out = labels\n    return out\n")
+    names, _ = kept_names(
+        "labels = undefined_function()\n", "def f(labels):\n    out = labels\n    return out\n"
+    )
     assert names == {"f"}
 
 
@@ -62,8 +64,11 @@ def test_a_syntax_error_skips_only_its_cell_with_a_note():
 
 
 def test_failing_top_level_code_becomes_a_note(tmp_path):
-    path = write_notebook(tmp_path / "n.ipynb", "import not_a_module_here\ndef f():\n    return not_a_module_here\n",
-                          "def g():\n    return 1\n")
+    path = write_notebook(
+        tmp_path / "n.ipynb",
+        "import not_a_module_here\ndef f():\n    return not_a_module_here\n",
+        "def g():\n    return 1\n",
+    )
     namespace = load_namespace(path)
     assert "g" in namespace.values and "f" not in namespace.values
     assert "ModuleNotFoundError" in namespace.notes[0] and "code cell 1" in namespace.notes[0]
