@@ -9,7 +9,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 # nbgrader runs helper scripts (alembic) found on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
-export MPLBACKEND := Agg
 
 ASSIGNMENTS := $(notdir $(wildcard solutions/*))
 

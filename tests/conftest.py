@@ -29,7 +29,9 @@ def venv_bin() -> str:
 @pytest.fixture(scope="session")
 def tool_env() -> dict[str, str]:
     """An environment in which the course's command-line tools are found."""
-    return os.environ | {"PATH": venv_bin() + os.pathsep + os.environ.get("PATH", "")}
+    env = os.environ | {"PATH": venv_bin() + os.pathsep + os.environ.get("PATH", "")}
+    env.pop("MPLBACKEND", None)  # notebooks must use Jupyter's inline backend to show figures
+    return env
 
 
 def require_tool(name: str) -> str:
