@@ -19,7 +19,8 @@ class Assignment:
         title: its title in reports.
         functions: the functions students implement, in notebook order.
         quiz: quiz answer name -> its kind, e.g. ``{"Q1": Choice("ABC")}``.
-        checks_module: the module that declares the function checks.
+        checks_modules: the modules that declare the function checks.
+        helpers: ungraded functions the notebook asks for and graded code may call.
         quiz_points: what each quiz answer is worth.
     """
 
@@ -27,12 +28,13 @@ class Assignment:
     title: str
     functions: tuple[str, ...]
     quiz: dict[str, Choice | Number] = field(default_factory=dict)
-    checks_module: str = ""
+    checks_modules: tuple[str, ...] = ()
+    helpers: tuple[str, ...] = ()
     quiz_points: float = 1.0
 
     def checks(self) -> list[Check]:
         """Every check of the assignment, function checks first, then the quiz."""
-        checks = checks_in(importlib.import_module(self.checks_module))
+        checks = [c for m in self.checks_modules for c in checks_in(importlib.import_module(m))]
         for name, kind in self.quiz.items():
             checks += quiz_checks(name, kind, self.quiz_points)
         return checks
@@ -62,7 +64,7 @@ ASSIGNMENTS: dict[str, Assignment] = {
                 "cross_entropy_grad",
             ),
             quiz={"Q1": Choice("ABC"), "Q2": Number(), "Q3": Number(tolerance=0.01)},
-            checks_module="autograder.checks.losses",
+            checks_modules=("autograder.checks.losses",),
         ),
     ]
 }

@@ -5,7 +5,7 @@ slow experiments, test cells. Grading must neither run them (they cost time and 
 fail) nor depend on them. So we parse every code cell and keep only:
 
 - ``def`` and ``class`` statements (the graded code),
-- quiz answers (top-level ``Q1 = ...``),
+- quiz answers (top-level ``Q1 = ...``) and ``sys.setrecursionlimit(...)`` calls,
 - imports and assignments whose names those definitions use (``import numpy as np``,
   ``EPS = 1e-12``), found by following names to a fixed point.
 
@@ -122,6 +122,16 @@ def _free_names(node: ast.stmt) -> set[str]:
     return names
 
 
+def _is_setting(node: ast.stmt) -> bool:
+    """``sys.setrecursionlimit(...)``: a top-level call that changes how definitions run."""
+    return (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Attribute | ast.Name)
+        and getattr(node.value.func, "attr", getattr(node.value.func, "id", "")) == "setrecursionlimit"
+    )
+
+
 def _is_quiz_answer(node: ast.stmt) -> bool:
     return isinstance(node, ast.Assign) and any(
         isinstance(t, ast.Name) and QUIZ_NAME.match(t.id) for t in node.targets
@@ -159,7 +169,7 @@ def select_definitions(cells: list[Cell]) -> tuple[list[Block], list[str]]:
 
     statements = [node for _, _, body in parsed for node in body]
     kept = {
-        id(n) for n in statements if isinstance(n, DEFINITION) or _is_quiz_answer(n)
+        id(n) for n in statements if isinstance(n, DEFINITION) or _is_quiz_answer(n) or _is_setting(n)
     }
     # Follow names used by kept code back to the imports and assignments that bind them.
     needed = set().union(*(_free_names(n) for n in statements if id(n) in kept))

@@ -34,7 +34,7 @@ def check(assignment_id: str, target: str, *, hidden: bool = False) -> None:
     if target not in assignment.targets:
         raise ValueError(f"{target!r} is not graded in {assignment_id}")
     caller = inspect.currentframe().f_back.f_globals
-    student = Namespace(values=dict(caller))
+    student = Namespace(values=caller)  # the notebook's own globals, as its functions see them
     reference = load_reference(assignment_id) if hidden else None
     checks = [c for c in assignment.checks() if c.target == target and c.hidden == hidden]
 

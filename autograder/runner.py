@@ -7,6 +7,8 @@ Every grading path goes through `run_check`: the notebook's own test cells
 from __future__ import annotations
 
 import inspect
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from autograder.assignments import Assignment
@@ -53,11 +55,43 @@ def arguments_for(
             arguments[name] = reference
         elif name == check.target:
             arguments[name] = student.function(name)
+        elif name.startswith("own_") and name[4:] in assignment.functions:
+            arguments[name] = student.function(name[4:])
         elif name in assignment.functions:
             arguments[name] = (reference or student).function(name)
         else:
             raise TypeError(f"check {check.name!r} asks for unknown argument {name!r}")
     return arguments
+
+
+@contextmanager
+def reference_helpers(
+    assignment: Assignment, target: str, student: Namespace, reference: Namespace | None
+) -> Iterator[None]:
+    """While ``target`` is checked, the other functions of the assignment that the
+    student's code calls are the reference's, so one bug costs only its own points.
+
+    The student's functions read their globals from ``student.values`` at call time, so
+    swapping entries there is enough; they are restored afterwards.
+    """
+    if reference is None:
+        yield
+        return
+    names = [
+        name for name in (*assignment.functions, *assignment.helpers)
+        if name != target and name in reference.values
+    ]
+    missing = object()
+    saved = {name: student.values.get(name, missing) for name in names}
+    student.values.update({name: reference.values[name] for name in names})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is missing:
+                student.values.pop(name, None)
+            else:
+                student.values[name] = value
 
 
 def run_check(
@@ -66,7 +100,9 @@ def run_check(
     """Run one check; never raises for anything the student's code does."""
     result = Result(check.name, check.target, 0.0, check.points, hidden=check.hidden)
     try:
-        check.function(**arguments_for(check, assignment, student, reference))
+        arguments = arguments_for(check, assignment, student, reference)
+        with reference_helpers(assignment, check.target, student, reference):
+            check.function(**arguments)
     except CheckFailed as failure:
         result.output = str(failure)
     except Exception as error:  # a bug in the check, or an input it did not foresee

@@ -175,31 +175,53 @@ class StudentFunction:
         arg_copies = copy.deepcopy(args)
         kwarg_copies = copy.deepcopy(kwargs)
         call = f"{self.name}({describe_arguments(self._parameter_names(args, kwargs))})"
-        try:
-            with time_limit(self.time_limit), np.errstate(all="ignore"):
-                result = self.function(*arg_copies, **kwarg_copies)
-        except NotImplementedError:
-            raise CheckFailed(
-                f"{self.name} is not implemented yet: it still raises NotImplementedError. "
-                "Replace the `raise NotImplementedError()` line with your code."
-            ) from None
-        except TimeLimitExceeded:
-            raise CheckFailed(
-                f"{call} did not finish within {self.time_limit:g} seconds. "
-                "Look for a loop that never ends (or one that runs far too many times)."
-            ) from None
-        except CheckFailed:
-            raise
-        except BaseException as error:  # student code: report, never crash the grader
-            where = student_traceback(error)
-            message = f"{call} raised {type(error).__name__}: {error}"
-            if where:
-                message += f"\n  where it happened:\n{where}"
-            raise CheckFailed(message) from None
+        with student_code(call, self.name, self.time_limit):
+            result = self.function(*arg_copies, **kwarg_copies)
         before = self._parameter_names(args, kwargs)
         after = self._parameter_names(arg_copies, kwarg_copies)
         self.modified = [name for name in before if not _same(before[name], after.get(name))]
         return result
+
+
+@contextmanager
+def student_code(what: str, name: str, seconds: float = CALL_TIME_LIMIT) -> Iterator[None]:
+    """Run a block that executes student code; turn whatever goes wrong into feedback.
+
+    Args:
+        what: the code in words, for messages (``"mse(y_pred=..., y_true=...)"``).
+        name: the graded function or class, for the "not implemented" message.
+        seconds: wall-clock limit for the block.
+    Raises:
+        CheckFailed: the block raised, ran out of time, or is still a stub.
+    """
+    try:
+        with time_limit(seconds), np.errstate(all="ignore"):
+            yield
+    except NotImplementedError:
+        raise CheckFailed(
+            f"{name} is not implemented yet: it still raises NotImplementedError. "
+            "Replace the `raise NotImplementedError()` line with your code."
+        ) from None
+    except TimeLimitExceeded:
+        raise CheckFailed(
+            f"{what} did not finish within {seconds:g} seconds. "
+            "Look for a loop that never ends (or one that runs far too many times)."
+        ) from None
+    except CheckFailed:
+        raise
+    except RecursionError:
+        raise CheckFailed(
+            f"{what} raised RecursionError: maximum recursion depth exceeded. A function that "
+            "calls itself once per node cannot handle a graph 1,000 nodes deep at Python's "
+            "default recursion limit: walk the graph with an explicit stack (a loop) instead, "
+            "or raise the limit with sys.setrecursionlimit."
+        ) from None
+    except BaseException as error:  # student code: report, never crash the grader
+        where = student_traceback(error)
+        message = f"{what} raised {type(error).__name__}: {error}"
+        if where:
+            message += f"\n  where it happened:\n{where}"
+        raise CheckFailed(message) from None
 
 
 def describe_arguments(arguments: dict[str, Any]) -> str:
@@ -233,5 +255,6 @@ __all__ = [
     "StudentFunction",
     "execute",
     "load_namespace",
+    "student_code",
     "time_limit",
 ]

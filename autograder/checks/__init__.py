@@ -8,10 +8,14 @@ and the runner (`autograder.runner`) passes them in by name:
 - another function of the same assignment (``mse`` in a check of ``mse_grad``): the
   reference's when it is available, so one bug costs only the points of the function it
   is in; the student's otherwise;
+- ``own_`` and another function's name (``own_linear_forward``): the student's own
+  version, for checks that need what it produces (a layer's cache);
 - ``reference``: the reference solution's `Namespace` (hidden checks only);
 - ``student``: the student's whole `Namespace`.
 
-A check passes by returning and fails by raising `CheckFailed` with the feedback.
+A check passes by returning and fails by raising `CheckFailed` with the feedback. While it
+runs with a reference, the student's code calls the reference's versions of the other
+functions (see `autograder.runner.reference_helpers`).
 """
 
 from __future__ import annotations
