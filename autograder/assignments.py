@@ -66,6 +66,24 @@ ASSIGNMENTS: dict[str, Assignment] = {
             quiz={"Q1": Choice("ABC"), "Q2": Number(), "Q3": Number(tolerance=0.01)},
             checks_modules=("autograder.checks.losses",),
         ),
+        Assignment(
+            id="02_backprop",
+            title="Backpropagation",
+            functions=(
+                "Value",
+                "numerical_gradient",
+                "linear_forward",
+                "linear_backward",
+                "relu_forward",
+                "relu_backward",
+                "sigmoid_forward",
+                "sigmoid_backward",
+                "mlp_loss_and_grads",
+            ),
+            helpers=("softmax_cross_entropy",),
+            quiz={"Q1": Choice("ABC"), "Q2": Number(), "Q3": Number()},
+            checks_modules=("autograder.checks.autodiff", "autograder.checks.layers"),
+        ),
     ]
 }
 
@@ -90,7 +108,10 @@ def recognise(metadata: dict, cells: list[Cell]) -> Assignment | None:
         return ASSIGNMENTS[declared["assignment"]]
     text = "\n".join(cell.source for cell in cells)
     scores = {
-        a.id: sum(f"def {f}(" in text or f'"{a.id}", "{f}"' in text for f in a.functions)
+        a.id: sum(
+            f"def {f}(" in text or f"class {f}" in text or f'"{a.id}", "{f}"' in text
+            for f in a.functions
+        )
         for a in ASSIGNMENTS.values()
     }
     best = max(scores, key=scores.get, default=None)

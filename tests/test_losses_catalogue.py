@@ -5,18 +5,10 @@ full marks."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import pytest
-from conftest import grade, scores_by_target
-
-
-@dataclass(frozen=True)
-class Wrong:
-    target: str
-    mistake: str
-    code: str
-    diagnostic: str  # a regular expression the feedback must match
+from catalogue import Wrong, assert_full_marks, assert_loses_its_own_points
+from conftest import grade
 
 
 WRONG = [
@@ -211,18 +203,7 @@ WRONG = [
 
 @pytest.mark.parametrize("wrong", WRONG, ids=lambda w: f"{w.target}: {w.mistake}")
 def test_wrong_implementation_loses_its_own_points_with_a_named_mistake(wrong):
-    results = grade("01_losses", wrong.code)
-    scores = scores_by_target(results)
-
-    score, max_score = scores[wrong.target]
-    assert score < max_score, f"{wrong.mistake}: expected to lose points, got {score}/{max_score}"
-    others = {t: s for t, s in scores.items() if t != wrong.target and s[0] != s[1]}
-    assert not others, f"{wrong.mistake}: other functions lost points too: {others}"
-    feedback = "\n".join(r.output for r in results if r.target == wrong.target)
-    assert re.search(wrong.diagnostic, feedback), (
-        f"{wrong.mistake}: feedback should match {wrong.diagnostic!r}, got:\n{feedback}"
-    )
-    assert not any(r.error for r in results), "a check crashed instead of giving feedback"
+    assert_loses_its_own_points("01_losses", wrong)
 
 
 def test_feedback_names_function_case_and_worst_element():
@@ -332,6 +313,4 @@ CORRECT = {
 
 @pytest.mark.parametrize("variant", CORRECT, ids=str)
 def test_correct_variant_earns_full_marks(variant):
-    results = grade("01_losses", CORRECT[variant])
-    lost = [f"{r.name}:\n{r.output}" for r in results if not r.passed]
-    assert not lost, f"{variant} should earn full marks, lost:\n" + "\n".join(lost)
+    assert_full_marks("01_losses", variant, CORRECT[variant])

@@ -13,7 +13,7 @@ from autograder.assignments import get_assignment
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("assignment_id", ["01_losses"])
+@pytest.mark.parametrize("assignment_id", ["01_losses", "02_backprop"])
 def test_reference_earns_full_marks_and_release_zero(tmp_path, tool_env, assignment_id):
     require_tool("nbgrader")
     course = Course(tmp_path, assignment_id, tool_env)

@@ -28,6 +28,11 @@ def central_differences(f: Callable[[np.ndarray], float], x: np.ndarray, eps: fl
     return grad
 
 
+FULL_CHECK_SIZE = 64  # arrays up to this size are checked on every element
+SAMPLED_COORDINATES = 16
+DIRECTIONS = 4
+
+
 def assert_matches_finite_differences(
     grad: np.ndarray,
     loss: Callable[[np.ndarray], object],
@@ -37,20 +42,39 @@ def assert_matches_finite_differences(
     loss_name: str,
     case: str,
     factors: dict[float, str] | None = None,
+    seed: int = 0,
 ) -> None:
     """Fail unless ``grad`` (already computed at ``x``) agrees with central differences of ``loss``.
 
-    The tolerance allows for the O(eps^2) truncation and rounding error of the estimate.
+    Small arrays are checked on every element. For large ones, a full check would cost two
+    loss evaluations per element, so we check the derivative along a few random directions
+    (which involves every element at once) and a random sample of coordinates.
+    The tolerance allows for the O(eps^2) truncation and rounding error of the estimates.
     """
     grad = as_array(grad, who, x.shape)
-    estimate = central_differences(lambda z: as_number(loss(z), loss_name), x)
-    scale = max(1.0, float(np.max(np.abs(estimate))))
-    assert_close(
-        grad,
-        estimate,
-        who=who,
-        case=f"{case}, compared with central differences of {loss_name} (eps={EPS:g})",
-        rtol=1e-5,
-        atol=1e-7 * scale,
-        factors=factors,
-    )
+    f = lambda z: as_number(loss(z), loss_name)  # noqa: E731
+    what = f"{case}, compared with central differences of {loss_name} (eps={EPS:g})"
+    if x.size <= FULL_CHECK_SIZE:
+        estimate = central_differences(f, x)
+        scale = max(1.0, float(np.max(np.abs(estimate))))
+        assert_close(grad, estimate, who=who, case=what, rtol=1e-5, atol=1e-7 * scale, factors=factors)
+        return
+
+    rng = np.random.default_rng(seed)
+    coordinates = [np.unravel_index(i, x.shape)
+                   for i in rng.choice(x.size, SAMPLED_COORDINATES, replace=False)]
+    for index in coordinates:
+        step = np.zeros_like(x)
+        step[index] = EPS
+        estimate = (f(x + step) - f(x - step)) / (2 * EPS)
+        scale = max(1.0, abs(estimate))
+        assert_close(grad[index], estimate, who=who, rtol=1e-5, atol=1e-7 * scale,
+                     case=f"{what}, element {list(map(int, index))}")
+    for k in range(DIRECTIONS):
+        direction = rng.normal(size=x.shape)
+        direction /= np.linalg.norm(direction)
+        estimate = (f(x + EPS * direction) - f(x - EPS * direction)) / (2 * EPS)
+        got = float(np.sum(grad * direction))
+        scale = max(1.0, abs(estimate))
+        assert_close(got, estimate, who=who, rtol=1e-5, atol=1e-7 * scale,
+                     case=f"{what}, derivative along random direction {k + 1} (gradient · direction)")

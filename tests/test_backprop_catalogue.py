@@ -1,0 +1,354 @@
+"""Assignment 02: known-wrong implementations lose the points of what they break, with the
+mistake named; correct implementations written in other styles earn full marks."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from catalogue import Wrong, assert_full_marks, assert_loses_its_own_points
+
+
+@pytest.fixture(autouse=True)
+def default_recursion_limit():
+    """Variants may raise the recursion limit; every test starts from Python's default."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    yield
+    sys.setrecursionlimit(limit)
+
+
+# A correct Value in micrograd's style (a recursive topological sort), which the wrong
+# variants below change in one place each.
+VALUE = '''
+import math
+import sys
+
+class Value:
+    def __init__(self, data, _children=(), _op=""):
+        self.data = data
+        self.grad = 0.0
+        self._backward = lambda: None
+        self._prev = set(_children)
+
+    def __add__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data + other.data, (self, other))
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+        out._backward = _backward
+        return out
+
+    def __mul__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data * other.data, (self, other))
+        def _backward():
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+        out._backward = _backward
+        return out
+
+    def __pow__(self, k):
+        out = Value(self.data ** k, (self,))
+        def _backward():
+            self.grad += k * self.data ** (k - 1) * out.grad
+        out._backward = _backward
+        return out
+
+    def _unary(self, value, derivative):
+        out = Value(value, (self,))
+        def _backward():
+            self.grad += derivative * out.grad
+        out._backward = _backward
+        return out
+
+    def exp(self):
+        return self._unary(math.exp(self.data), math.exp(self.data))
+
+    def log(self):
+        return self._unary(math.log(self.data), 1 / self.data)
+
+    def tanh(self):
+        t = math.tanh(self.data)
+        return self._unary(t, 1 - t ** 2)
+
+    def relu(self):
+        return self._unary(max(0.0, self.data), float(self.data > 0))
+
+    def sigmoid(self):
+        s = 0.5 * (1 + math.tanh(self.data / 2))
+        return self._unary(s, s * (1 - s))
+
+    def backward(self):
+        sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
+        topo, visited = [], set()
+        def build(v):
+            if v not in visited:
+                visited.add(v)
+                for child in v._prev:
+                    build(child)
+                topo.append(v)
+        build(self)
+        self.grad = 1.0
+        for v in reversed(topo):
+            v._backward()
+
+    def __neg__(self): return self * -1
+    def __radd__(self, other): return self + other
+    def __sub__(self, other): return self + (-other)
+    def __rsub__(self, other): return other + (-self)
+    def __rmul__(self, other): return self * other
+    def __truediv__(self, other): return self * other ** -1
+    def __rtruediv__(self, other): return other * self ** -1
+'''
+
+
+def value_with(old: str, new: str) -> str:
+    assert old in VALUE, old
+    return VALUE.replace(old, new)
+
+
+WRONG = [
+    Wrong("Value", "= instead of += (a reused node loses gradient)", value_with(
+        "            self.grad += other.data * out.grad\n            other.grad += self.data * out.grad",
+        "            self.grad = other.data * out.grad\n            other.grad = self.data * out.grad",
+    ), r"self\.grad \+="),
+    Wrong("Value", "walks the graph without a topological order", value_with(
+        "        self.grad = 1.0\n        for v in reversed(topo):\n            v._backward()",
+        "        self.grad = 1.0\n        queue = [self]\n        while queue:\n"
+        "            v = queue.pop(0)\n            v._backward()\n            queue.extend(v._prev)",
+    ), r"topological order"),
+    Wrong("Value", "breadth-first order with a visited set", value_with(
+        "        self.grad = 1.0\n        for v in reversed(topo):\n            v._backward()",
+        "        self.grad = 1.0\n        queue, seen = [self], {self}\n        while queue:\n"
+        "            v = queue.pop(0)\n            v._backward()\n"
+        "            for c in v._prev:\n                if c not in seen:\n"
+        "                    seen.add(c)\n                    queue.append(c)",
+    ), r"topological order"),
+    Wrong("Value", "recursion depth exceeded", value_with(
+        "        sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))\n", "",
+    ), r"RecursionError.*explicit stack"),
+    Wrong("Value", "wrong tanh derivative", value_with("return self._unary(t, 1 - t ** 2)", "return self._unary(t, 1 - t)"),
+          r"tanh"),
+    Wrong("Value", "rsub computes self - other", value_with(
+        "def __rsub__(self, other): return other + (-self)", "def __rsub__(self, other): return self - other"),
+          r"2 - a"),
+    Wrong("Value", "rtruediv computes self / other", value_with(
+        "def __rtruediv__(self, other): return other * self ** -1",
+        "def __rtruediv__(self, other): return self * other ** -1"), r"2 / a"),
+    Wrong("numerical_gradient", "one-sided difference", """
+        def numerical_gradient(f, x, eps=1e-6):
+            grad = np.zeros_like(x)
+            fx = f(x)
+            for i in np.ndindex(x.shape):
+                old = x[i]
+                x[i] = old + eps
+                grad[i] = (f(x) - fx) / eps
+                x[i] = old
+            return grad
+    """, r"one-sided difference"),
+    Wrong("numerical_gradient", "x left perturbed", """
+        def numerical_gradient(f, x, eps=1e-6):
+            grad = np.zeros_like(x)
+            for i in np.ndindex(x.shape):
+                old = x[i]
+                x[i] = old + eps
+                fp = f(x)
+                x[i] = old - eps
+                fm = f(x)
+                grad[i] = (fp - fm) / (2 * eps)
+            return grad
+    """, r"changed x"),
+    Wrong("numerical_gradient", "divides by eps instead of 2 eps", """
+        def numerical_gradient(f, x, eps=1e-6):
+            grad = np.zeros_like(x)
+            for i in np.ndindex(x.shape):
+                step = np.zeros_like(x)
+                step[i] = eps
+                grad[i] = (f(x + step) - f(x - step)) / eps
+            return grad
+    """, r"divides by 2 eps, not eps"),
+    Wrong("numerical_gradient", "ignores eps", """
+        def numerical_gradient(f, x, eps=1e-6):
+            grad = np.zeros_like(x)
+            for i in np.ndindex(x.shape):
+                step = np.zeros_like(x)
+                step[i] = 1e-6
+                grad[i] = (f(x + step) - f(x - step)) / 2e-6
+            return grad
+    """, r"ignore its eps"),
+    Wrong("linear_forward", "forgets the bias", """
+        def linear_forward(x, W, b):
+            return x @ W, (x, W, b)
+    """, r"bias is missing"),
+    Wrong("linear_backward", "transposed dW", """
+        def linear_backward(dout, cache):
+            x, W, b = cache
+            return dout @ W.T, dout.T @ x, dout.sum(axis=0)
+    """, r"transposed"),
+    Wrong("linear_backward", "db averaged instead of summed", """
+        def linear_backward(dout, cache):
+            x, W, b = cache
+            return dout @ W.T, x.T @ dout, dout.mean(axis=0)
+    """, r"sum dout over the batch, don't average"),
+    Wrong("linear_backward", "dW divided by the batch size", """
+        def linear_backward(dout, cache):
+            x, W, b = cache
+            return dout @ W.T, x.T @ dout / x.shape[0], dout.sum(axis=0)
+    """, r"don't divide by the batch size"),
+    Wrong("relu_forward", "writes into x", """
+        def relu_forward(x):
+            x[x < 0] = 0.0
+            return x, x
+    """, r"modified its input `x` in place"),
+    Wrong("relu_backward", "missing ReLU mask", """
+        def relu_backward(dout, cache):
+            return dout.copy()
+    """, r"mask is missing"),
+    Wrong("relu_backward", "inverted mask", """
+        def relu_backward(dout, cache):
+            return dout * (cache < 0)
+    """, r"mask is inverted"),
+    Wrong("sigmoid_backward", "wrong sigmoid derivative (s only)", """
+        def sigmoid_backward(dout, cache):
+            return dout * cache
+    """, r"derivative is s\(x\) \(1 - s\(x\)\)"),
+    Wrong("sigmoid_backward", "derivative from the input instead of the output", """
+        def sigmoid_forward(x):
+            s = 1 / (1 + np.exp(-x))
+            return s, (x, s)
+
+        def sigmoid_backward(dout, cache):
+            x, s = cache
+            return dout * x * (1 - x)
+    """, r"\*input\* x"),
+    Wrong("mlp_loss_and_grads", "two layers hard-coded", """
+        def mlp_loss_and_grads(params, X, y, activation="relu"):
+            act_f, act_b = {"relu": (relu_forward, relu_backward),
+                            "sigmoid": (sigmoid_forward, sigmoid_backward)}[activation]
+            h1, c1 = linear_forward(X, params["W1"], params["b1"])
+            a1, ca = act_f(h1)
+            logits, c2 = linear_forward(a1, params["W2"], params["b2"])
+            loss, dlogits = softmax_cross_entropy(logits, y)
+            da1, dW2, db2 = linear_backward(dlogits, c2)
+            dx, dW1, db1 = linear_backward(act_b(da1, ca), c1)
+            return loss, {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+    """, r"works for two layers but not|fixed number of layers|KeyError"),
+    Wrong("mlp_loss_and_grads", "activation applied to the output layer", """
+        def mlp_loss_and_grads(params, X, y, activation="relu"):
+            act_f, act_b = {"relu": (relu_forward, relu_backward),
+                            "sigmoid": (sigmoid_forward, sigmoid_backward)}[activation]
+            L = len(params) // 2
+            h, caches = X, []
+            for l in range(1, L + 1):
+                h, lc = linear_forward(h, params[f"W{l}"], params[f"b{l}"])
+                h, ac = act_f(h)
+                caches.append((lc, ac))
+            loss, dh = softmax_cross_entropy(h, y)
+            grads = {}
+            for l in range(L, 0, -1):
+                lc, ac = caches[l - 1]
+                dh, grads[f"W{l}"], grads[f"b{l}"] = linear_backward(act_b(dh, ac), lc)
+            return loss, grads
+    """, r"applied to the output layer"),
+    Wrong("mlp_loss_and_grads", "gradients summed instead of averaged over the batch", """
+        def mlp_loss_and_grads(params, X, y, activation="relu"):
+            act_f, act_b = {"relu": (relu_forward, relu_backward),
+                            "sigmoid": (sigmoid_forward, sigmoid_backward)}[activation]
+            L = len(params) // 2
+            h, caches = X, []
+            for l in range(1, L + 1):
+                h, lc = linear_forward(h, params[f"W{l}"], params[f"b{l}"])
+                ac = None
+                if l < L:
+                    h, ac = act_f(h)
+                caches.append((lc, ac))
+            z = h - h.max(axis=1, keepdims=True)
+            p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+            loss = -np.mean(np.log(p[np.arange(len(y)), y]))
+            dh = p.copy()
+            dh[np.arange(len(y)), y] -= 1
+            grads = {}
+            for l in range(L, 0, -1):
+                lc, ac = caches[l - 1]
+                if ac is not None:
+                    dh = act_b(dh, ac)
+                dh, grads[f"W{l}"], grads[f"b{l}"] = linear_backward(dh, lc)
+            return loss, grads
+    """, r"times too large"),
+    Wrong("Q2", "dy/dc instead of dy/da", "Q2 = 2", r"not the right answer"),
+]
+
+
+@pytest.mark.parametrize("wrong", WRONG, ids=lambda w: f"{w.target}: {w.mistake}")
+def test_wrong_implementation_loses_its_own_points_with_a_named_mistake(wrong):
+    assert_loses_its_own_points("02_backprop", wrong)
+
+
+CORRECT = {
+    "Value with a recursive topological sort and a raised recursion limit": VALUE,
+    "einsum layers, ReLU mask from the output, copying numerical gradient": """
+        def linear_forward(x, W, b):
+            return np.einsum("nd,dm->nm", x, W) + b, {"x": x, "W": W}
+
+        def linear_backward(dout, cache):
+            return (np.einsum("nm,dm->nd", dout, cache["W"]), np.einsum("nd,nm->dm", cache["x"], dout),
+                    np.einsum("nm->m", dout))
+
+        def relu_forward(x):
+            out = np.where(x > 0, x, 0.0)
+            return out, out
+
+        def relu_backward(dout, cache):
+            return np.where(cache > 0, dout, 0.0)
+
+        def numerical_gradient(f, x, eps=1e-6):
+            x = np.array(x, dtype=float)
+            grad = np.empty_like(x)
+            for i in range(x.size):
+                plus, minus = x.copy(), x.copy()
+                plus.flat[i] += eps
+                minus.flat[i] -= eps
+                grad.flat[i] = (f(plus) - f(minus)) / (2 * eps)
+            return grad
+    """,
+    "sigmoid through tanh, a while-loop MLP, Python float answers": """
+        def sigmoid_forward(x):
+            s = 0.5 * (1 + np.tanh(0.5 * x))
+            return s, {"s": s}
+
+        def sigmoid_backward(dout, cache):
+            s = cache["s"]
+            return dout * (s - s * s)
+
+        def mlp_loss_and_grads(params, X, y, activation="relu"):
+            layers = {"relu": (relu_forward, relu_backward), "sigmoid": (sigmoid_forward, sigmoid_backward)}
+            act_f, act_b = layers[activation]
+            stack, h, l = [], X, 1
+            while f"W{l}" in params:
+                h, lc = linear_forward(h, params[f"W{l}"], params[f"b{l}"])
+                stack.append(("linear", l, lc))
+                if f"W{l + 1}" in params:
+                    h, ac = act_f(h)
+                    stack.append(("act", l, ac))
+                l += 1
+            loss, dh = softmax_cross_entropy(h, y)
+            grads = {}
+            for kind, l, cache in reversed(stack):
+                if kind == "act":
+                    dh = act_b(dh, cache)
+                else:
+                    dh, grads[f"W{l}"], grads[f"b{l}"] = linear_backward(dh, cache)
+            return np.float64(loss), grads
+
+        Q2 = 4.0
+        Q3 = -0.1 * 0.8
+        Q1 = "b"
+    """,
+}
+
+
+@pytest.mark.parametrize("variant", CORRECT, ids=str)
+def test_correct_variant_earns_full_marks(variant):
+    assert_full_marks("02_backprop", variant, CORRECT[variant])
