@@ -35,7 +35,7 @@ test: setup lint
 	$(BIN)/python -m pytest
 
 lint: setup
-	$(BIN)/ruff check autograder tests book/_ext
+	$(BIN)/ruff check autograder tests book/_ext benchmarks
 
 exercises: setup
 	@for a in $(ASSIGNMENTS); do $(BIN)/nbgrader generate_assignment $$a --force --log-level=WARN || exit 1; done

@@ -129,10 +129,11 @@ WRONG = [
     Wrong("Value", "recursion depth exceeded", value_with(
         "        sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))\n", "",
     ), r"RecursionError.*explicit stack"),
-    Wrong("Value", "wrong tanh derivative", value_with("return self._unary(t, 1 - t ** 2)", "return self._unary(t, 1 - t)"),
-          r"tanh"),
+    Wrong("Value", "wrong tanh derivative",
+          value_with("return self._unary(t, 1 - t ** 2)", "return self._unary(t, 1 - t)"), r"tanh"),
     Wrong("Value", "rsub computes self - other", value_with(
-        "def __rsub__(self, other): return other + (-self)", "def __rsub__(self, other): return self - other"),
+        "def __rsub__(self, other): return other + (-self)",
+        "def __rsub__(self, other): return self - other"),
           r"2 - a"),
     Wrong("Value", "rtruediv computes self / other", value_with(
         "def __rtruediv__(self, other): return other * self ** -1",

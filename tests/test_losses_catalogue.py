@@ -10,7 +10,6 @@ import pytest
 from catalogue import Wrong, assert_full_marks, assert_loses_its_own_points
 from conftest import grade
 
-
 WRONG = [
     Wrong("mse", "sum instead of mean", """
         def mse(y_pred, y_true):

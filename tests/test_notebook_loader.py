@@ -96,5 +96,7 @@ def test_unreadable_notebooks_raise_a_clear_error(tmp_path, content, message):
 
 
 def test_recursion_limit_settings_are_kept_with_what_they_use():
-    names, _ = kept_names("import sys\nsys.setrecursionlimit(5000)\nprint('demo')\n", "def f():\n    return 1\n")
+    names, _ = kept_names(
+        "import sys\nsys.setrecursionlimit(5000)\nprint('demo')\n", "def f():\n    return 1\n"
+    )
     assert names == {"sys", "f"}

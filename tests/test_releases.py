@@ -53,7 +53,7 @@ def test_every_function_has_a_solution_cell(assignment_id):
     solutions = "\n".join(source(c) for c in cells(notebook)
                           if c["metadata"].get("nbgrader", {}).get("solution"))
     for function in ASSIGNMENTS[assignment_id].functions:
-        assert f"def {function}(" in solutions
+        assert f"def {function}(" in solutions or f"class {function}:" in solutions
     assert solutions.count("### BEGIN SOLUTION") == solutions.count("### END SOLUTION")
 
 

@@ -99,7 +99,8 @@ def value_lesson_example(Value):
         got = {name: (number(v.data, f"{name}.data"), number(v.grad, f"{name}.grad"))
                for name, v in [("a", a), ("b", b), ("c", c), ("a + b", s), ("y", y)]}
     expected = {"a": (2, 10), "b": (-3, 10), "c": (10, -1), "a + b": (-1, 10), "y": (-10, 1)}
-    wrong = [f"{name}: expected data {e[0]}, grad {e[1]}; got data {fmt(got[name][0])}, grad {fmt(got[name][1])}"
+    wrong = [f"{name}: expected data {e[0]}, grad {e[1]}; "
+             f"got data {fmt(got[name][0])}, grad {fmt(got[name][1])}"
              for name, e in expected.items() if not np.allclose(got[name], e, rtol=1e-12)]
     if wrong:
         raise CheckFailed("Value: for y = (a + b) * c with a=2, b=-3, c=10 after y.backward():\n  "

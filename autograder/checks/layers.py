@@ -37,9 +37,10 @@ def away_from_zero(x: np.ndarray, margin: float = 0.1) -> np.ndarray:
 def unpack(result: object, who: str, names: tuple[str, ...]) -> tuple:
     """Check that ``result`` is a tuple of len(names) items, and return it."""
     if not isinstance(result, tuple | list) or len(result) != len(names):
+        length = f" of length {len(result)}" if isinstance(result, tuple | list) else ""
         raise CheckFailed(
-            f"{who} should return a tuple ({', '.join(names)}), but it returned "
-            f"{type(result).__name__}{'' if not isinstance(result, tuple | list) else f' of length {len(result)}'}."
+            f"{who} should return a tuple ({', '.join(names)}), "
+            f"but it returned {type(result).__name__}{length}."
         )
     return tuple(result)
 
@@ -192,6 +193,19 @@ def check_linear_gradients(got: tuple, expected: tuple, n: int, case: str) -> No
                      factors=linear_backward_factors(n, name))
 
 
+def linear_losses(linear_forward, x, W, b, dout) -> dict:
+    """For dx, dW and db: the point and the scalar function sum(out * dout) of that input."""
+
+    def loss(x_, W_, b_):
+        return np.sum(forward(linear_forward, "linear_forward", x_, W_, b_)[0] * dout)
+
+    return {
+        "dx": (x, lambda z: loss(z, W, b)),
+        "dW": (W, lambda z: loss(x, z, b)),
+        "db": (b, lambda z: loss(x, W, z)),
+    }
+
+
 @check("linear_backward", "agrees with finite differences", 1.0)
 def linear_backward_finite_differences(linear_backward, own_linear_forward, linear_forward):
     for seed, (n, d, m) in enumerate([(3, 4, 2), (1, 2, 5)]):
@@ -199,14 +213,9 @@ def linear_backward_finite_differences(linear_backward, own_linear_forward, line
         _, cache = forward(own_linear_forward, "linear_forward", x, W, b)
         got = unpack(linear_backward(dout, cache), "linear_backward", ("dx", "dW", "db"))
         case = shape_text(n, d, m, 61 + seed)
-        shapes = {"dx": x.shape, "dW": W.shape, "db": b.shape}
-        losses = {
-            "dx": (x, lambda z: np.sum(forward(linear_forward, "linear_forward", z, W, b)[0] * dout)),
-            "dW": (W, lambda z: np.sum(forward(linear_forward, "linear_forward", x, z, b)[0] * dout)),
-            "db": (b, lambda z: np.sum(forward(linear_forward, "linear_forward", x, W, z)[0] * dout)),
-        }
-        for (name, (point, loss)), value in zip(losses.items(), got, strict=True):
-            as_array(value, f"linear_backward ({name})", shapes[name])
+        for (name, (point, loss)), value in zip(linear_losses(linear_forward, x, W, b, dout).items(), got,
+                                                 strict=True):
+            as_array(value, f"linear_backward ({name})", point.shape)
             assert_matches_finite_differences(
                 value, loss, point, who=f"linear_backward ({name})",
                 loss_name="sum(linear_forward(x, W, b) * dout)", case=case,
@@ -310,7 +319,8 @@ def sigmoid_mistakes(x: np.ndarray, dout: np.ndarray) -> list[Mistake]:
     s = 1 / (1 + np.exp(-x))
     return [
         Mistake("you multiplied by s(x) only; the derivative is s(x) (1 - s(x)).", lambda: dout * s),
-        Mistake("you multiplied by 1 - s(x) only; the derivative is s(x) (1 - s(x)).", lambda: dout * (1 - s)),
+        Mistake("you multiplied by 1 - s(x) only; the derivative is s(x) (1 - s(x)).",
+                lambda: dout * (1 - s)),
         Mistake("you used x (1 - x) with the *input* x; the derivative is s (1 - s) with the "
                 "sigmoid's output s.", lambda: dout * x * (1 - x)),
         Mistake("dx equals dout: multiply by the sigmoid's derivative s (1 - s).", lambda: dout),
@@ -455,7 +465,8 @@ def mlp_matches_reference(mlp_loss_and_grads, reference):
             assert_close(loss, ref_loss, who="mlp_loss_and_grads (loss)", case=case,
                          factors={8: "the loss is 8 times too large: average over the batch, don't sum."})
             for key in params:
-                assert_close(grads[key], ref_grads[key], who=f"mlp_loss_and_grads (grads[{key!r}])", case=case,
+                assert_close(grads[key], ref_grads[key], who=f"mlp_loss_and_grads (grads[{key!r}])",
+                             case=case,
                              factors={8: "the gradient is 8 times too large: the loss is a mean over the "
                                       "batch, so divide the gradient of the logits by N."})
         except CheckFailed as failure:
