@@ -207,6 +207,11 @@ WRONG = [
         def relu_backward(dout, cache):
             return dout.copy()
     """, r"mask is missing"),
+    Wrong("relu_backward", "zeroes dout in place", """
+        def relu_backward(dout, cache):
+            dout[cache <= 0] = 0.0
+            return dout
+    """, r"modified its input `dout` in place"),
     Wrong("relu_backward", "inverted mask", """
         def relu_backward(dout, cache):
             return dout * (cache < 0)

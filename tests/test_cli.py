@@ -33,12 +33,24 @@ def graded(tmp_path: Path, *args: str, cwd: Path = ROOT) -> tuple[subprocess.Com
     return result, json.loads(report.read_text())
 
 
+ASSIGNMENTS = sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_every_reference_earns_full_marks_and_every_release_zero(tmp_path, assignment_id):
+    _, report = graded(tmp_path, str(SOLUTIONS / assignment_id), str(EXERCISES / assignment_id))
+    reference, release = report["submissions"]
+    total = sum(c.points for c in get_assignment(assignment_id).checks())
+    assert reference["assignment"] == release["assignment"] == assignment_id
+    assert reference["score"] == reference["max_score"] == total
+    assert release["score"] == 0 and release["max_score"] == total
+    assert reference["flags"] == release["flags"] == []
+
+
 def test_reference_earns_full_marks(tmp_path):
     result, report = graded(tmp_path, str(SOLUTIONS / "01_losses"))
     (submission,) = report["submissions"]
-    assert submission["assignment"] == "01_losses"
     assert submission["score"] == submission["max_score"] == TOTAL_01
-    assert submission["flags"] == []
     total_line = next(line for line in result.stdout.splitlines() if line.strip().startswith("total"))
     assert total_line.split() == ["total", f"{TOTAL_01:g}", "/", f"{TOTAL_01:g}"]
 

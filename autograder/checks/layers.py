@@ -206,12 +206,13 @@ def linear_losses(linear_forward, x, W, b, dout) -> dict:
     }
 
 
-@check("linear_backward", "agrees with finite differences", 1.0)
+@check("linear_backward", "agrees with finite differences; dout unchanged", 1.0)
 def linear_backward_finite_differences(linear_backward, own_linear_forward, linear_forward):
     for seed, (n, d, m) in enumerate([(3, 4, 2), (1, 2, 5)]):
         x, W, b, dout = layer_case(61 + seed, n, d, m)
         _, cache = forward(own_linear_forward, "linear_forward", x, W, b)
         got = unpack(linear_backward(dout, cache), "linear_backward", ("dx", "dW", "db"))
+        assert_inputs_unchanged(linear_backward, ("dout",))
         case = shape_text(n, d, m, 61 + seed)
         for (name, (point, loss)), value in zip(linear_losses(linear_forward, x, W, b, dout).items(), got,
                                                  strict=True):
@@ -266,13 +267,14 @@ def relu_mistakes(x: np.ndarray, dout: np.ndarray) -> list[Mistake]:
     ]
 
 
-@check("relu_backward", "agrees with finite differences (away from the kink)", 0.5)
+@check("relu_backward", "agrees with finite differences (away from the kink); dout unchanged", 0.5)
 def relu_backward_finite_differences(relu_backward, own_relu_forward, relu_forward):
     for seed, shape in [(63, (4, 3)), (64, (2, 5))]:
         rng = np.random.default_rng(seed)
         x, dout = away_from_zero(rng.normal(size=shape)), rng.normal(size=shape)
         _, cache = forward(own_relu_forward, "relu_forward", x)
         dx = as_array(relu_backward(dout, cache), "relu_backward", shape)
+        assert_inputs_unchanged(relu_backward, ("dout",))
         case = f"x of shape {shape}, seed {seed}"
         estimate = central_differences(
             lambda z, dout=dout: float(np.sum(forward(relu_forward, "relu_forward", z)[0] * dout)), x)
@@ -327,13 +329,14 @@ def sigmoid_mistakes(x: np.ndarray, dout: np.ndarray) -> list[Mistake]:
     ]
 
 
-@check("sigmoid_backward", "agrees with finite differences", 0.5)
+@check("sigmoid_backward", "agrees with finite differences; dout unchanged", 0.5)
 def sigmoid_backward_finite_differences(sigmoid_backward, own_sigmoid_forward, sigmoid_forward):
     for seed, shape in [(65, (4, 3)), (66, (2, 5))]:
         rng = np.random.default_rng(seed)
         x, dout = rng.normal(size=shape) * 2, rng.normal(size=shape)
         _, cache = forward(own_sigmoid_forward, "sigmoid_forward", x)
         dx = as_array(sigmoid_backward(dout, cache), "sigmoid_backward", shape)
+        assert_inputs_unchanged(sigmoid_backward, ("dout",))
         estimate = central_differences(
             lambda z, dout=dout: float(np.sum(forward(sigmoid_forward, "sigmoid_forward", z)[0] * dout)), x)
         assert_close(dx, estimate, who="sigmoid_backward", rtol=1e-5, atol=1e-7,
