@@ -84,6 +84,13 @@ ASSIGNMENTS: dict[str, Assignment] = {
             quiz={"Q1": Choice("ABC"), "Q2": Number(), "Q3": Number()},
             checks_modules=("autograder.checks.autodiff", "autograder.checks.layers"),
         ),
+        Assignment(
+            id="03_optimizers",
+            title="Gradient descent and optimizers",
+            functions=("gradient_descent", "sgd", "sgd_momentum", "adam", "adamw"),
+            quiz={"Q1": Choice("ABC"), "Q2": Number(), "Q3": Number()},
+            checks_modules=("autograder.checks.optimizers",),
+        ),
     ]
 }
 

@@ -162,19 +162,24 @@ class StudentFunction:
         self.function = function
         self.time_limit = time_limit
         self.modified: list[str] = []
+        try:
+            self.signature: inspect.Signature | None = inspect.signature(function)
+        except (TypeError, ValueError):
+            self.signature = None
 
     def _parameter_names(self, args: tuple, kwargs: dict) -> dict[str, Any]:
         try:
-            bound = inspect.signature(self.function).bind(*args, **kwargs)
-            return dict(bound.arguments)
-        except (TypeError, ValueError):
+            return dict(self.signature.bind(*args, **kwargs).arguments)
+        except (AttributeError, TypeError):
             named = {f"argument {i + 1}": a for i, a in enumerate(args)}
             return named | kwargs
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         arg_copies = copy.deepcopy(args)
         kwarg_copies = copy.deepcopy(kwargs)
-        call = f"{self.name}({describe_arguments(self._parameter_names(args, kwargs))})"
+        def call() -> str:  # only formatted when something goes wrong
+            return f"{self.name}({describe_arguments(self._parameter_names(args, kwargs))})"
+
         with student_code(call, self.name, self.time_limit):
             result = self.function(*arg_copies, **kwarg_copies)
         before = self._parameter_names(args, kwargs)
@@ -184,16 +189,22 @@ class StudentFunction:
 
 
 @contextmanager
-def student_code(what: str, name: str, seconds: float = CALL_TIME_LIMIT) -> Iterator[None]:
+def student_code(
+    what: str | Callable[[], str], name: str, seconds: float = CALL_TIME_LIMIT
+) -> Iterator[None]:
     """Run a block that executes student code; turn whatever goes wrong into feedback.
 
     Args:
-        what: the code in words, for messages (``"mse(y_pred=..., y_true=...)"``).
+        what: the code in words, for messages (``"mse(y_pred=..., y_true=...)"``), or a
+            function that makes them (called only when something goes wrong).
         name: the graded function or class, for the "not implemented" message.
         seconds: wall-clock limit for the block.
     Raises:
         CheckFailed: the block raised, ran out of time, or is still a stub.
     """
+    def described() -> str:
+        return what() if callable(what) else what
+
     try:
         with time_limit(seconds), np.errstate(all="ignore"):
             yield
@@ -204,21 +215,21 @@ def student_code(what: str, name: str, seconds: float = CALL_TIME_LIMIT) -> Iter
         ) from None
     except TimeLimitExceeded:
         raise CheckFailed(
-            f"{what} did not finish within {seconds:g} seconds. "
+            f"{described()} did not finish within {seconds:g} seconds. "
             "Look for a loop that never ends (or one that runs far too many times)."
         ) from None
     except CheckFailed:
         raise
     except RecursionError:
         raise CheckFailed(
-            f"{what} raised RecursionError: maximum recursion depth exceeded. A function that "
+            f"{described()} raised RecursionError: maximum recursion depth exceeded. A function that "
             "calls itself once per node cannot handle a graph 1,000 nodes deep at Python's "
             "default recursion limit: walk the graph with an explicit stack (a loop) instead, "
             "or raise the limit with sys.setrecursionlimit."
         ) from None
     except BaseException as error:  # student code: report, never crash the grader
         where = student_traceback(error)
-        message = f"{what} raised {type(error).__name__}: {error}"
+        message = f"{described()} raised {type(error).__name__}: {error}"
         if where:
             message += f"\n  where it happened:\n{where}"
         raise CheckFailed(message) from None

@@ -13,8 +13,12 @@ MIN_LENGTH = 12  # shorter lines ("return out") are too generic to call a leak
 
 
 def secret_lines() -> set[str]:
-    """Distinctive lines inside solution and hidden-test regions of every reference notebook."""
-    secrets = set()
+    """Distinctive lines inside solution and hidden-test regions of every reference notebook.
+
+    Lines the notebooks also show outside those regions (in code given to students) are
+    public by design and not counted.
+    """
+    secrets, public = set(), set()
     for notebook in SOLUTIONS.glob("*/*.ipynb"):
         for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
             source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
@@ -24,7 +28,9 @@ def secret_lines() -> set[str]:
                         line = line.strip()
                         if len(line) >= MIN_LENGTH or re.match(r"Q\d+\s*=", line):
                             secrets.add(line)
-    return secrets
+                source = re.sub(re.escape(begin) + r".*?" + re.escape(end), "", source, flags=re.S)
+            public |= {line.strip() for line in source.splitlines()}
+    return secrets - public
 
 
 def leaked_lines(text: str, secrets: set[str]) -> set[str]:

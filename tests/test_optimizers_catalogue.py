@@ -1,0 +1,175 @@
+"""Assignment 03: known-wrong optimizers lose the points of what they break, with the mistake
+named; optimizers written in other correct styles earn full marks."""
+
+from __future__ import annotations
+
+import pytest
+from catalogue import Wrong, assert_full_marks, assert_loses_its_own_points
+
+# A correct Adam written step by step, which the wrong variants change in one place each.
+ADAM = """
+def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    t = state.get("t", 0) + 1
+    m = beta1 * state.get("m", 0.0) + (1 - beta1) * dw
+    v = beta2 * state.get("v", 0.0) + (1 - beta2) * dw ** 2
+    m_hat = m / (1 - beta1 ** t)
+    v_hat = v / (1 - beta2 ** t)
+    return w - lr * m_hat / (np.sqrt(v_hat) + eps), {"t": t, "m": m, "v": v}
+"""
+
+ADAMW = """
+def adamw(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+    t = state.get("t", 0) + 1
+    m = beta1 * state.get("m", 0.0) + (1 - beta1) * dw
+    v = beta2 * state.get("v", 0.0) + (1 - beta2) * dw ** 2
+    w = w - lr * weight_decay * w
+    step = lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps)
+    return w - step, {"t": t, "m": m, "v": v}
+"""
+
+
+def edit(code: str, old: str, new: str) -> str:
+    assert old in code, old
+    return code.replace(old, new)
+
+
+WRONG = [
+    Wrong("adam", "no bias correction", edit(ADAM, "    m_hat = m / (1 - beta1 ** t)\n    v_hat = v / (1 - beta2 ** t)\n",
+                                             "    m_hat, v_hat = m, v\n"), r"bias correction"),
+    Wrong("adam", "t off by one (starts at 2)", edit(ADAM, 't = state.get("t", 0) + 1', 't = state.get("t", 1) + 1'),
+          r"off by one"),
+    Wrong("adam", "t incremented after the bias correction", edit(
+        edit(ADAM, 't = state.get("t", 0) + 1', 't = state.get("t", 0)'),
+        '{"t": t, "m": m, "v": v}', '{"t": t + 1, "m": m, "v": v}'), r"increment t before"),
+    Wrong("adam", "eps inside the square root", edit(ADAM, "np.sqrt(v_hat) + eps", "np.sqrt(v_hat + eps)"),
+          r"after the square root"),
+    Wrong("adam", "state not carried over", edit(ADAM, 't = state.get("t", 0) + 1', "state = {}\n    t = 1"),
+          r"state is not carried over"),
+    Wrong("adam", "state not returned", edit(ADAM, ', {"t": t, "m": m, "v": v}', ""), r"tuple \(w_next, state\)"),
+    Wrong("adam", "one state shared by every parameter", """
+        SHARED = {}
+
+        def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+            SHARED["t"] = SHARED.get("t", 0) + 1
+            t = SHARED["t"]
+            SHARED["m"] = beta1 * SHARED.get("m", 0.0) + (1 - beta1) * dw
+            SHARED["v"] = beta2 * SHARED.get("v", 0.0) + (1 - beta2) * dw ** 2
+            m_hat = SHARED["m"] / (1 - beta1 ** t)
+            v_hat = SHARED["v"] / (1 - beta2 ** t)
+            return w - lr * m_hat / (np.sqrt(v_hat) + eps), state
+    """, r"global variable"),
+    Wrong("adam", "writes into w", edit(ADAM, "    return w - lr * m_hat / (np.sqrt(v_hat) + eps), {",
+                                        "    w -= lr * m_hat / (np.sqrt(v_hat) + eps)\n    return w, {"),
+          r"modified its input `w` in place"),
+    Wrong("adamw", "L2 in the gradient instead of decoupled decay", edit(
+        edit(ADAMW, "    w = w - lr * weight_decay * w\n", ""),
+        "    t = state", "    dw = dw + weight_decay * w\n    t = state"), r"L2 regularisation"),
+    Wrong("adamw", "decay not scaled by lr", edit(ADAMW, "w = w - lr * weight_decay * w", "w = w - weight_decay * w"),
+          r"not scaled by the learning rate"),
+    Wrong("adamw", "decay applied after the step", edit(
+        edit(ADAMW, "    w = w - lr * weight_decay * w\n", ""),
+        "    return w - step, {", "    return (w - step) * (1 - lr * weight_decay), {"), r"after the Adam step"),
+    Wrong("adamw", "no weight decay", edit(ADAMW, "    w = w - lr * weight_decay * w\n", ""), r"plain Adam"),
+    Wrong("sgd_momentum", "EMA form of momentum", """
+        def sgd_momentum(w, dw, state, lr=0.01, momentum=0.9):
+            v = momentum * state.get("v", 0.0) + (1 - momentum) * dw
+            return w - lr * v, {"v": v}
+    """, r"EMA form"),
+    Wrong("sgd_momentum", "Nesterov instead of plain momentum", """
+        def sgd_momentum(w, dw, state, lr=0.01, momentum=0.9):
+            v = momentum * state.get("v", 0.0) + dw
+            return w - lr * (dw + momentum * v), {"v": v}
+    """, r"Nesterov"),
+    Wrong("sgd_momentum", "velocity not carried over", """
+        def sgd_momentum(w, dw, state, lr=0.01, momentum=0.9):
+            v = momentum * 0.0 + dw
+            return w - lr * v, {"v": v}
+    """, r"state is not carried over"),
+    Wrong("sgd", "ascent instead of descent", """
+        def sgd(w, dw, state, lr=0.01):
+            return w + lr * dw, state
+    """, r"uphill"),
+    Wrong("sgd", "ignores lr", """
+        def sgd(w, dw, state, lr=0.01):
+            return w - dw, state
+    """, r"multiply the update by lr"),
+    Wrong("gradient_descent", "trajectory rows alias one array", """
+        def gradient_descent(grad_fn, x0, lr, steps):
+            x = np.array(x0, dtype=float)
+            path = [x]
+            for _ in range(steps):
+                x -= lr * grad_fn(x)
+                path.append(x)
+            return np.array(path)
+    """, r"same array again"),
+    Wrong("gradient_descent", "forgets x0 in the trajectory", """
+        def gradient_descent(grad_fn, x0, lr, steps):
+            path, x = [], x0
+            for _ in range(steps):
+                x = x - lr * grad_fn(x)
+                path.append(x)
+            return np.array(path)
+    """, r"steps \+ 1 rows"),
+    Wrong("gradient_descent", "ascent", """
+        def gradient_descent(grad_fn, x0, lr, steps):
+            path = [x0]
+            for _ in range(steps):
+                path.append(path[-1] + lr * grad_fn(path[-1]))
+            return np.array(path)
+    """, r"doesn't add it|uphill"),
+    Wrong("Q2", "off by one", "Q2 = 30", r"not the right answer"),
+]
+
+
+@pytest.mark.parametrize("wrong", WRONG, ids=lambda w: f"{w.target}: {w.mistake}")
+def test_wrong_implementation_loses_its_own_points_with_a_named_mistake(wrong):
+    assert_loses_its_own_points("03_optimizers", wrong)
+
+
+CORRECT = {
+    "PyTorch-style denominators, state updated in place": """
+        def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+            if not state:
+                state.update(step=0, exp_avg=np.zeros_like(w), exp_avg_sq=np.zeros_like(w))
+            state["step"] += 1
+            state["exp_avg"] = state["exp_avg"] * beta1 + (1 - beta1) * dw
+            state["exp_avg_sq"] = state["exp_avg_sq"] * beta2 + (1 - beta2) * dw * dw
+            bias_correction1 = 1 - beta1 ** state["step"]
+            bias_correction2 = 1 - beta2 ** state["step"]
+            denom = np.sqrt(state["exp_avg_sq"]) / np.sqrt(bias_correction2) + eps
+            return w - (lr / bias_correction1) * state["exp_avg"] / denom, state
+
+        def adamw(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+            return adam(w * (1 - lr * weight_decay), dw, state, lr, beta1, beta2, eps)
+    """,
+    "lazily initialised velocity (as PyTorch), preallocated trajectory": """
+        def sgd_momentum(w, dw, state, lr=0.01, momentum=0.9):
+            if "momentum_buffer" not in state:
+                buf = np.array(dw, copy=True)
+            else:
+                buf = state["momentum_buffer"] * momentum + dw
+            return w - lr * buf, {**state, "momentum_buffer": buf}
+
+        def gradient_descent(grad_fn, x0, lr, steps):
+            path = np.empty((steps + 1,) + np.shape(x0))
+            path[0] = x0
+            for k in range(steps):
+                path[k + 1] = path[k] - lr * grad_fn(path[k].copy())
+            return path
+    """,
+    "textbook hats with a new dict, copy-based sgd": ADAM + ADAMW + """
+def sgd(w, dw, state, lr=0.01):
+    new_w = w.copy()
+    new_w -= lr * dw
+    return new_w, dict(state)
+
+Q1 = "a"
+Q2 = 31.0
+Q3 = 1 + 0.9 + 0.81
+""",
+}
+
+
+@pytest.mark.parametrize("variant", CORRECT, ids=str)
+def test_correct_variant_earns_full_marks(variant):
+    assert_full_marks("03_optimizers", variant, CORRECT[variant])
