@@ -91,6 +91,13 @@ ASSIGNMENTS: dict[str, Assignment] = {
             quiz={"Q1": Choice("ABC"), "Q2": Number(), "Q3": Number()},
             checks_modules=("autograder.checks.optimizers",),
         ),
+        Assignment(
+            id="04_training",
+            title="The training loop",
+            functions=("num_iterations", "iterate_minibatches", "accuracy", "train"),
+            quiz={"Q1": Number(), "Q2": Choice("ABC"), "Q3": Choice("ABC")},
+            checks_modules=("autograder.checks.training",),
+        ),
     ]
 }
 
