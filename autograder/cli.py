@@ -1,4 +1,4 @@
-"""Command line: ``python -m autograder grade PATH... [--json FILE] [--gradescope FILE]``."""
+"""Command line: ``python -m autograder grade PATH... [--json FILE] [--csv FILE] [--gradescope FILE]``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from autograder.grading import DEFAULT_TIMEOUT, find_notebooks, grade_all
 from autograder.references import find_solutions
-from autograder.report import gradescope_results, json_report, text_report, write_json
+from autograder.report import gradescope_results, json_report, text_report, write_csv, write_json
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     grade.add_argument("paths", nargs="+", metavar="PATH", help="a notebook or a folder of notebooks")
     grade.add_argument("--json", metavar="FILE", help="write every submission's results as JSON")
+    grade.add_argument("--csv", metavar="FILE",
+                       help="write a gradebook with nbgrader's export columns")
     grade.add_argument("--gradescope", metavar="FILE",
                        help="write Gradescope's results.json (one submission)")
     grade.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N",
@@ -56,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     print(text_report(submissions), end="")
     if args.json:
         write_json(args.json, json_report(submissions))
+    if args.csv:
+        write_csv(args.csv, submissions)
     if args.gradescope:
         write_json(args.gradescope, gradescope_results(submissions[0]))
     return 0

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import textwrap
+from datetime import UTC, datetime
 from pathlib import Path
 
 from autograder.assignments import get_assignment
@@ -110,6 +112,37 @@ def _is_hidden(submission: Submission, name: str) -> bool:
     if not submission.assignment:
         return False
     return any(c.hidden and c.name == name for c in get_assignment(submission.assignment).checks())
+
+
+# The columns of nbgrader's CSV export, so that a gradebook from either path reads the same.
+NBGRADER_CSV_COLUMNS = [
+    "assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
+    "raw_score", "late_submission_penalty", "score", "max_score",
+]
+
+
+def write_csv(path: str | Path, submissions: list[Submission]) -> None:
+    """A gradebook with one row per submission, in nbgrader's export columns.
+
+    The timestamp is the notebook file's modification time; names, e-mails and due dates
+    are not known to the grader and stay empty, and there is no late penalty.
+    """
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=NBGRADER_CSV_COLUMNS)
+        writer.writeheader()
+        for s in submissions:
+            modified = Path(s.path).stat().st_mtime if Path(s.path).exists() else None
+            writer.writerow({
+                "assignment": s.assignment or "",
+                "duedate": "",
+                "timestamp": datetime.fromtimestamp(modified, UTC).isoformat() if modified else "",
+                "student_id": s.student,
+                "last_name": "", "first_name": "", "email": "",
+                "raw_score": s.score,
+                "late_submission_penalty": 0.0,
+                "score": s.score,
+                "max_score": s.max_score,
+            })
 
 
 def write_json(path: str | Path, document: dict) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ import pytest
 from conftest import EXERCISES, ROOT, SOLUTIONS
 
 from autograder.assignments import get_assignment
+from autograder.report import NBGRADER_CSV_COLUMNS
 
 TOTAL_01 = sum(c.points for c in get_assignment("01_losses").checks())
 PUBLIC_01 = sum(c.points for c in get_assignment("01_losses").checks() if not c.hidden)
@@ -91,10 +93,17 @@ def test_class_folder_grades_every_student_in_parallel(tmp_path):
         folder = tmp_path / "class" / student / "01_losses"
         folder.mkdir(parents=True)
         shutil.copy(notebook, folder / "losses.ipynb")
-    result, report = graded(tmp_path, str(tmp_path / "class"), "--jobs", "2")
+    gradebook = tmp_path / "grades.csv"
+    result, report = graded(tmp_path, str(tmp_path / "class"), "--jobs", "2", "--csv", str(gradebook))
     scores = {s["student"]: s["score"] for s in report["submissions"]}
     assert scores == {"ada": TOTAL_01, "ben": 0, "cy": TOTAL_01}
     assert "Summary" in result.stdout
+    with open(gradebook, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == NBGRADER_CSV_COLUMNS
+    assert {(r["student_id"], r["assignment"], float(r["score"]), float(r["max_score"])) for r in rows} == {
+        ("ada", "01_losses", TOTAL_01, TOTAL_01), ("ben", "01_losses", 0.0, TOTAL_01),
+        ("cy", "01_losses", TOTAL_01, TOTAL_01)}
 
 
 def test_without_solutions_only_public_checks_run_and_the_report_says_so(tmp_path):
