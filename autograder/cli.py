@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from autograder.gradescope import build_bundle
+from autograder.gradescope import run as run_in_gradescope
 from autograder.grading import DEFAULT_TIMEOUT, find_notebooks, grade_all
 from autograder.references import find_solutions
 from autograder.report import gradescope_results, json_report, text_report, write_csv, write_json
@@ -32,12 +34,34 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"seconds allowed per notebook (default {DEFAULT_TIMEOUT:g})")
     grade.add_argument("--solutions", metavar="DIR", help="reference solutions (default: found)")
     grade.add_argument("--public-only", action="store_true", help="run only the public checks")
+
+    bundle = commands.add_parser("gradescope-bundle", help="build a Gradescope autograder zip")
+    bundle.add_argument("assignment", help="assignment id, e.g. 01_losses")
+    bundle.add_argument("--output", metavar="FILE",
+                        help="zip to write (default: <assignment>-gradescope.zip)")
+
+    inside = commands.add_parser("gradescope-run", help="(inside Gradescope) grade /autograder/submission")
+    inside.add_argument("--assignment", required=True)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns 0 when grading ran, whatever the scores."""
     args = build_parser().parse_args(argv)
+    if args.command == "gradescope-bundle":
+        output = Path(args.output or f"{args.assignment}-gradescope.zip")
+        try:
+            build_bundle(args.assignment, output)
+        except (KeyError, FileNotFoundError) as error:
+            print(f"error: {error.args[0]}", file=sys.stderr)
+            return 2
+        print(f"Wrote {output}: upload it as the autograder of {args.assignment} "
+              "(Gradescope's Ubuntu 24.04 base image).")
+        return 0
+    if args.command == "gradescope-run":
+        document = run_in_gradescope(args.assignment)
+        print(f"score {document['score']:g} / {document['max_score']:g}")
+        return 0
     try:
         notebooks = find_notebooks(args.paths)
     except FileNotFoundError as error:

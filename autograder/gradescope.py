@@ -1,0 +1,96 @@
+"""Gradescope: the autograder bundle, and what runs inside it.
+
+    python -m autograder gradescope-bundle 01_losses --output 01_losses-gradescope.zip
+
+builds the zip Gradescope asks for: ``setup.sh`` (creates a virtual environment and installs
+this package), ``run_autograder`` (grades ``/autograder/submission`` into
+``/autograder/results/results.json``), the package itself and the assignment's reference
+solution. Inside Gradescope, ``run_autograder`` calls ``python -m autograder gradescope-run``,
+which always writes a valid ``results.json``, even for an upload it cannot grade.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from pathlib import Path
+
+from autograder.assignments import get_assignment
+from autograder.grading import Submission, find_notebooks, grade_one
+from autograder.report import gradescope_results
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+ROOT_ENV = "AUTOGRADER_ROOT"  # lets tests run the bundle outside /autograder
+
+SETUP_SH = """#!/usr/bin/env bash
+# Gradescope runs this once when it builds the autograder image (Ubuntu 24.04 base image:
+# Python 3.12). It installs the course package into a virtual environment.
+set -euo pipefail
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+apt-get update -q && apt-get install -y -q python3 python3-venv
+python3 -m venv "$ROOT/venv"
+"$ROOT/venv/bin/pip" install --quiet "$ROOT/source/package"
+"""
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope runs this for every submission: grade /autograder/submission into
+# /autograder/results/results.json.
+set -uo pipefail
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+PYTHON="${AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}"
+cd "$ROOT/source"
+exec "$PYTHON" -m autograder gradescope-run --assignment %(assignment)s
+"""
+
+
+def build_bundle(assignment_id: str, output: Path, repository: Path = REPOSITORY) -> Path:
+    """Write the Gradescope autograder zip for ``assignment_id`` to ``output``."""
+    get_assignment(assignment_id)  # a clear error for an unknown id
+    solutions = repository / "solutions" / assignment_id
+    if not any(solutions.glob("*.ipynb")):
+        raise FileNotFoundError(f"no reference notebook in {solutions}")
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as bundle:
+        scripts = {"setup.sh": SETUP_SH, "run_autograder": RUN_AUTOGRADER % {"assignment": assignment_id}}
+        for name, text in scripts.items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = 0o755 << 16  # executable, as Gradescope requires
+            bundle.writestr(info, text)
+        for path in sorted(solutions.glob("*.ipynb")):
+            bundle.write(path, f"solutions/{assignment_id}/{path.name}")
+        for path in sorted((repository / "autograder").rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                bundle.write(path, f"package/{path.relative_to(repository)}")
+        for name in ("pyproject.toml", "README.md"):
+            bundle.write(repository / name, f"package/{name}")
+    return output
+
+
+def run(assignment_id: str, root: Path | None = None) -> dict:
+    """Grade the submission under ``root`` and write ``results/results.json``; return it."""
+    root = Path(root or os.environ.get(ROOT_ENV, "/autograder"))
+    results = root / "results" / "results.json"
+    results.parent.mkdir(parents=True, exist_ok=True)
+    notebooks = find_notebooks([root / "submission"]) if (root / "submission").is_dir() else []
+    if len(notebooks) != 1:
+        found = ", ".join(p.name for p in notebooks) or "none"
+        document = _ungraded(assignment_id, f"Please upload exactly one notebook (.ipynb); found: {found}.")
+    else:
+        submission = grade_one(notebooks[0], root / "source" / "solutions")
+        if submission.assignment != assignment_id:
+            document = _ungraded(
+                assignment_id,
+                f"{notebooks[0].name} is not the notebook of assignment {assignment_id} "
+                f"(it looks like {submission.assignment or 'no assignment of this course'}). "
+                "Upload your completed notebook of this assignment.",
+            )
+        else:
+            document = gradescope_results(submission)
+    results.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    return document
+
+
+def _ungraded(assignment_id: str, message: str) -> dict:
+    """A results.json that scores 0 and says why, keeping the assignment's maximum."""
+    nothing = Submission(path="", student="", assignment=assignment_id, hidden=True)
+    return {"score": 0.0, "max_score": nothing.max_score, "output": message, "tests": []}
