@@ -34,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"seconds allowed per notebook (default {DEFAULT_TIMEOUT:g})")
     grade.add_argument("--solutions", metavar="DIR", help="reference solutions (default: found)")
     grade.add_argument("--public-only", action="store_true", help="run only the public checks")
+    grade.add_argument("--cache", metavar="DIR",
+                       help="keep each result in DIR and reuse it while the notebook, references and "
+                       "grader are unchanged (an interrupted class run resumes where it stopped)")
 
     bundle = commands.add_parser("gradescope-bundle", help="build a Gradescope autograder zip")
     bundle.add_argument("assignment", help="assignment id, e.g. 01_losses")
@@ -78,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {solutions}: no such folder", file=sys.stderr)
         return 2
 
-    submissions = grade_all(notebooks, solutions, args.jobs, args.timeout, args.public_only)
+    cache = Path(args.cache) if args.cache else None
+    submissions = grade_all(notebooks, solutions, args.jobs, args.timeout, args.public_only, cache)
     print(text_report(submissions), end="")
     if args.json:
         write_json(args.json, json_report(submissions))

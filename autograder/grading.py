@@ -8,6 +8,7 @@ killed with its whole process group, and the submission is flagged.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import signal
@@ -15,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from autograder.assignments import ASSIGNMENTS, get_assignment, recognise
@@ -156,13 +157,49 @@ def _read_results(submission: Submission, payload: dict) -> None:
         submission.flags.append("a check could not complete: review by hand")
 
 
+def cache_key(path: Path, solutions: Path | None, timeout: float, public_only: bool) -> str:
+    """What a result depends on: the notebook's bytes, the references, the grader, the options."""
+    digest = hashlib.sha256()
+    digest.update(path.read_bytes())
+    for reference in sorted(solutions.glob("*/*.ipynb")) if solutions and not public_only else []:
+        digest.update(reference.read_bytes())
+    for module in sorted(Path(__file__).parent.rglob("*.py")):
+        digest.update(module.read_bytes())
+    digest.update(f"{timeout}:{public_only}".encode())
+    return digest.hexdigest()
+
+
+def grade_cached(path: Path, solutions: Path | None, timeout: float, public_only: bool,
+                 cache: Path | None) -> Submission:
+    """grade_one, reusing a result from ``cache`` when nothing it depends on has changed.
+
+    A result is stored as soon as its notebook is graded, so a class run that is interrupted
+    and started again only grades the notebooks it had not finished.
+    """
+    if cache is None:
+        return grade_one(path, solutions, timeout, public_only)
+    stored = cache / f"{cache_key(path, solutions, timeout, public_only)}.json"
+    if stored.exists():
+        data = json.loads(stored.read_text(encoding="utf-8"))
+        submission = Submission(**{**data, "tests": [Test(**t) for t in data["tests"]]})
+        submission.path, submission.student = str(path), student_of(path)
+        return submission
+    submission = grade_one(path, solutions, timeout, public_only)
+    cache.mkdir(parents=True, exist_ok=True)
+    partial = stored.with_suffix(".tmp")
+    partial.write_text(json.dumps(asdict(submission)), encoding="utf-8")
+    partial.replace(stored)  # never a half-written result
+    return submission
+
+
 def grade_all(
     notebooks: list[Path],
     solutions: Path | None,
     jobs: int = 1,
     timeout: float = DEFAULT_TIMEOUT,
     public_only: bool = False,
+    cache: Path | None = None,
 ) -> list[Submission]:
     """Grade ``notebooks`` with up to ``jobs`` processes at once, in the given order."""
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(lambda p: grade_one(p, solutions, timeout, public_only), notebooks))
+        return list(pool.map(lambda p: grade_cached(p, solutions, timeout, public_only, cache), notebooks))

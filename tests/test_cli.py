@@ -184,3 +184,38 @@ def test_pytest_plugin_runs_the_same_checks(tmp_path):
     count = len(get_assignment("01_losses").checks())
     assert f"{count} passed" in result.stdout, result.stdout
     assert f"{TOTAL_01:g} / {TOTAL_01:g} points" in result.stdout
+
+
+def test_grading_leaves_submissions_byte_identical_and_is_idempotent(tmp_path):
+    notebook = tmp_path / "class" / "ada" / "01_losses" / "losses.ipynb"
+    notebook.parent.mkdir(parents=True)
+    shutil.copy(REFERENCE_01, notebook)
+    before = notebook.read_bytes()
+    _, first = graded(tmp_path, str(tmp_path / "class"))
+    _, second = graded(tmp_path, str(tmp_path / "class"))
+    assert notebook.read_bytes() == before
+    assert sorted(p.name for p in notebook.parent.iterdir()) == ["losses.ipynb"], "grading left files behind"
+    assert first == second
+
+
+def test_an_interrupted_class_run_resumes_without_regrading(tmp_path):
+    students = ["ada", "ben", "cy"]
+    for student in students:
+        folder = tmp_path / "class" / student / "01_losses"
+        folder.mkdir(parents=True)
+        shutil.copy(REFERENCE_01 if student != "ben" else RELEASE_01, folder / "losses.ipynb")
+    cache = tmp_path / "cache"
+    # the first run is "interrupted" after ada: only her result is in the cache
+    graded(tmp_path, str(tmp_path / "class" / "ada"), "--cache", str(cache))
+    (ada_result,) = cache.glob("*.json")
+    stamp = ada_result.stat().st_mtime_ns
+    _, report = graded(tmp_path, str(tmp_path / "class"), "--cache", str(cache))
+    assert ada_result.stat().st_mtime_ns == stamp, "ada's finished result was graded again"
+    assert len(list(cache.glob("*.json"))) == 2  # ada's and cy's identical notebooks share a result
+    scores = {s["student"]: s["score"] for s in report["submissions"]}
+    assert scores == {"ada": TOTAL_01, "ben": 0, "cy": TOTAL_01}
+    # a changed notebook is graded again
+    notebook = tmp_path / "class" / "ben" / "01_losses" / "losses.ipynb"
+    shutil.copy(REFERENCE_01, notebook)
+    _, report = graded(tmp_path, str(tmp_path / "class"), "--cache", str(cache))
+    assert {s["student"]: s["score"] for s in report["submissions"]}["ben"] == TOTAL_01
