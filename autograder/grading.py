@@ -105,7 +105,7 @@ def grade_one(
         ini = Path(work) / "pytest.ini"
         ini.write_text("[pytest]\n", encoding="utf-8")
         command = [
-            sys.executable, "-m", "pytest", str(path.resolve()), "--grade",
+            sys.executable, "-m", "pytest", str(path.resolve()), "-p", "autograder.pytest_plugin", "--grade",
             "--grade-json", str(results), "-q", "--no-header", "-p", "no:cacheprovider",
             "--noconftest", "-c", str(ini), "--rootdir", work,
         ]
@@ -113,7 +113,9 @@ def grade_one(
             command.append("--public-only")
         else:
             command += ["--solutions", str(solutions.resolve())]
-        env = os.environ | {"MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"}
+        # Only this plugin: the other pytest plugins installed alongside Jupyter double start-up time.
+        env = os.environ | {"MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
+                            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
         process = subprocess.Popen(
             command, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True,
