@@ -2,6 +2,7 @@
 #
 #   make          create .venv, install everything, build the course site (_build/html)
 #   make test     install if needed, then run every test tier and the linter
+#                 (the browser tier installs Debian's chromium and chromium-driver if it can)
 #   make exercises  regenerate exercises/ from solutions/ with nbgrader
 
 PYTHON ?= python3
@@ -12,7 +13,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 ASSIGNMENTS := $(notdir $(wildcard solutions/*))
 
-.PHONY: all site setup test lint exercises clean
+.PHONY: all site setup mathjax browser test lint exercises clean
 
 all: site
 
@@ -27,7 +28,48 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 setup: $(VENV)/.installed
 
-site: setup
+# Tools that are not Python packages live in .build/ (git-ignored), each with a stamp file.
+TOOLS := .build
+
+# MathJax 3 for the offline site, from npm (pinned). book/_ext/offline_site.py copies what a
+# browser needs from .build/node_modules/mathjax/es5 into the site's _static/mathjax/.
+MATHJAX_VERSION := 3.2.2
+MATHJAX := $(TOOLS)/.mathjax-$(MATHJAX_VERSION)
+
+$(MATHJAX):
+	@command -v npm >/dev/null 2>&1 || $(call apt_install,npm) || \
+		{ echo "npm is needed to install MathJax for the site: install Node.js and npm"; exit 1; }
+	@mkdir -p $(TOOLS)
+	rm -rf $(TOOLS)/node_modules/mathjax $(TOOLS)/.mathjax-*
+	npm install --prefix $(TOOLS) --no-save --no-package-lock --ignore-scripts --no-audit \
+		--no-fund --loglevel=error mathjax@$(MATHJAX_VERSION)
+	test -f $(TOOLS)/node_modules/mathjax/es5/tex-chtml.js
+	touch $@
+
+mathjax: $(MATHJAX)
+
+# $(call apt_install,PACKAGES): Debian's apt-get as root, non-interactive, with the package
+# lists refreshed once if the first try fails. Fails (without stopping make) where it cannot.
+apt_install = ( command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+	export DEBIAN_FRONTEND=noninteractive && \
+	{ apt-get install -y -qq --no-install-recommends $(1) >/dev/null 2>&1 || \
+	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends $(1); }; } )
+
+# The browser tier (tests/test_browser.py) drives Debian's Chromium with its chromedriver:
+# nothing is downloaded by Selenium. Where they cannot be installed the tier is skipped with
+# the reason; delete $(TOOLS)/.browser to try again.
+BROWSER := $(TOOLS)/.browser
+
+$(BROWSER):
+	@mkdir -p $(TOOLS)
+	@if [ -x /usr/bin/chromedriver ] && [ -x /usr/bin/chromium ]; then :; \
+	else $(call apt_install,chromium chromium-driver) || \
+		echo "chromium unavailable: the browser test tier will be skipped"; fi
+	touch $@
+
+browser: $(BROWSER)
+
+site: setup $(MATHJAX)
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo "The course site is in _build/html/index.html"
 
@@ -36,7 +78,7 @@ $(VENV)/.torch: | $(BIN)/python
 	$(BIN)/python -m pip install --quiet torch==2.13.0 || echo "torch unavailable: its optional test tier will be skipped"
 	touch $@
 
-test: setup lint $(VENV)/.torch
+test: setup lint $(VENV)/.torch $(MATHJAX) $(BROWSER)
 	$(BIN)/python -m pytest
 
 lint: setup
@@ -47,4 +89,4 @@ exercises: setup
 	@echo "Regenerated exercises/ for: $(ASSIGNMENTS)"
 
 clean:
-	rm -rf _build grading .pytest_cache .ruff_cache
+	rm -rf _build grading .pytest_cache .ruff_cache .artifacts

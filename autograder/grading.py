@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -23,6 +24,13 @@ from autograder.assignments import ASSIGNMENTS, get_assignment, recognise
 from autograder.notebook import NotebookError, read_cells
 
 DEFAULT_TIMEOUT = 300.0  # seconds for one whole notebook
+MEMORY_LIMIT = 4 * 2**30  # bytes of address space for one grading process
+
+
+def limit_memory() -> None:
+    """Runs in the grading process before it starts: a huge allocation then fails there
+    (MemoryError, reported as feedback) instead of exhausting the machine."""
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
 @dataclass
@@ -118,7 +126,7 @@ def grade_one(
                             "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
         process = subprocess.Popen(
             command, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=limit_memory,
         )
         try:
             output, _ = process.communicate(timeout=timeout)

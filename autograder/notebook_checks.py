@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 
+from autograder import submission
 from autograder.assignments import get_assignment
 from autograder.checks.compare import CheckFailed
 from autograder.references import load_reference
@@ -39,6 +40,7 @@ def check(assignment_id: str, target: str, *, hidden: bool = False) -> None:
     checks = [c for c in assignment.checks() if c.target == target and c.hidden == hidden]
 
     failures = []
+    submission.BOUND_OUTPUT = False  # in a notebook, students see what their functions print
     for c in checks:
         result = run_check(c, assignment, student, reference)
         print(("✓ " if result.passed else "✗ ") + result.name)

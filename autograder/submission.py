@@ -9,9 +9,12 @@ that it tried), a call that runs too long is stopped, and any exception becomes 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
+import io
 import linecache
+import os
 import signal
 import threading
 import traceback
@@ -26,7 +29,43 @@ import numpy as np
 from autograder.checks.compare import CheckFailed, describe
 from autograder.notebook import Definitions, NotebookError, load_definitions
 
-CALL_TIME_LIMIT = 10.0  # seconds for one call of a student function
+# seconds for one call of a student function (the environment variable lets tests shorten it)
+CALL_TIME_LIMIT = float(os.environ.get("AUTOGRADER_CALL_TIMEOUT", "10"))
+
+
+OUTPUT_LIMIT = 10_000  # characters of a student's printing kept per block of student code
+
+
+class BoundedOutput(io.TextIOBase):
+    """A stdout/stderr replacement that keeps the first ``OUTPUT_LIMIT`` characters and drops
+    the rest, so printing (even hundreds of megabytes) never fills the grader's memory."""
+
+    def __init__(self) -> None:
+        self.kept: list[str] = []
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if self.size < OUTPUT_LIMIT:
+            self.kept.append(str(text)[: OUTPUT_LIMIT - self.size])
+        self.size += len(text)
+        return len(text)
+
+
+# True while grading; the notebook's own test cells turn it off so students see their prints.
+BOUND_OUTPUT = True
+
+
+@contextmanager
+def bounded_output() -> Iterator[None]:
+    if not BOUND_OUTPUT:
+        yield
+        return
+    output = BoundedOutput()
+    with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+        yield
 
 
 class TimeLimitExceeded(BaseException):
@@ -128,7 +167,7 @@ def execute(definitions: Definitions, label: str = "your notebook") -> Namespace
         linecache.cache[filename] = (len(block.source), None, lines, filename)
         try:
             code = compile(block.tree, filename, "exec")
-            with time_limit(CALL_TIME_LIMIT):
+            with time_limit(CALL_TIME_LIMIT), bounded_output():
                 exec(code, values)
         except TimeLimitExceeded:
             notes.append(f"{filename.strip('<>')} took longer than {CALL_TIME_LIMIT:g} s to run")
@@ -206,7 +245,7 @@ def student_code(
         return what() if callable(what) else what
 
     try:
-        with time_limit(seconds), np.errstate(all="ignore"):
+        with time_limit(seconds), np.errstate(all="ignore"), bounded_output():
             yield
     except NotImplementedError:
         raise CheckFailed(

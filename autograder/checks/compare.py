@@ -38,7 +38,7 @@ def describe(value: Any) -> str:
     """A short description of a value for feedback: shapes for arrays, repr for the rest."""
     if isinstance(value, np.ndarray):
         if value.ndim == 0 or value.size <= 4:
-            return np.array2string(value, precision=4, separator=", ")
+            return np.array2string(value, precision=4, separator=", ").replace("\n", "")
         return f"array of shape {value.shape}"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k!r}: {describe(v)}" for k, v in value.items()) + "}"

@@ -239,8 +239,14 @@ def cross_entropy_grad_mistakes(logits: np.ndarray, labels: np.ndarray) -> list[
     ]
 
 
-def assert_inputs_unchanged(function, names: tuple[str, ...]) -> None:
-    """Fail if the last call of ``function`` changed one of its arguments ``names``."""
+def assert_inputs_unchanged(function, names: tuple[str, ...], result: object = None) -> None:
+    """Fail if the last call of ``function`` changed one of its arguments ``names``.
+
+    With ``result`` (already validated), also fail unless it is finite: leaving the inputs
+    alone is worth points only for a function that computes something.
+    """
+    if result is not None and not np.all(np.isfinite(np.asarray(result, dtype=float))):
+        raise CheckFailed(f"{function.name} returned NaN or infinity for ordinary inputs; fix that first.")
     changed = [name for name in function.modified if name in names]
     if changed:
         listed = ", ".join(f"`{name}`" for name in changed)
@@ -273,8 +279,8 @@ def mse_known_values(mse):
 @check("mse", "does not modify its inputs", 0.5)
 def mse_inputs_unchanged(mse):
     y_pred, y_true = regression_case(0, (4, 3), 1.0)
-    mse(y_pred, y_true)
-    assert_inputs_unchanged(mse, ("y_pred", "y_true"))
+    result = as_number(mse(y_pred, y_true), "mse")  # a property of a working function only
+    assert_inputs_unchanged(mse, ("y_pred", "y_true"), result)
 
 
 @check("mse", "matches the reference on random inputs", 1.0, hidden=True)
@@ -317,8 +323,8 @@ def mse_grad_finite_differences(mse_grad, mse):
 @check("mse_grad", "does not modify its inputs", 0.5)
 def mse_grad_inputs_unchanged(mse_grad):
     y_pred, y_true = regression_case(1, (4, 3), 1.0)
-    mse_grad(y_pred, y_true)
-    assert_inputs_unchanged(mse_grad, ("y_pred", "y_true"))
+    result = as_array(mse_grad(y_pred, y_true), "mse_grad", y_pred.shape)
+    assert_inputs_unchanged(mse_grad, ("y_pred", "y_true"), result)
 
 
 @check("mse_grad", "matches the reference on random inputs", 1.0, hidden=True)
@@ -376,8 +382,8 @@ def bce_clips(binary_cross_entropy):
 @check("binary_cross_entropy", "does not modify its inputs", 0.5)
 def bce_inputs_unchanged(binary_cross_entropy):
     probs, targets = np.array([0.0, 0.3, 1.0, 0.8]), np.array([1.0, 0.0, 1.0, 1.0])
-    binary_cross_entropy(probs, targets)
-    assert_inputs_unchanged(binary_cross_entropy, ("probs", "targets"))
+    result = as_number(binary_cross_entropy(probs, targets), "binary_cross_entropy")
+    assert_inputs_unchanged(binary_cross_entropy, ("probs", "targets"), result)
 
 
 @check("binary_cross_entropy", "matches the reference on random inputs", 1.0, hidden=True)
@@ -444,8 +450,8 @@ def bce_grad_finite_at_edges(binary_cross_entropy_grad):
 @check("binary_cross_entropy_grad", "does not modify its inputs", 0.5)
 def bce_grad_inputs_unchanged(binary_cross_entropy_grad):
     probs, targets = np.array([0.0, 0.3, 1.0, 0.8]), np.array([1.0, 0.0, 1.0, 1.0])
-    binary_cross_entropy_grad(probs, targets)
-    assert_inputs_unchanged(binary_cross_entropy_grad, ("probs", "targets"))
+    result = as_array(binary_cross_entropy_grad(probs, targets), "binary_cross_entropy_grad", probs.shape)
+    assert_inputs_unchanged(binary_cross_entropy_grad, ("probs", "targets"), result)
 
 
 @check("binary_cross_entropy_grad", "matches the reference on random inputs", 1.0, hidden=True)
@@ -517,8 +523,8 @@ def softmax_stable(softmax):
 @check("softmax", "does not modify its inputs", 0.5)
 def softmax_inputs_unchanged(softmax):
     logits = np.random.default_rng(3).normal(size=(4, 5))
-    softmax(logits)
-    assert_inputs_unchanged(softmax, ("logits",))
+    result = as_array(softmax(logits), "softmax", logits.shape)
+    assert_inputs_unchanged(softmax, ("logits",), result)
 
 
 @check("softmax", "matches the reference on random inputs", 1.0, hidden=True)
@@ -584,8 +590,8 @@ def cross_entropy_stable(cross_entropy):
 @check("cross_entropy", "does not modify its inputs", 0.5)
 def cross_entropy_inputs_unchanged(cross_entropy):
     logits, labels = classification_case(4, (5, 3), 2.0)
-    cross_entropy(logits, labels)
-    assert_inputs_unchanged(cross_entropy, ("logits", "labels"))
+    result = as_number(cross_entropy(logits, labels), "cross_entropy")
+    assert_inputs_unchanged(cross_entropy, ("logits", "labels"), result)
 
 
 @check("cross_entropy", "matches the reference on random inputs", 1.5, hidden=True)
@@ -659,8 +665,8 @@ def cross_entropy_grad_stable(cross_entropy_grad):
 @check("cross_entropy_grad", "does not modify its inputs", 0.5)
 def cross_entropy_grad_inputs_unchanged(cross_entropy_grad):
     logits, labels = classification_case(6, (5, 3), 2.0)
-    cross_entropy_grad(logits, labels)
-    assert_inputs_unchanged(cross_entropy_grad, ("logits", "labels"))
+    result = as_array(cross_entropy_grad(logits, labels), "cross_entropy_grad", logits.shape)
+    assert_inputs_unchanged(cross_entropy_grad, ("logits", "labels"), result)
 
 
 @check("cross_entropy_grad", "matches the reference on random inputs", 1.5, hidden=True)
