@@ -339,6 +339,36 @@ def test_quick_checks_answer_in_the_browser(site, base_url, driver, screenshots)
     assert console_errors(driver) == []
 
 
+def test_every_quick_check_responds_to_a_click(site, base_url, driver):
+    """Every quick check of every chapter: answering it right gives the "Correct" feedback."""
+    from selenium.webdriver.common.by import By
+
+    silent = []
+    total = 0
+    for name in toc_pages():
+        page = site / f"{name}.html"
+        if not page.is_file() or "quickcheck" not in page.read_text(encoding="utf-8"):
+            continue
+        open_page(driver, base_url + f"{name}.html")
+        wait_for(driver, "return document.querySelectorAll('.quickcheck.is-ready').length > 0")
+        for number, check in enumerate(driver.find_elements(By.CSS_SELECTOR, ".quickcheck"), start=1):
+            total += 1
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", check)
+            if check.get_attribute("data-kind") == "numeric":
+                box = check.find_element(By.CSS_SELECTOR, ".quickcheck-input")
+                box.clear()
+                box.send_keys(check.get_attribute("data-answer"))
+                check.find_element(By.CSS_SELECTOR, ".quickcheck-submit").click()
+            else:
+                check.find_element(By.CSS_SELECTOR, '.quickcheck-option[data-correct="true"]').click()
+            text = feedback_of(check)[0]
+            if not text.startswith("Correct"):
+                silent.append(f"{name}, quick check {number}: {text!r}")
+    assert total >= 3 * 7, f"only {total} quick checks found"
+    assert silent == []
+    assert console_errors(driver) == []
+
+
 # --- search and navigation -----------------------------------------------------------------
 
 
