@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -32,6 +33,23 @@ def tool_env() -> dict[str, str]:
     env = os.environ | {"PATH": venv_bin() + os.pathsep + os.environ.get("PATH", "")}
     env.pop("MPLBACKEND", None)  # notebooks must use Jupyter's inline backend to show figures
     return env
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory, tool_env) -> Path:
+    """The course site, built once per test session with warnings as errors (``_build/html``).
+
+    The book, offline and browser tiers all look at this one build.
+    """
+    require_tool("jupyter-book")
+    out = tmp_path_factory.mktemp("site")
+    build = subprocess.run(
+        ["jupyter-book", "build", str(ROOT), "--path-output", str(out),
+         "--warningiserror", "--nitpick", "--keep-going"],
+        cwd=ROOT, env=tool_env, capture_output=True, text=True, timeout=900,
+    )
+    assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-4000:]
+    return out / "_build" / "html"
 
 
 def require_tool(name: str) -> str:

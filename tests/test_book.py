@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import html
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, require_tool
+from conftest import ROOT
 from leaks import leaked_lines, secret_lines
 
 pytestmark = pytest.mark.slow
@@ -26,16 +25,8 @@ def chapters() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, tool_env) -> Path:
-    require_tool("jupyter-book")
-    out = tmp_path_factory.mktemp("site")
-    build = subprocess.run(
-        ["jupyter-book", "build", str(ROOT), "--path-output", str(out),
-         "--warningiserror", "--nitpick", "--keep-going"],
-        cwd=ROOT, env=tool_env, capture_output=True, text=True, timeout=900,
-    )
-    assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-4000:]
-    return out / "_build" / "html"
+def site(built_site) -> Path:
+    return built_site
 
 
 def page_text(path: Path) -> str:

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import ROOT
-from test_site_offline import built_site, html_pages
+from test_site_offline import html_pages
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -69,9 +69,9 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, tool_env) -> Path:
+def site(request) -> Path:
     browser_or_skip()  # before the build: a machine without Chromium skips at once
-    return built_site(tmp_path_factory, tool_env)
+    return request.getfixturevalue("built_site")
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,11 @@ tests/test_browser.py.
 from __future__ import annotations
 
 import re
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from conftest import ROOT, require_tool
 
 pytestmark = pytest.mark.slow
 
@@ -33,24 +31,6 @@ RESOURCE_ATTRS = {
 }
 # Schemes that do not leave the page.
 LOCAL_SCHEMES = {"", "data", "blob", "about", "javascript", "mailto"}
-
-_SITE: dict[str, Path] = {}
-
-
-def built_site(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> Path:
-    """The course site, built once per session into a temporary folder (``_build/html``)."""
-    if "html" not in _SITE:
-        require_tool("jupyter-book")
-        out = tmp_path_factory.mktemp("offline-site")
-        build = subprocess.run(
-            ["jupyter-book", "build", str(ROOT), "--path-output", str(out),
-             "--warningiserror", "--nitpick", "--keep-going"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
-        )
-        assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-4000:]
-        _SITE["html"] = out / "_build" / "html"
-    return _SITE["html"]
-
 
 def html_pages(site: Path) -> list[Path]:
     """Every page of the site (not the template fragments some themes leave in _static)."""
@@ -121,8 +101,8 @@ CSS_REMOTE = re.compile(r"""(?:url\(\s*["']?|@import\s+["'])\s*((?:https?:)?//[^
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, tool_env) -> Path:
-    return built_site(tmp_path_factory, tool_env)
+def site(built_site) -> Path:
+    return built_site
 
 
 def test_no_page_loads_anything_from_another_host(site):
