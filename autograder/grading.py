@@ -160,6 +160,7 @@ def _read_results(submission: Submission, payload: dict) -> None:
     submission.assignment = graded["assignment"] or submission.assignment
     submission.hidden = graded["hidden"]
     submission.notes = graded["notes"]
+    submission.flags += [f"suspicious code, review by hand: {finding}" for finding in graded["suspicious"]]
     submission.tests = [
         Test(t["name"], t["score"], t["max_score"], t["output"]) for t in graded["tests"]
     ]

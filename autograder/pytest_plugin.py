@@ -22,6 +22,7 @@ from autograder.notebook import NotebookError, load_definitions
 from autograder.references import ReferenceMissing, find_solutions, load_reference
 from autograder.runner import Result, run_check
 from autograder.submission import Namespace, execute
+from autograder.suspicious import suspicious_code
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Graded:
     assignment: str | None = None
     hidden: bool = False
     notes: list[str] = field(default_factory=list)
+    suspicious: list[str] = field(default_factory=list)
     error: str | None = None
     tests: list[Result] = field(default_factory=list)
 
@@ -80,6 +82,7 @@ class SubmittedNotebook(pytest.File):
             )
             return
         graded.assignment = assignment.id
+        graded.suspicious = suspicious_code(definitions.blocks)
         student = execute(definitions)
         graded.notes = student.notes
         reference = self._reference(assignment, graded)

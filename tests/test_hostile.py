@@ -140,3 +140,44 @@ def test_a_background_process_does_not_outlive_grading(tmp_path):
     time.sleep(0.5)
     left = subprocess.run(["pgrep", "-f", "sleep 4321"], capture_output=True, text=True)
     assert left.stdout.strip() == "", "a process started by student code outlived grading"
+
+
+# Tampering that runs in the grading process cannot be prevented there; it is flagged for review.
+TAMPERING = {
+    "patches NumPy's comparisons": (
+        "import numpy as np\n"
+        "def mse(y_pred, y_true):\n"
+        "    np.isclose = lambda *args, **kwargs: np.ones(np.broadcast(*args[:2]).shape, bool)\n"
+        "    return 0.0\n", "changes `np.isclose`"),
+    "patches the grader": (
+        "import autograder.checks.compare as compare\n"
+        "def mse(y_pred, y_true):\n"
+        "    compare.assert_close = lambda *args, **kwargs: None\n"
+        "    return 0.0\n", "uses the grader itself"),
+    "reads the reference from disk": (
+        "import json\n"
+        "def mse(y_pred, y_true):\n"
+        "    json.load(open('solutions/01_losses/losses.ipynb'))\n"
+        "    return float(np.mean((y_pred - y_true) ** 2))\n", "opens files"),
+    "writes a fake results file": (
+        "from pathlib import Path\n"
+        "def mse(y_pred, y_true):\n"
+        "    Path('results.json').write_text('{\"score\": 100}')\n"
+        "    return float(np.mean((y_pred - y_true) ** 2))\n", "reads or writes files"),
+}
+
+
+@pytest.mark.parametrize("name", TAMPERING)
+def test_tampering_is_flagged_for_review(tmp_path, name):
+    body, finding = TAMPERING[name]
+    notebook = tmp_path / "losses.ipynb"
+    notebook.write_text(json.dumps(with_mse(body)))
+    report = tmp_path / "report.json"
+    run = subprocess.run([sys.executable, "-m", "autograder", "grade", str(notebook), "--json", str(report)],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    (submission,) = json.loads(report.read_text())["submissions"]
+    flags = [flag for flag in submission["flags"] if flag.startswith("suspicious code")]
+    assert any(finding in flag for flag in flags), submission["flags"]
+    assert "FLAG: suspicious code" in run.stdout
+    assert not (notebook.parent / "results.json").exists(), "student code wrote next to the submission"
