@@ -181,3 +181,25 @@ def test_tampering_is_flagged_for_review(tmp_path, name):
     assert any(finding in flag for flag in flags), submission["flags"]
     assert "FLAG: suspicious code" in run.stdout
     assert not (notebook.parent / "results.json").exists(), "student code wrote next to the submission"
+
+
+def test_deleted_or_edited_test_cells_change_nothing(tmp_path):
+    notebook = json.loads(REFERENCE.read_text())
+    kept = []
+    for cell in notebook["cells"]:
+        meta = cell["metadata"].get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution"):
+            if meta["grade_id"] == "test_mse":
+                cell["source"] = "assert True  # edited: nothing to check here"
+            elif meta["grade_id"].startswith("test_Q"):
+                continue  # deleted
+        kept.append(cell)
+    notebook["cells"] = kept
+    path = tmp_path / "losses.ipynb"
+    path.write_text(json.dumps(notebook))
+    report = tmp_path / "report.json"
+    run = subprocess.run([sys.executable, "-m", "autograder", "grade", str(path), "--json", str(report)],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0
+    (submission,) = json.loads(report.read_text())["submissions"]
+    assert submission["score"] == submission["max_score"] == TOTAL  # graded by the checks, not the cells
