@@ -18,10 +18,11 @@ import pytest
 
 from autograder.assignments import Assignment, recognise
 from autograder.checks import Check
+from autograder.isolation import IsolatedNamespace, become_subreaper
 from autograder.notebook import NotebookError, load_definitions
 from autograder.references import ReferenceMissing, find_solutions, load_reference
 from autograder.runner import Result, run_check
-from autograder.submission import Namespace, execute
+from autograder.submission import Namespace
 from autograder.suspicious import suspicious_code
 
 
@@ -51,6 +52,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[graded_key] = []
+    if config.getoption("grade"):
+        become_subreaper()  # student code runs in child processes: keep them from escaping
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
@@ -83,7 +86,8 @@ class SubmittedNotebook(pytest.File):
             return
         graded.assignment = assignment.id
         graded.suspicious = suspicious_code(definitions.blocks)
-        student = execute(definitions)
+        student = IsolatedNamespace(definitions)
+        self.session.config.add_cleanup(student.close)
         graded.notes = student.notes
         reference = self._reference(assignment, graded)
         graded.hidden = reference is not None
@@ -115,7 +119,7 @@ class CheckFailure(Exception):
 class CheckItem(pytest.Item):
     """One check of one notebook, worth ``check.points``."""
 
-    def __init__(self, *, check: Check, assignment: Assignment, student: Namespace,
+    def __init__(self, *, check: Check, assignment: Assignment, student: IsolatedNamespace,
                  reference: Namespace | None, graded: Graded, **kwargs):
         super().__init__(**kwargs)
         self.check, self.assignment = check, assignment

@@ -71,8 +71,8 @@ def reference_helpers(
     """While ``target`` is checked, the other functions of the assignment that the
     student's code calls are the reference's, so one bug costs only its own points.
 
-    The student's functions read their globals from ``student.values`` at call time, so
-    swapping entries there is enough; they are restored afterwards.
+    (In an isolated student process, calls to them come back to the grader, which runs them:
+    the reference never enters the student's process.)
     """
     if reference is None:
         yield
@@ -81,17 +81,8 @@ def reference_helpers(
         name for name in (*assignment.functions, *assignment.helpers)
         if name != target and name in reference.values
     ]
-    missing = object()
-    saved = {name: student.values.get(name, missing) for name in names}
-    student.values.update({name: reference.values[name] for name in names})
-    try:
+    with student.use_helpers({name: reference.values[name] for name in names}):
         yield
-    finally:
-        for name, value in saved.items():
-            if value is missing:
-                student.values.pop(name, None)
-            else:
-                student.values[name] = value
 
 
 def run_check(

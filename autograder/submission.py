@@ -13,6 +13,7 @@ import contextlib
 import copy
 import inspect
 import io
+import itertools
 import linecache
 import os
 import signal
@@ -98,7 +99,10 @@ def time_limit(seconds: float | None) -> Iterator[None]:
 
 
 def student_traceback(error: BaseException, limit: int = 3) -> str:
-    """The last frames of ``error``'s traceback that lie in notebook code, formatted."""
+    """The last frames of ``error``'s traceback that lie in notebook code, formatted (for an
+    error raised in the student's process, what that process found)."""
+    if getattr(error, "student_where", None) is not None:
+        return error.student_where
     frames = [
         frame
         for frame in traceback.extract_tb(error.__traceback__)
@@ -133,13 +137,7 @@ class Namespace:
     def get(self, name: str) -> Any:
         """The object called ``name``; CheckFailed if the notebook does not define it."""
         if name not in self.values:
-            hint = ""
-            if self.notes:
-                hint = " (" + "; ".join(self.notes) + ")"
-            raise CheckFailed(
-                f"{name} is not defined in {self.label}{hint}. Make sure the cell that "
-                f"defines {name} is still there and keeps the name given in the assignment."
-            )
+            raise not_defined(name, self.label, self.notes)
         return self.values[name]
 
     def function(self, name: str) -> StudentFunction:
@@ -150,6 +148,34 @@ class Namespace:
                 f"{name} in {self.label} should be a function, but it is a {type(value).__name__}."
             )
         return StudentFunction(name, value)
+
+    @contextmanager
+    def use_helpers(self, helpers: dict[str, Any]) -> Iterator[None]:
+        """Rebind names in the namespace while the block runs.
+
+        The notebook's functions read their globals from ``values`` at call time, so
+        swapping entries there is enough; they are restored afterwards.
+        """
+        missing = object()
+        saved = {name: self.values.get(name, missing) for name in helpers}
+        self.values.update(helpers)
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is missing:
+                    self.values.pop(name, None)
+                else:
+                    self.values[name] = value
+
+
+def not_defined(name: str, label: str, notes: list[str]) -> CheckFailed:
+    """The feedback for a graded name that the notebook does not define."""
+    hint = f" ({'; '.join(notes)})" if notes else ""
+    return CheckFailed(
+        f"{name} is not defined in {label}{hint}. Make sure the cell that "
+        f"defines {name} is still there and keeps the name given in the assignment."
+    )
 
 
 def execute(definitions: Definitions, label: str = "your notebook") -> Namespace:
@@ -191,20 +217,30 @@ def load_namespace(path: str | Path, label: str = "your notebook") -> Namespace:
 class StudentFunction:
     """A student's function that checks can call without trusting it.
 
-    Each call passes deep copies of the arguments. Afterwards ``modified`` lists the
-    parameters whose copies the function changed, so a check can tell it wrote into its
-    inputs while its other checks still see clean data.
+    Each call passes copies of the arguments. Afterwards ``modified`` lists the parameters
+    whose copies the function changed, so a check can tell it wrote into its inputs while
+    its other checks still see clean data.
+
+    Args:
+        name: the graded name, for feedback.
+        function: the function, or a proxy for one in the student's process.
+        signature: its parameters, when ``inspect`` cannot find them itself (a proxy).
+        caller: ``(args, kwargs, limit) -> (result, args, kwargs)`` as they are after the
+            call; the default calls ``function`` here, on deep copies.
     """
 
-    def __init__(self, name: str, function: Callable, time_limit: float = CALL_TIME_LIMIT):
+    def __init__(self, name: str, function: Callable, time_limit: float = CALL_TIME_LIMIT,
+                 signature: inspect.Signature | None = None, caller: Callable | None = None):
         self.name = name
         self.function = function
         self.time_limit = time_limit
-        self.modified: list[str] = []
-        try:
-            self.signature: inspect.Signature | None = inspect.signature(function)
-        except (TypeError, ValueError):
-            self.signature = None
+        self.caller = caller or self._call_here
+        self.modified: list[str] = []  # parameter names, after each call
+        self.modified_positions: list[int] = []  # the same, as positions of positional arguments
+        self.signature = signature
+        if signature is None:
+            with contextlib.suppress(TypeError, ValueError):
+                self.signature = inspect.signature(function)
 
     def _parameter_names(self, args: tuple, kwargs: dict) -> dict[str, Any]:
         try:
@@ -213,18 +249,39 @@ class StudentFunction:
             named = {f"argument {i + 1}": a for i, a in enumerate(args)}
             return named | kwargs
 
+    def _call_here(self, args: tuple, kwargs: dict, limit: int | None) -> tuple[Any, tuple, dict]:
+        args, kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
+        result = self.function(*args, **kwargs)
+        if limit is not None:
+            result = list(itertools.islice(iter(result), limit))
+        return result, args, kwargs
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        arg_copies = copy.deepcopy(args)
-        kwarg_copies = copy.deepcopy(kwargs)
+        return self._run(args, kwargs, None)
+
+    def collect(self, limit: int, *args: Any, **kwargs: Any) -> list:
+        """Call the function and return the first ``limit`` items of the iterable it returns
+        (a generator runs inside the same time limit and `modified` covers it too)."""
+        return self._run(args, kwargs, limit)
+
+    def _run(self, args: tuple, kwargs: dict, limit: int | None) -> Any:
         def call() -> str:  # only formatted when something goes wrong
             return f"{self.name}({describe_arguments(self._parameter_names(args, kwargs))})"
 
         with student_code(call, self.name, self.time_limit):
-            result = self.function(*arg_copies, **kwarg_copies)
+            result, args_after, kwargs_after = self.caller(args, kwargs, limit)
+        args_after, kwargs_after = share_random_state(args, kwargs, args_after, kwargs_after)
         before = self._parameter_names(args, kwargs)
-        after = self._parameter_names(arg_copies, kwarg_copies)
+        after = self._parameter_names(args_after, kwargs_after)
         self.modified = [name for name in before if not _same(before[name], after.get(name))]
+        self.modified_positions = [
+            i for i, (a, b) in enumerate(zip(args, args_after, strict=False)) if not _same(a, b)
+        ]
         return result
+
+
+class WorkerLost(CheckFailed):
+    """The student's process ended, hung, or sent something that is not plain data."""
 
 
 @contextmanager
@@ -257,6 +314,8 @@ def student_code(
             f"{described()} did not finish within {seconds:g} seconds. "
             "Look for a loop that never ends (or one that runs far too many times)."
         ) from None
+    except WorkerLost as lost:
+        raise CheckFailed(f"{described()} {lost}") from None
     except CheckFailed:
         raise
     except RecursionError:
@@ -272,6 +331,27 @@ def student_code(
         if where:
             message += f"\n  where it happened:\n{where}"
         raise CheckFailed(message) from None
+
+
+def share_random_state(
+    args: tuple, kwargs: dict, args_after: tuple, kwargs_after: dict
+) -> tuple[tuple, dict]:
+    """Advance the caller's NumPy generators as far as the function advanced its copies (given
+    back as generators, or as their state), as if it had used the caller's own: an epoch that
+    shuffles with ``rng`` leaves the next epoch a different order. Returns the arguments after
+    the call with the caller's generators in place of the copies."""
+
+    def share(original: Any, used: Any) -> Any:
+        if not isinstance(original, np.random.Generator):
+            return used
+        state = used.bit_generator.state if isinstance(used, np.random.Generator) else used
+        with contextlib.suppress(TypeError, ValueError, KeyError):
+            original.bit_generator.state = state
+        return original
+
+    args_after = tuple(share(a, b) for a, b in zip(args, args_after, strict=False))
+    kwargs_after = {k: share(kwargs.get(k), v) for k, v in kwargs_after.items()}
+    return args_after, kwargs_after
 
 
 def describe_arguments(arguments: dict[str, Any]) -> str:
@@ -303,6 +383,7 @@ __all__ = [
     "Namespace",
     "NotebookError",
     "StudentFunction",
+    "WorkerLost",
     "execute",
     "load_namespace",
     "student_code",

@@ -3,17 +3,21 @@ a variant of a reference with some functions replaced."""
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from autograder.assignments import get_assignment
-from autograder.references import load_reference
+from autograder.isolation import IsolatedNamespace
+from autograder.notebook import Block, Definitions, load_definitions
+from autograder.references import load_reference, reference_notebook
 from autograder.runner import Result, run_checks
 from autograder.submission import Namespace
 
@@ -70,10 +74,22 @@ def namespace_with(assignment_id: str, code: str) -> Namespace:
     return Namespace(values=values)
 
 
+def definitions_with(assignment_id: str, code: str) -> Definitions:
+    """The reference notebook's definitions, then those in ``code`` (which replace its own)."""
+    definitions = load_definitions(reference_notebook(SOLUTIONS, assignment_id))
+    code = textwrap.dedent(code)
+    block = Block("<code cell 1>", code, ast.parse(code))
+    return replace(definitions, blocks=[*definitions.blocks, block])
+
+
 def grade(assignment_id: str, code: str) -> list[Result]:
-    """Every check (public and hidden) of a reference variant defined by ``code``."""
-    return run_checks(get_assignment(assignment_id), namespace_with(assignment_id, code),
-                      reference(assignment_id))
+    """Every check (public and hidden) of a reference variant defined by ``code``, graded as
+    the official grader does: the variant runs in its own confined process."""
+    student = IsolatedNamespace(definitions_with(assignment_id, code))
+    try:
+        return run_checks(get_assignment(assignment_id), student, reference(assignment_id))
+    finally:
+        student.close()
 
 
 def scores_by_target(results: list[Result]) -> dict[str, tuple[float, float]]:

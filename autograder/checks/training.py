@@ -7,7 +7,6 @@ Validation losses can be scripted epoch by epoch, so early stopping is checked e
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +16,6 @@ import numpy as np
 from autograder.checks import check
 from autograder.checks.compare import CheckFailed, Mistake, as_array, as_number, assert_close, fmt
 from autograder.checks.layers import unpack
-from autograder.submission import student_code
 
 # --- num_iterations ----------------------------------------------------------------------
 
@@ -98,21 +96,13 @@ def epoch_batches(iterate_minibatches, X, y, batch_size, **kwargs) -> list[tuple
     extra = f", {setting}" if setting else ""
     what = f"iterate_minibatches(X of shape {X.shape}, y, batch_size={batch_size}{extra})"
     limit = len(y) + 2
-    X_copy, y_copy = X.copy(), y.copy()
-    with student_code(what, "iterate_minibatches"):
-        batches = list(
-            itertools.islice(iterate_minibatches.function(X_copy, y_copy, batch_size, **kwargs), limit)
-        )
+    batches = iterate_minibatches.collect(limit, X, y, batch_size, **kwargs)
     if len(batches) == limit:
         raise CheckFailed(
             f"{what} yields more than {limit - 1} batches for {len(y)} samples: one epoch "
             "should end after every sample has been visited once."
         )
-    changed = [
-        name
-        for name, before, after in (("X", X, X_copy), ("y", y, y_copy))
-        if not np.array_equal(before, after)
-    ]
+    changed = [name for i, name in enumerate(("X", "y")) if i in iterate_minibatches.modified_positions]
     if changed:
         raise CheckFailed(
             f"{what} modified {' and '.join(changed)} in place (rng.shuffle(X), say). "

@@ -1,0 +1,136 @@
+"""The student's process: it runs the notebook's definitions and answers the grader.
+
+Started by `autograder.isolation.judge.Worker` as
+
+    python -m autograder.isolation.worker READ_FD WRITE_FD SCRATCH_DIR
+
+It confines itself (`autograder.isolation.sandbox`), reports ready, then serves requests
+until the grader closes the pipe. Everything student code raises, even SystemExit, goes
+back to the grader as an error; printing is counted and dropped.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import itertools
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from autograder.isolation.peer import OPERATIONS, Peer
+from autograder.isolation.sandbox import confine, die_with_parent
+from autograder.isolation.wire import Channel, ChannelClosed
+from autograder.notebook import Definitions
+from autograder.submission import execute, student_traceback
+
+ABSENT = "<absent>"
+
+
+class Sink(io.TextIOBase):
+    """Where the student's printing goes: nowhere (the grader never shows it)."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+class Student:
+    """The notebook's namespace and the requests the grader may make of it."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    def load(self, definitions: Definitions) -> list[str]:
+        namespace = execute(definitions)
+        self.values = namespace.values
+        return namespace.notes
+
+    def lookup(self, name: str) -> tuple[bool, Any, bool]:
+        """(defined?, value, callable?) of a top-level name."""
+        if name not in self.values:
+            return False, None, False
+        value = self.values[name]
+        return True, value, callable(value)
+
+    def swap(self, replacements: dict[str, Any]) -> dict[str, Any]:
+        """Rebind top-level names; returns what to pass back to undo it."""
+        previous = {name: self.values.get(name, ABSENT) for name in replacements}
+        self.values.update(replacements)
+        return previous
+
+    def restore(self, previous: dict[str, Any]) -> None:
+        for name, value in previous.items():
+            if isinstance(value, str) and value == ABSENT:
+                self.values.pop(name, None)
+            else:
+                self.values[name] = value
+
+    @staticmethod
+    def signature(function: Any) -> list[tuple[str, int]] | None:
+        try:
+            parameters = inspect.signature(function).parameters.values()
+        except (TypeError, ValueError):
+            return None
+        return [(p.name, int(p.kind), p.default is not inspect.Parameter.empty) for p in parameters]
+
+    @staticmethod
+    def tracked(function: Any, args: tuple, kwargs: dict, limit: int | None) -> tuple:
+        """Call ``function`` and return (result, args, kwargs) as they are afterwards, so the
+        grader can tell which arguments were modified; with ``limit``, the first ``limit``
+        items of the iterable it returns. Random generators come back as their state."""
+        result = function(*args, **kwargs)
+        if limit is not None:
+            result = list(itertools.islice(iter(result), limit))
+
+        def plain(value: Any) -> Any:
+            return value.bit_generator.state if isinstance(value, np.random.Generator) else value
+
+        return result, tuple(map(plain, args)), {k: plain(v) for k, v in kwargs.items()}
+
+    def handlers(self) -> dict:
+        return {
+            "load": self.load,
+            "lookup": self.lookup,
+            "swap": self.swap,
+            "restore": self.restore,
+            "signature": self.signature,
+            "tracked": self.tracked,
+            "call": lambda function, args, kwargs: function(*args, **kwargs),
+            "getattr": getattr,
+            "setattr": setattr,
+            "operate": lambda name, args: OPERATIONS[name](*args),
+        }
+
+
+class WorkerPeer(Peer):
+    catches = BaseException  # student code: anything can happen, even SystemExit
+
+    def where(self, error: BaseException) -> str:
+        return getattr(error, "student_where", "") or student_traceback(error)
+
+
+def main(argv: list[str]) -> None:
+    read_fd, write_fd, scratch = int(argv[1]), int(argv[2]), Path(argv[3])
+    die_with_parent()
+    channel = Channel(read_fd, write_fd)
+    unconfined = confine(scratch)
+    sys.stdout = sys.stderr = Sink()
+    np.seterr(all="ignore")
+    peer = WorkerPeer("worker", channel, Student().handlers())
+    channel.send(("ready", unconfined))
+    while True:
+        try:
+            kind, *body = channel.receive()
+        except ChannelClosed:
+            return
+        if kind == "request":
+            peer.serve(*body)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
