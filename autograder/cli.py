@@ -10,6 +10,7 @@ from pathlib import Path
 from autograder.gradescope import build_bundle
 from autograder.gradescope import run as run_in_gradescope
 from autograder.grading import DEFAULT_TIMEOUT, find_notebooks, grade_all
+from autograder.isolation import become_subreaper
 from autograder.references import find_solutions
 from autograder.report import gradescope_results, json_report, text_report, write_csv, write_json
 
@@ -61,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Wrote {output}: upload it as the autograder of {args.assignment} "
               "(Gradescope's Ubuntu 24.04 base image).")
         return 0
+    become_subreaper()  # what student code detaches is re-parented here, to be killed
     if args.command == "gradescope-run":
         document = run_in_gradescope(args.assignment)
         print(f"score {document['score']:g} / {document['max_score']:g}")

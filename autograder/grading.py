@@ -1,8 +1,10 @@
 """Grade many notebooks: one pytest process per notebook, several at a time.
 
-A separate process per submission means one student's notebook cannot slow down,
-crash or tamper with another's grading; a process that runs past its time limit is
-killed with its whole process group, and the submission is flagged.
+Each notebook gets its own grading process, which in turn runs the notebook's code in a
+confined process of its own (see `autograder.isolation`). So one student's notebook
+cannot slow down, crash or tamper with another's grading, nor with its own. A grading
+process that runs past the notebook's time limit is killed with its process group and the
+submission is flagged; processes that student code detached are killed as well.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from autograder.assignments import ASSIGNMENTS, get_assignment, recognise
+from autograder.isolation import kill_orphans
 from autograder.notebook import NotebookError, read_cells
 
 DEFAULT_TIMEOUT = 300.0  # seconds for one whole notebook
+_running: set[int] = set()  # grading processes alive now (grade_all runs several in threads)
 MEMORY_LIMIT = 4 * 2**30  # bytes of address space for one grading process
 
 
@@ -128,6 +132,7 @@ def grade_one(
             command, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=limit_memory,
         )
+        _running.add(process.pid)
         try:
             output, _ = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -136,6 +141,8 @@ def grade_one(
             return submission
         finally:
             _kill_group(process)  # anything the notebook left running in the background
+            _running.discard(process.pid)
+            kill_orphans(keep=set(_running))  # ...even if it left its process group
         if not results.exists():
             tail = output.decode(errors="replace").strip().splitlines()[-5:]
             submission.flags.append(

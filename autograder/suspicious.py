@@ -3,8 +3,9 @@
 The graded functions of this course compute with NumPy and plain Python. Code that runs
 during grading and reaches for files, processes, the interpreter's internals or other
 modules' attributes has no place in them: it is how a submission would read the reference
-solution from disk, write a results file, or patch NumPy or the grader. Such code is not
-blocked here; the submission is flagged for review, with what was found and where.
+solution from disk, write a results file, or patch NumPy or the grader. The student's
+process is confined so that none of this can change a grade (`autograder.isolation`);
+the submission is flagged for review as well, with what was found and where.
 
 Only the code grading runs is scanned (the definitions the loader keeps), so a plot cell
 or the capstone's loading of earlier notebooks never raises a flag.

@@ -8,6 +8,6 @@
 - `judge`: the grader's side, `IsolatedNamespace`, which the checks use like a `Namespace`.
 """
 
-from autograder.isolation.judge import IsolatedNamespace, become_subreaper
+from autograder.isolation.judge import IsolatedNamespace, become_subreaper, kill_orphans
 
-__all__ = ["IsolatedNamespace", "become_subreaper"]
+__all__ = ["IsolatedNamespace", "become_subreaper", "kill_orphans"]

@@ -120,15 +120,19 @@ class Worker:
         self.scratch = Path(tempfile.mkdtemp(prefix="autograder-student-"))
         from_judge, to_worker = os.pipe()
         from_worker, to_judge = os.pipe()
+        # nothing about the grader's set-up (where the solutions are) reaches student code
         env = {key: value for key, value in os.environ.items() if not key.startswith("AUTOGRADER_")}
+        env["AUTOGRADER_CALL_TIMEOUT"] = str(CALL_TIME_LIMIT)
         env |= {"MPLBACKEND": "Agg", "MPLCONFIGDIR": str(self.scratch), "TMPDIR": str(self.scratch),
                 "HOME": str(self.scratch), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONSAFEPATH": "1"}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "autograder.isolation.worker", str(from_judge), str(to_judge),
-             str(self.scratch)],
-            pass_fds=(from_judge, to_judge), cwd=self.scratch, env=env, start_new_session=True,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
+        errors = self.scratch / "startup-errors.txt"  # read only if the process does not start
+        with errors.open("wb") as stderr:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "autograder.isolation.worker", str(from_judge), str(to_judge),
+                 str(self.scratch)],
+                pass_fds=(from_judge, to_judge), cwd=self.scratch, env=env, start_new_session=True,
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
+            )
         os.close(from_judge)
         os.close(to_judge)
         self.channel = Channel(from_worker, to_worker, loads=load_untrusted)
@@ -140,7 +144,9 @@ class Worker:
                 kind, problems = self.channel.receive()
             self.unconfined = [str(p) for p in problems] if kind == "ready" else ["did not start"]
         except BaseException:
-            self.stop(self.ending("did not start"))
+            lines = errors.read_text(errors="replace").strip().splitlines()[-3:]
+            self.stop("could not start the process that runs student code (a problem of the "
+                      "grader's installation: " + (" | ".join(lines) or "no message") + ")")
             raise WorkerLost(self.lost) from None
 
     def ending(self, what: str) -> str:
@@ -167,13 +173,21 @@ class Worker:
         _workers.discard(self)
 
 
-def kill_orphans() -> None:
-    """Kill processes that student code detached (they are re-parented to us: see
-    `become_subreaper`) and are not a live worker."""
-    live = {w.process.pid for w in _workers if w.process.returncode is None}
+_subreaper = False  # set by become_subreaper
+
+
+def kill_orphans(keep: set[int] | None = None) -> None:
+    """Kill the processes that student code detached from its own (they are re-parented to
+    this process once it is a subreaper: see `become_subreaper`), except ``keep``.
+
+    Does nothing in a process that is not a subreaper: its children are its own business.
+    """
+    if not _subreaper:
+        return
+    keep = keep if keep is not None else {w.process.pid for w in _workers if w.process.returncode is None}
     me = str(os.getpid())
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) in live:
+        if not entry.name.isdigit() or int(entry.name) in keep:
             continue
         try:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
@@ -187,12 +201,18 @@ def kill_orphans() -> None:
 
 def become_subreaper() -> None:
     """Make this process the one that inherits (and can then kill) detached descendants, and
-    keep other processes of the same user from reading or writing its memory."""
+    keep other processes of the same user from reading or writing its memory.
+
+    Only for a process whose children are all graders or student processes (the grading
+    process of one notebook, the command line's class run).
+    """
     import ctypes
 
+    global _subreaper
     libc = ctypes.CDLL(None)
     libc.prctl(36, ctypes.c_ulong(1), 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
     libc.prctl(4, ctypes.c_ulong(0), 0, 0, 0)  # PR_SET_DUMPABLE: no /proc/<pid>/mem, no ptrace
+    _subreaper = True
 
 
 class IsolatedNamespace:
@@ -209,21 +229,27 @@ class IsolatedNamespace:
 
     def _start(self, first: bool = False) -> None:
         try:
-            self.worker = Worker()
+            worker = self.worker = Worker()
+        except WorkerLost as lost:
+            self._give_up(str(lost), first)
+            return
+        try:
             with time_limit(LOAD_TIME_LIMIT):
-                notes = self.worker.peer.request("load", self.definitions)
+                notes = worker.peer.request("load", self.definitions)
         except KeyboardInterrupt:
             raise
         except BaseException as error:
-            lost = self.worker.lost if self.worker and self.worker.lost else str(error)
-            if self.worker:
-                self.worker.stop(lost)
-            self.broken = f"your notebook's code {lost} while defining its functions"
-            if first:
-                self.notes.append(self.broken)
+            worker.stop(str(error))
+            self._give_up(f"while defining its functions, your notebook's code {worker.lost}", first)
             return
         if first:
-            self.notes = list(notes) + [f"sandbox: {p}" for p in self.worker.unconfined]
+            self.notes = list(notes) + [f"sandbox: {p}" for p in worker.unconfined]
+
+    def _give_up(self, reason: str, first: bool) -> None:
+        """Every later check fails with ``reason`` (a first failure is also a note)."""
+        self.broken = reason
+        if first:
+            self.notes.append(reason)
 
     def _live(self) -> Worker:
         """The worker, restarted if the previous one was stopped."""
