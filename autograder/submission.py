@@ -328,7 +328,9 @@ def student_code(
     except BaseException as error:  # student code: report, never crash the grader
         where = student_traceback(error)
         message = f"{described()} raised {type(error).__name__}: {error}"
-        if where:
+        if where.startswith("\n"):  # no frame in the notebook, only what it printed
+            message += where
+        elif where:
             message += f"\n  where it happened:\n{where}"
         raise CheckFailed(message) from None
 

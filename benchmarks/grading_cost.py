@@ -1,8 +1,9 @@
 """How much CPU grading costs.
 
-1. Each assignment's reference notebook graded with every check (public and hidden):
-   in-process CPU time, and the command line's wall and CPU time (one pytest process per
-   notebook, start-up included).
+1. Each assignment's reference notebook graded with every check (public and hidden), side
+   by side: in this process (as the notebook's own test cells do), with the notebook's code
+   in an isolated student process (as the official grade does; wall time, start included),
+   and with the command line (one pytest process per notebook, start-up included).
 2. A gradient check of a large array: every element by central differences versus the
    grader's random directions plus sampled coordinates, side by side.
 
@@ -25,6 +26,8 @@ import numpy as np
 
 from autograder.assignments import ASSIGNMENTS
 from autograder.checks.gradients import assert_matches_finite_differences, central_differences
+from autograder.isolation import IsolatedNamespace
+from autograder.notebook import load_definitions
 from autograder.references import load_reference
 from autograder.runner import run_checks
 from autograder.submission import load_namespace
@@ -45,6 +48,20 @@ def grade_in_process(assignment_id: str) -> tuple[float, int, float]:
     student = load_namespace(notebook)
     results = run_checks(ASSIGNMENTS[assignment_id], student, reference)
     return time.process_time() - start, len(results), sum(r.score for r in results)
+
+
+def grade_isolated(assignment_id: str) -> float:
+    """Wall seconds to start an isolated student process for the reference and grade it."""
+    notebook = next((ROOT / "solutions" / assignment_id).glob("*.ipynb"))
+    reference = load_reference(assignment_id, ROOT / "solutions")
+    start = time.perf_counter()
+    student = IsolatedNamespace(load_definitions(notebook))
+    try:
+        results = run_checks(ASSIGNMENTS[assignment_id], student, reference)
+    finally:
+        student.close()
+    assert sum(r.score for r in results) == sum(r.max_score for r in results)
+    return time.perf_counter() - start
 
 
 def grade_with_cli(assignment_id: str) -> tuple[float, float]:
@@ -78,15 +95,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
-    print("| assignment | checks | score | grading CPU, in process | CLI wall | CLI CPU |")
-    print("|---|---|---|---|---|---|")
+    print("| assignment | checks | score | in process (CPU) | isolated (wall) | CLI wall | CLI CPU |")
+    print("|---|---|---|---|---|---|---|")
     for assignment_id in ASSIGNMENTS:
         if not (ROOT / "solutions" / assignment_id).is_dir():
             continue
         runs = [grade_in_process(assignment_id) for _ in range(args.repeat)]
+        isolated = statistics.median(grade_isolated(assignment_id) for _ in range(args.repeat))
         cli = [grade_with_cli(assignment_id) for _ in range(args.repeat)]
         cpu = statistics.median(r[0] for r in runs)
-        print(f"| `{assignment_id}` | {runs[0][1]} | {runs[0][2]:g} | {cpu:.2f} s "
+        print(f"| `{assignment_id}` | {runs[0][1]} | {runs[0][2]:g} | {cpu:.2f} s | {isolated:.2f} s "
               f"| {statistics.median(w for w, _ in cli):.2f} s "
               f"| {statistics.median(c for _, c in cli):.2f} s |")
 

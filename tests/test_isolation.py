@@ -276,3 +276,18 @@ def test_a_process_that_cannot_start_is_reported_as_the_graders_problem(monkeypa
     assert any("a problem of the grader's installation" in note for note in namespace.notes)
     with pytest.raises(CheckFailed, match="could not start"):
         namespace.function("f")
+
+
+def test_a_failing_call_shows_the_start_of_what_it_printed(student):
+    namespace = student("""
+        def noisy():
+            print("shape of x:", (3, 2))
+            print("y" * 100_000)
+            raise ValueError("boom")
+        """)
+    with pytest.raises(CheckFailed) as failure:
+        namespace.function("noisy")()
+    message = str(failure.value)
+    assert "raised ValueError: boom" in message and "code cell 1, line 5, in noisy" in message
+    assert "what it printed:\n    shape of x: (3, 2)" in message
+    assert "more characters)" in message and len(message) < 600

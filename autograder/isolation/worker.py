@@ -6,7 +6,8 @@ Started by `autograder.isolation.judge.Worker` as
 
 It confines itself (`autograder.isolation.sandbox`), reports ready, then serves requests
 until the grader closes the pipe. Everything student code raises, even SystemExit, goes
-back to the grader as an error; printing is counted and dropped.
+back to the grader as an error. Printing is captured: the start of what a failing call
+printed comes back with its error, the rest is dropped.
 """
 
 from __future__ import annotations
@@ -29,14 +30,35 @@ from autograder.submission import execute, student_traceback
 ABSENT = "<absent>"
 
 
-class Sink(io.TextIOBase):
-    """Where the student's printing goes: nowhere (the grader never shows it)."""
+class Printed(io.TextIOBase):
+    """The student's stdout and stderr: keeps the first ``limit`` characters printed since the
+    last `clear` (shown with the feedback when a call fails) and drops the rest."""
+
+    def __init__(self, limit: int = 800) -> None:
+        self.limit, self.kept = limit, []
+        self.size = 0
 
     def writable(self) -> bool:
         return True
 
     def write(self, text: str) -> int:
+        text = str(text)
+        if self.size < self.limit:
+            self.kept.append(text[: self.limit - self.size])
+        self.size += len(text)
         return len(text)
+
+    def clear(self) -> None:
+        self.kept, self.size = [], 0
+
+    def report(self) -> str:
+        """What was printed, indented for feedback ("" if nothing)."""
+        text = "".join(self.kept).rstrip()
+        if not text:
+            return ""
+        more = f"\n    ... ({self.size - self.limit:,} more characters)" if self.size > self.limit else ""
+        lines = [line if len(line) <= 120 else line[:117] + "..." for line in text.splitlines()[:12]]
+        return "\n  what it printed:\n" + "\n".join("    " + line for line in lines) + more
 
 
 class Student:
@@ -110,8 +132,18 @@ class Student:
 class WorkerPeer(Peer):
     catches = BaseException  # student code: anything can happen, even SystemExit
 
+    def __init__(self, *args: Any, printed: Printed, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.printed = printed
+
+    def serve(self, name: str, args: Any) -> None:
+        if name == "tracked":  # a call of a graded function starts afresh
+            self.printed.clear()
+        super().serve(name, args)
+
     def where(self, error: BaseException) -> str:
-        return getattr(error, "student_where", "") or student_traceback(error)
+        where = getattr(error, "student_where", "") or student_traceback(error)
+        return where + self.printed.report()
 
 
 def main(argv: list[str]) -> None:
@@ -119,9 +151,9 @@ def main(argv: list[str]) -> None:
     die_with_parent()
     channel = Channel(read_fd, write_fd)
     unconfined = confine(scratch)
-    sys.stdout = sys.stderr = Sink()
+    sys.stdout = sys.stderr = printed = Printed()
     np.seterr(all="ignore")
-    peer = WorkerPeer("worker", channel, Student().handlers())
+    peer = WorkerPeer("worker", channel, Student().handlers(), printed=printed)
     channel.send(("ready", unconfined))
     while True:
         try:
