@@ -58,20 +58,31 @@ def bundle(tmp_path_factory):
     return zip_path
 
 
-def autograde(bundle, tmp_path, *uploads) -> dict:
-    """Unpack the bundle as Gradescope does, upload files, run run_autograder, read results.json."""
-    root = tmp_path / "autograder"
+def unpack(bundle, root) -> None:
+    """Unpack the bundle into ``root``/source as Gradescope does, with the scripts' modes."""
     with zipfile.ZipFile(bundle) as z:
         z.extractall(root / "source")
         modes = {info.filename: info.external_attr >> 16 for info in z.infolist()}
     assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111, "scripts must be executable"
+    for script in ("run_autograder", "setup.sh"):
+        (root / "source" / script).chmod(0o755)
+
+
+def autograde(bundle, tmp_path, *uploads, installed: bool = False) -> dict:
+    """Upload files, run run_autograder, read results.json. Unless ``installed`` (setup.sh has
+    run in ``tmp_path``), the bundle is unpacked first and runs with this interpreter."""
+    root = tmp_path / "autograder"
+    env = os.environ | {"AUTOGRADER_ROOT": str(root)}
+    if not installed:
+        unpack(bundle, root)
+        env |= {"AUTOGRADER_PYTHON": sys.executable,
+                "PYTHONPATH": str(root / "source" / "package")}  # the bundled package
+    shutil.rmtree(root / "submission", ignore_errors=True)
+    shutil.rmtree(root / "results", ignore_errors=True)
     (root / "submission").mkdir()
     for upload in uploads:
         shutil.copy(upload, root / "submission" / upload.name)
     script = root / "source" / "run_autograder"
-    script.chmod(0o755)
-    env = os.environ | {"AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable,
-                        "PYTHONPATH": str(root / "source" / "package")}  # the bundled package
     run = subprocess.run([str(script)], env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout + run.stderr
     document = json.loads((root / "results" / "results.json").read_text())
@@ -107,3 +118,27 @@ def test_wrong_assignment_and_two_notebooks_are_explained(bundle, tmp_path):
     two = autograde(bundle, tmp_path / "b", SOLUTIONS / "01_losses" / "losses.ipynb",
                     EXERCISES / "02_backprop" / "backprop.ipynb")
     assert two["score"] == 0 and "exactly one notebook" in two["output"]
+
+
+def test_setup_installs_everything_the_autograder_needs(bundle, tmp_path):
+    """setup.sh as Gradescope runs it (as root, on a Debian or Ubuntu image): system Python
+    from apt, a virtual environment, the package and its dependencies from PyPI."""
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        pytest.skip("setup.sh needs root and apt-get, as on Gradescope's images")
+    root = tmp_path / "autograder"
+    unpack(bundle, root)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHON"))}
+    setup = subprocess.run([str(root / "source" / "setup.sh")], env=env | {"AUTOGRADER_ROOT": str(root)},
+                           cwd=root / "source", capture_output=True, text=True, timeout=1200)
+    assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
+    assert (root / "venv" / "bin" / "python").exists()
+    document = autograde(bundle, tmp_path, SOLUTIONS / "01_losses" / "losses.ipynb", installed=True)
+    assert document["score"] == document["max_score"] == TOTAL
+    wrong = json.loads((SOLUTIONS / "01_losses" / "losses.ipynb").read_text())
+    for cell in wrong["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "mse":
+            cell["source"] = "def mse(y_pred, y_true):\n    return float(np.sum((y_pred - y_true) ** 2))\n"
+    submitted = tmp_path / "losses.ipynb"
+    submitted.write_text(json.dumps(wrong))
+    document = autograde(bundle, tmp_path, submitted, installed=True)
+    assert 0 < document["score"] < TOTAL
