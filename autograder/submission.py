@@ -243,11 +243,26 @@ class StudentFunction:
                 self.signature = inspect.signature(function)
 
     def _parameter_names(self, args: tuple, kwargs: dict) -> dict[str, Any]:
+        names = self._positional_names()
+        if names is not None and len(args) <= len(names) and not kwargs.keys() & set(names[: len(args)]):
+            return dict(zip(names, args, strict=False)) | kwargs  # what bind gives, without its cost
         try:
             return dict(self.signature.bind(*args, **kwargs).arguments)
         except (AttributeError, TypeError):
             named = {f"argument {i + 1}": a for i, a in enumerate(args)}
             return named | kwargs
+
+    def _positional_names(self) -> list[str] | None:
+        """The parameters' names when none is positional-only or variadic (else None)."""
+        if not hasattr(self, "_names"):
+            plain = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+            parameters = self.signature.parameters.values() if self.signature else None
+            self._names = (
+                [p.name for p in parameters if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
+                if parameters is not None and all(p.kind in plain for p in parameters)
+                else None
+            )
+        return self._names
 
     def _call_here(self, args: tuple, kwargs: dict, limit: int | None) -> tuple[Any, tuple, dict]:
         args, kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
@@ -369,7 +384,7 @@ def _same(a: Any, b: Any) -> bool:
             and isinstance(b, np.ndarray)
             and a.shape == b.shape
             and a.dtype == b.dtype
-            and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+            and (a.tobytes() == b.tobytes() or bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")))
         )
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)

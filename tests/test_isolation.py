@@ -15,7 +15,7 @@ from conftest import SOLUTIONS
 from autograder.checks.compare import CheckFailed
 from autograder.isolation import IsolatedNamespace
 from autograder.isolation.sandbox import landlock_abi
-from autograder.isolation.wire import Ref, decode, encode, load_untrusted
+from autograder.isolation.wire import Array, Ref, decode, encode, load_untrusted
 from autograder.notebook import Cell, Definitions, select_definitions
 
 needs_landlock = pytest.mark.skipif(not landlock_abi(), reason="this kernel has no Landlock")
@@ -50,13 +50,20 @@ class Evil:
 
 
 def test_untrusted_messages_may_hold_plain_data_only():
-    data = {"a": np.arange(3.0), "b": [np.float64(2.5), 3, "x", None, (1, 2)], "c": {1.5, 2.5}}
-    loaded = load_untrusted(pickle.dumps(data, protocol=5))
-    assert np.array_equal(loaded["a"], data["a"]) and loaded["b"] == data["b"] and loaded["c"] == data["c"]
+    data = {"a": np.arange(6.0).reshape(2, 3).T, "b": [np.float64(2.5), 3, "x", None, (1, 2)],
+            "c": {1.5, 2.5}, "d": np.array([True, False])}
+    sent = pickle.dumps(encode(data, export=None), protocol=5)
+    loaded = decode(load_untrusted(sent), resolve=None)
+    assert np.array_equal(loaded["a"], data["a"]) and loaded["a"].flags.writeable
+    assert loaded["b"] == data["b"] and type(loaded["b"][0]) is np.float64
+    assert loaded["c"] == data["c"] and loaded["d"].dtype == bool
     with pytest.raises(pickle.UnpicklingError, match="refused to load posix.system"):
         load_untrusted(pickle.dumps(Evil()))
-    with pytest.raises(pickle.UnpicklingError, match="refused"):
-        load_untrusted(pickle.dumps(OrderedDict(a=1)))
+    for forbidden in (OrderedDict(a=1), np.zeros(2)):  # not even NumPy's own reconstructors
+        with pytest.raises(pickle.UnpicklingError, match="refused"):
+            load_untrusted(pickle.dumps(forbidden))
+    with pytest.raises(ValueError, match="Python objects"):
+        decode(Array("|O", (1,), b"\0" * 8), resolve=None)
 
 
 def test_plain_data_travels_by_value_and_the_rest_by_reference():

@@ -14,7 +14,7 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from autograder.isolation.wire import Channel, Ref, decode, encode
+from autograder.isolation.wire import Channel, ChannelClosed, Ref, decode, encode
 
 # Operations a proxy forwards; the owner applies them with these functions.
 OPERATIONS: dict[str, Callable] = {
@@ -182,7 +182,10 @@ class Peer:
         while True:
             kind, *body = self.channel.receive()
             if kind == "reply":
-                return self.decode(body[0])
+                try:
+                    return self.decode(body[0])
+                except Exception as error:  # a forged array or reference
+                    raise ChannelClosed(f"sent something that is not plain data ({error})") from None
             if kind == "raised":
                 type_name, message, where = (str(part) for part in body)
                 raise rebuild_error(type_name, message, where)
