@@ -187,6 +187,21 @@ def test_a_hostile_submission_earns_nothing_unearned_and_gets_a_clear_message(gr
     assert len(stdout) < 2_000_000, "printing by student code must not flood the report"
 
 
+def test_a_notebook_that_exceeds_its_time_limit_is_flagged_and_stopped(tmp_path):
+    body = "def mse(y_pred, y_true):\n    while True:\n        pass\n"
+    notebook = tmp_path / "losses.ipynb"
+    notebook.write_text(json.dumps(with_mse(body)))
+    report = tmp_path / "report.json"
+    start = time.perf_counter()
+    run = subprocess.run([sys.executable, "-m", "autograder", "grade", str(notebook), "--json", str(report),
+                          "--timeout", "4"], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                         env=os.environ | {"AUTOGRADER_CALL_TIMEOUT": "3"})
+    assert run.returncode == 0 and time.perf_counter() - start < 60
+    (submission,) = json.loads(report.read_text())["submissions"]
+    assert submission["score"] == 0 and submission["flags"] == ["timed out: grading took longer than 4 s"]
+    assert worker_processes() == []
+
+
 def test_a_background_process_does_not_outlive_grading(tmp_path):
     body = ("import subprocess\ndef mse(y_pred, y_true):\n"
             "    subprocess.Popen(['sleep', '4321'])\n    return float(np.mean((y_pred - y_true) ** 2))\n")

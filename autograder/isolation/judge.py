@@ -176,6 +176,21 @@ class Worker:
 _subreaper = False  # set by become_subreaper
 
 
+def children() -> set[int]:
+    """The processes whose parent is this one."""
+    me, found = str(os.getpid()), set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == me:  # the parent's pid
+            found.add(int(entry.name))
+    return found
+
+
 def kill_orphans(keep: set[int] | None = None) -> None:
     """Kill the processes that student code detached from its own (they are re-parented to
     this process once it is a subreaper: see `become_subreaper`), except ``keep``.
@@ -185,18 +200,10 @@ def kill_orphans(keep: set[int] | None = None) -> None:
     if not _subreaper:
         return
     keep = keep if keep is not None else {w.process.pid for w in _workers if w.process.returncode is None}
-    me = str(os.getpid())
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) in keep:
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[1] == me:  # the parent's pid
-            with contextlib.suppress(OSError):
-                os.kill(int(entry.name), signal.SIGKILL)
-                os.waitpid(int(entry.name), 0)
+    for pid in children() - keep:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
 
 
 def become_subreaper() -> None:
