@@ -75,8 +75,11 @@ class TimeLimitExceeded(BaseException):
 
 
 @contextmanager
-def time_limit(seconds: float | None) -> Iterator[None]:
-    """Interrupt the block after ``seconds`` of wall-clock time (main thread only).
+def time_limit(
+    seconds: float | None, raising: type[BaseException] = TimeLimitExceeded
+) -> Iterator[None]:
+    """Interrupt the block with ``raising`` after ``seconds`` of wall-clock time (main thread
+    only).
 
     Elsewhere, or with ``seconds=None``, the block runs unlimited; the process-level
     timeout of the grader still applies.
@@ -87,7 +90,7 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         return
 
     def interrupt(signum, frame):
-        raise TimeLimitExceeded
+        raise raising
 
     previous = signal.signal(signal.SIGALRM, interrupt)
     signal.setitimer(signal.ITIMER_REAL, seconds)

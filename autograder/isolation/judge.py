@@ -19,7 +19,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -96,20 +95,8 @@ class _Timeout(BaseException):
 def _default_time_limit() -> Iterator[None]:
     """A limit for requests made outside any `student_code` block (which sets its own)."""
     limited = signal.getitimer(signal.ITIMER_REAL)[0] > 0
-    if limited or threading.current_thread() is not threading.main_thread():
+    with time_limit(None if limited else CALL_TIME_LIMIT, raising=_Timeout):
         yield
-        return
-
-    def interrupt(signum, frame):
-        raise _Timeout
-
-    previous = signal.signal(signal.SIGALRM, interrupt)
-    signal.setitimer(signal.ITIMER_REAL, CALL_TIME_LIMIT)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 class Worker:
