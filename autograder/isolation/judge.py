@@ -209,6 +209,22 @@ def become_subreaper() -> None:
     _subreaper = True
 
 
+_P = inspect.Parameter
+KINDS = {kind.name: kind for kind in (_P.POSITIONAL_ONLY, _P.POSITIONAL_OR_KEYWORD, _P.VAR_POSITIONAL,
+                                      _P.KEYWORD_ONLY, _P.VAR_KEYWORD)}
+
+
+def _signature(parameters: Any) -> inspect.Signature | None:
+    """The signature the student's process described, or None if it is not a valid one."""
+    try:
+        return inspect.Signature([
+            inspect.Parameter(name, KINDS[kind], default=None if has_default else inspect.Parameter.empty)
+            for name, kind, has_default in parameters
+        ])
+    except (TypeError, ValueError, KeyError):
+        return None
+
+
 class IsolatedNamespace:
     """A notebook's definitions, executed in a `Worker` (see the module docstring)."""
 
@@ -274,14 +290,7 @@ class IsolatedNamespace:
         if not is_callable:
             kind = type(value).__name__
             raise CheckFailed(f"{name} in {self.label} should be a function, but it is a {kind}.")
-        parameters = peer.request("signature", value)
-        signature = None
-        if parameters is not None:
-            signature = inspect.Signature([
-                inspect.Parameter(str(p), inspect._ParameterKind(int(kind)),
-                                  default=None if has_default else inspect.Parameter.empty)
-                for p, kind, has_default in parameters
-            ])
+        signature = _signature(peer.request("signature", value))
 
         def call(args: tuple, kwargs: dict, limit: int | None) -> tuple[Any, tuple, dict]:
             return peer.request("tracked", value, args, kwargs, limit)

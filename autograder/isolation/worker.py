@@ -93,12 +93,13 @@ class Student:
                 self.values[name] = value
 
     @staticmethod
-    def signature(function: Any) -> list[tuple[str, int]] | None:
+    def signature(function: Any) -> list[tuple[str, str, bool]] | None:
+        """(name, kind, has a default?) of each parameter, or None when there is no signature."""
         try:
             parameters = inspect.signature(function).parameters.values()
         except (TypeError, ValueError):
             return None
-        return [(p.name, int(p.kind), p.default is not inspect.Parameter.empty) for p in parameters]
+        return [(p.name, p.kind.name, p.default is not inspect.Parameter.empty) for p in parameters]
 
     @staticmethod
     def tracked(function: Any, args: tuple, kwargs: dict, limit: int | None) -> tuple:
