@@ -161,9 +161,14 @@ def test_student_code_cannot_reach_inside_the_graders_functions(student):
     namespace = student("""
         def peek(helper):
             return helper.__globals__
+
+        def name_of(helper):
+            return helper.__name__, hasattr(helper, "__code__")
         """)
-    with pytest.raises(CheckFailed, match="PermissionError: request 'getattr' is not served"):
-        namespace.function("peek")(test_student_code_calls_back_the_graders_functions)
+    helper = test_student_code_calls_back_the_graders_functions
+    with pytest.raises(CheckFailed, match="AttributeError: the grader's function exposes no attrib"):
+        namespace.function("peek")(helper)
+    assert namespace.function("name_of")(helper) == (helper.__name__, False)
 
 
 def test_patching_numpy_there_does_not_patch_it_here(student):

@@ -40,7 +40,7 @@ _workers: set[Worker] = set()
 
 
 def call_lent_function(function: Any, args: tuple, kwargs: dict) -> Any:
-    """The only request the grader serves: call a function it lent to the student's code."""
+    """The main request the grader serves: call a function it lent to the student's code."""
     if isinstance(function, Proxy) or not callable(function):
         raise TypeError("only the functions the grader passed in can be called back")
     return function(*args, **kwargs)
@@ -50,6 +50,18 @@ def call_lent_function(function: Any, args: tuple, kwargs: dict) -> Any:
 # a reference helper, say): look, iterate, convert; never reach inside with getattr.
 SERVED_OPERATIONS = {"iter", "next", "len", "repr", "str", "bool", "float", "int", "index", "contains",
                      "getitem", "format"}
+
+
+# Attributes of the grader's functions that student code may read (a training loop that
+# prints the optimizer's name, say); any other attribute does not exist for it.
+SERVED_ATTRIBUTES = {"__name__", "__qualname__", "__doc__", "__module__"}
+
+
+def attribute_of_lent(value: Any, name: str) -> Any:
+    if isinstance(value, Proxy) or name not in SERVED_ATTRIBUTES:
+        kind = type(value).__name__
+        raise AttributeError(f"the grader's {kind} exposes no attribute {name!r} to student code")
+    return getattr(value, name)
 
 
 def operate_on_lent(name: str, args: tuple) -> Any:
@@ -62,7 +74,7 @@ class JudgePeer(Peer):
     """The grader's end: any failure other than an exception of student code kills the worker."""
 
     def __init__(self, worker: Worker, channel: Channel):
-        handlers = {"call": call_lent_function, "operate": operate_on_lent}
+        handlers = {"call": call_lent_function, "getattr": attribute_of_lent, "operate": operate_on_lent}
         super().__init__("judge", channel, handlers, by_value=SENT_BY_VALUE)
         self.worker = worker
 
