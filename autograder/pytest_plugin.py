@@ -141,6 +141,13 @@ class CheckItem(pytest.Item):
         return self.path, None, f"{self.path.name}::{self.name} ({self.check.points:g} points)"
 
 
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Stop a notebook's student process after its last check, not at the end of the session
+    (a folder of a whole class would otherwise keep one process per notebook alive)."""
+    if isinstance(item, CheckItem) and (nextitem is None or nextitem.parent is not item.parent):
+        item.student.close()
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
     for graded in config.stash.get(graded_key, []):
         if graded.error:
