@@ -319,7 +319,7 @@ class IsolatedNamespace:
             yield
         finally:
             if not worker.lost:
-                worker.peer.request("restore", previous)
+                worker.peer.request("restore", *previous)
 
     def close(self) -> None:
         if self.worker is not None:

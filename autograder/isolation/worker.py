@@ -27,8 +27,6 @@ from autograder.isolation.wire import Channel, ChannelClosed
 from autograder.notebook import Definitions
 from autograder.submission import execute, student_traceback
 
-ABSENT = "<absent>"
-
 
 class Printed(io.TextIOBase):
     """The student's stdout and stderr: keeps the first ``limit`` characters printed since the
@@ -79,18 +77,18 @@ class Student:
         value = self.values[name]
         return True, value, callable(value)
 
-    def swap(self, replacements: dict[str, Any]) -> dict[str, Any]:
-        """Rebind top-level names; returns what to pass back to undo it."""
-        previous = {name: self.values.get(name, ABSENT) for name in replacements}
+    def swap(self, replacements: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """Rebind top-level names; returns what `restore` needs to undo it: the previous
+        values, and the names that were not defined."""
+        previous = {name: self.values[name] for name in replacements if name in self.values}
+        absent = [name for name in replacements if name not in self.values]
         self.values.update(replacements)
-        return previous
+        return previous, absent
 
-    def restore(self, previous: dict[str, Any]) -> None:
-        for name, value in previous.items():
-            if isinstance(value, str) and value == ABSENT:
-                self.values.pop(name, None)
-            else:
-                self.values[name] = value
+    def restore(self, previous: dict[str, Any], absent: list[str]) -> None:
+        self.values.update(previous)
+        for name in absent:
+            self.values.pop(name, None)
 
     @staticmethod
     def signature(function: Any) -> list[tuple[str, str, bool]] | None:
