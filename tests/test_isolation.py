@@ -303,3 +303,20 @@ def test_a_failing_call_shows_the_start_of_what_it_printed(student):
     assert "raised ValueError: boom" in message and "code cell 1, line 5, in noisy" in message
     assert "what it printed:\n    shape of x: (3, 2)" in message
     assert "more characters)" in message and len(message) < 600
+
+
+def test_a_returned_object_that_hangs_when_used_is_stopped(student, monkeypatch):
+    monkeypatch.setattr("autograder.isolation.judge.CALL_TIME_LIMIT", 1.0)
+    namespace = student("""
+        class Stuck:
+            def __float__(self):
+                while True:
+                    pass
+
+        def make():
+            return Stuck()
+        """)
+    stuck = namespace.function("make")()
+    with pytest.raises(CheckFailed, match="did not answer within 1 seconds .* __float__"):
+        float(stuck)
+    assert namespace.function("make")() is not None  # a fresh process answers the next call

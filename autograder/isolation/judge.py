@@ -84,8 +84,10 @@ class JudgePeer(Peer):
         try:
             with _default_time_limit():
                 return super().request(name, *args)
-        except _Timeout:
-            self.worker.stop(f"did not finish within {CALL_TIME_LIMIT:g} seconds")
+        except _Timeout:  # outside any call of a graded function: using what one returned
+            self.worker.stop(f"Your code did not answer within {CALL_TIME_LIMIT:g} seconds when the grader "
+                             "used what it returned: look for a method such as __float__ or __repr__ "
+                             "that never returns.")
             raise WorkerLost(self.worker.lost) from None
         except ChannelClosed as closed:
             self.worker.stop(self.worker.ending(str(closed)))
