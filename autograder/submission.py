@@ -336,7 +336,12 @@ def student_code(
         raise CheckFailed(f"{described()} {lost}") from None
     except CheckFailed:
         raise
-    except RecursionError:
+    except RecursionError as error:
+        if getattr(error, "student_where", None) == "":  # not in the notebook: sending its result
+            raise CheckFailed(
+                f"{described()} returned something nested too deeply to be graded (a list inside a "
+                "list, thousands of levels deep). Return arrays, numbers or flat lists and dicts."
+            ) from None
         raise CheckFailed(
             f"{described()} raised RecursionError: maximum recursion depth exceeded. A function that "
             "calls itself once per node cannot handle a graph 1,000 nodes deep at Python's "

@@ -207,6 +207,25 @@ def test_a_hung_call_is_stopped_and_the_next_call_gets_a_fresh_process(student, 
     assert namespace.restarts == 1 and namespace.worker.process.pid != pid
 
 
+def test_a_result_too_deep_or_too_big_to_send_is_explained(student):
+    namespace = student("""
+        import numpy as np
+
+        def deep():
+            x = []
+            for _ in range(100_000):
+                x = [x]
+            return x
+
+        def big():
+            return np.ones(40_000_000)
+        """)
+    with pytest.raises(CheckFailed, match="nested too deeply to be graded"):
+        namespace.function("deep")()
+    with pytest.raises(CheckFailed, match=r"big\(\) sent a message of 305 MB \(the limit is 256 MB\)"):
+        namespace.function("big")()
+
+
 def test_a_call_that_ends_its_process_is_reported(student):
     namespace = student("""
         import os
