@@ -38,10 +38,11 @@ OUTPUT_LIMIT = 10_000  # characters of a student's printing kept per block of st
 
 
 class BoundedOutput(io.TextIOBase):
-    """A stdout/stderr replacement that keeps the first ``OUTPUT_LIMIT`` characters and drops
-    the rest, so printing (even hundreds of megabytes) never fills the grader's memory."""
+    """A stdout/stderr replacement that keeps the first ``limit`` characters and drops the
+    rest, so printing (even hundreds of megabytes) never fills memory."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = OUTPUT_LIMIT) -> None:
+        self.limit = limit
         self.kept: list[str] = []
         self.size = 0
 
@@ -49,8 +50,9 @@ class BoundedOutput(io.TextIOBase):
         return True
 
     def write(self, text: str) -> int:
-        if self.size < OUTPUT_LIMIT:
-            self.kept.append(str(text)[: OUTPUT_LIMIT - self.size])
+        text = str(text)
+        if self.size < self.limit:
+            self.kept.append(text[: self.limit - self.size])
         self.size += len(text)
         return len(text)
 

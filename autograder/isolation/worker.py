@@ -13,7 +13,6 @@ printed comes back with its error, the rest is dropped.
 from __future__ import annotations
 
 import inspect
-import io
 import itertools
 import sys
 from pathlib import Path
@@ -25,26 +24,15 @@ from autograder.isolation.peer import OPERATIONS, Peer
 from autograder.isolation.sandbox import confine, die_with_parent
 from autograder.isolation.wire import Channel, ChannelClosed
 from autograder.notebook import Definitions
-from autograder.submission import execute, student_traceback
+from autograder.submission import BoundedOutput, execute, student_traceback
 
 
-class Printed(io.TextIOBase):
+class Printed(BoundedOutput):
     """The student's stdout and stderr: keeps the first ``limit`` characters printed since the
     last `clear` (shown with the feedback when a call fails) and drops the rest."""
 
     def __init__(self, limit: int = 800) -> None:
-        self.limit, self.kept = limit, []
-        self.size = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        text = str(text)
-        if self.size < self.limit:
-            self.kept.append(text[: self.limit - self.size])
-        self.size += len(text)
-        return len(text)
+        super().__init__(limit)
 
     def clear(self) -> None:
         self.kept, self.size = [], 0

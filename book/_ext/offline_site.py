@@ -128,39 +128,31 @@ def drop_unused_and_check_external(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
     """Leave sphinx-thebe out of the page; warn about any other asset on another host."""
-    scripts = context.get("script_files")
-    if isinstance(scripts, list):
-        kept = []
-        for script in scripts:
-            filename = getattr(script, "filename", str(script)) or ""
-            body = getattr(script, "attributes", {}).get("body", "")
-            if posixpath.basename(filename) in UNUSED_SCRIPTS:
-                continue
-            if body and any(marker in body for marker in UNUSED_INLINE_MARKERS):
-                continue
-            if _is_external(filename):
-                logger.warning(
-                    "offline_site: page %s loads the script %s from another host; "
-                    "ship it under _static instead", pagename, filename,
-                    type="offline_site", subtype="external",
-                )
-            kept.append(script)
-        scripts[:] = kept
-    styles = context.get("css_files")
-    if isinstance(styles, list):
-        kept = []
-        for style in styles:
-            filename = getattr(style, "filename", str(style)) or ""
-            if posixpath.basename(filename) in UNUSED_STYLES:
-                continue
-            if _is_external(filename):
-                logger.warning(
-                    "offline_site: page %s loads the style sheet %s from another host; "
-                    "ship it under _static instead", pagename, filename,
-                    type="offline_site", subtype="external",
-                )
-            kept.append(style)
-        styles[:] = kept
+    _keep_local(context.get("script_files"), "script", UNUSED_SCRIPTS, pagename)
+    _keep_local(context.get("css_files"), "style sheet", UNUSED_STYLES, pagename)
+
+
+def _keep_local(assets: Any, kind: str, unused: tuple[str, ...], pagename: str) -> None:
+    """Drop the ``unused`` assets (and inline scripts of sphinx-thebe) from the list in place;
+    warn about those served from another host."""
+    if not isinstance(assets, list):
+        return
+    kept = []
+    for asset in assets:
+        filename = getattr(asset, "filename", str(asset)) or ""
+        body = getattr(asset, "attributes", {}).get("body", "")
+        if posixpath.basename(filename) in unused:
+            continue
+        if body and any(marker in body for marker in UNUSED_INLINE_MARKERS):
+            continue
+        if _is_external(filename):
+            logger.warning(
+                "offline_site: page %s loads the %s %s from another host; "
+                "ship it under _static instead", pagename, kind, filename,
+                type="offline_site", subtype="external",
+            )
+        kept.append(asset)
+    assets[:] = kept
 
 
 REDIRECT_PAGE = """<!DOCTYPE html>
