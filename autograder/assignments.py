@@ -22,6 +22,10 @@ class Assignment:
         checks_modules: the modules that declare the function checks.
         helpers: ungraded functions the notebook asks for and graded code may call.
         quiz_points: what each quiz answer is worth.
+        builds_on: function -> the functions (or helpers) it is declared to build on. While
+            a function is checked, student code calls the reference's versions of these and
+            of nothing else, so a bug in a prerequisite does not cost its dependants. None of
+            them lets a function's own value be read off.
     """
 
     id: str
@@ -31,13 +35,39 @@ class Assignment:
     checks_modules: tuple[str, ...] = ()
     helpers: tuple[str, ...] = ()
     quiz_points: float = 1.0
+    builds_on: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def checks(self) -> list[Check]:
-        """Every check of the assignment, function checks first, then the quiz."""
+        """Every check of the assignment, function checks first, then the quiz.
+
+        A function's checks all come before those of any function that builds on it: what
+        student code obtains from a lent function can never serve the function it came from.
+        """
         checks = [c for m in self.checks_modules for c in checks_in(importlib.import_module(m))]
+        rank = {name: position for position, name in enumerate(self.dependency_order())}
+        checks.sort(key=lambda c: rank.get(c.target, len(rank)))
         for name, kind in self.quiz.items():
             checks += quiz_checks(name, kind, self.quiz_points)
         return checks
+
+    def dependency_order(self) -> list[str]:
+        """The functions in notebook order, moved after everything they build on."""
+        order: list[str] = []
+
+        def visit(name: str, path: tuple[str, ...] = ()) -> None:
+            if name in order or name in path:
+                return
+            for needed in self.builds_on.get(name, ()):
+                visit(needed, (*path, name))
+            order.append(name)
+
+        for name in self.functions:
+            visit(name)
+        return [name for name in order if name in self.functions]
+
+    def lent_to(self, target: str) -> tuple[str, ...]:
+        """What student code may call of the reference's while ``target`` is checked."""
+        return tuple(name for name in self.builds_on.get(target, ()) if name != target)
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -65,6 +95,7 @@ ASSIGNMENTS: dict[str, Assignment] = {
             ),
             quiz={"Q1": Choice("ABC"), "Q2": Number(), "Q3": Number(tolerance=0.01)},
             checks_modules=("autograder.checks.losses",),
+            builds_on={"cross_entropy": ("softmax",), "cross_entropy_grad": ("softmax",)},
         ),
         Assignment(
             id="02_backprop",
@@ -83,6 +114,9 @@ ASSIGNMENTS: dict[str, Assignment] = {
             helpers=("softmax_cross_entropy",),
             quiz={"Q1": Choice("ABC"), "Q2": Number(), "Q3": Number()},
             checks_modules=("autograder.checks.autodiff", "autograder.checks.layers"),
+            builds_on={"mlp_loss_and_grads": ("linear_forward", "linear_backward", "relu_forward",
+                                              "relu_backward", "sigmoid_forward", "sigmoid_backward",
+                                              "softmax_cross_entropy")},
         ),
         Assignment(
             id="03_optimizers",
@@ -90,6 +124,7 @@ ASSIGNMENTS: dict[str, Assignment] = {
             functions=("gradient_descent", "sgd", "sgd_momentum", "adam", "adamw"),
             quiz={"Q1": Choice("ABC"), "Q2": Number(), "Q3": Number()},
             checks_modules=("autograder.checks.optimizers",),
+            builds_on={"adamw": ("adam",)},
         ),
         Assignment(
             id="04_training",
@@ -97,6 +132,8 @@ ASSIGNMENTS: dict[str, Assignment] = {
             functions=("num_iterations", "iterate_minibatches", "accuracy", "train"),
             quiz={"Q1": Number(), "Q2": Choice("ABC"), "Q3": Choice("ABC")},
             checks_modules=("autograder.checks.training",),
+            builds_on={"iterate_minibatches": ("num_iterations",),
+                       "train": ("num_iterations", "iterate_minibatches", "accuracy")},
         ),
     ]
 }
@@ -118,7 +155,8 @@ def recognise(metadata: dict, cells: list[Cell]) -> Assignment | None:
     functions the notebook's cells define or check the most.
     """
     declared = metadata.get("autograder", {})
-    if isinstance(declared, dict) and declared.get("assignment") in ASSIGNMENTS:
+    if isinstance(declared, dict) and isinstance(declared.get("assignment"), str) \
+            and declared["assignment"] in ASSIGNMENTS:
         return ASSIGNMENTS[declared["assignment"]]
     text = "\n".join(cell.source for cell in cells)
     scores = {

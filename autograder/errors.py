@@ -10,10 +10,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Trouble(str, Enum):
+class Trouble(StrEnum):
     """How a call of student code went wrong, beyond a wrong result (shown as a flag)."""
 
     TIMEOUT = "timed out"

@@ -17,7 +17,6 @@ import zipfile
 from pathlib import Path
 
 from autograder.assignments import get_assignment
-from autograder.grading import Submission, find_notebooks, grade_one
 from autograder.report import gradescope_results
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -67,30 +66,51 @@ def build_bundle(assignment_id: str, output: Path, repository: Path = REPOSITORY
 
 
 def run(assignment_id: str, root: Path | None = None) -> dict:
-    """Grade the submission under ``root`` and write ``results/results.json``; return it."""
+    """Grade the submission under ``root`` and write ``results/results.json``; return it.
+
+    Always writes a valid results.json, whatever the upload holds: links are never followed,
+    odd files are skipped with a reason, and a failure of the grader itself scores 0 with a
+    message rather than leaving no results.
+    """
     root = Path(root or os.environ.get(ROOT_ENV, "/autograder"))
     results = root / "results" / "results.json"
     results.parent.mkdir(parents=True, exist_ok=True)
-    notebooks = find_notebooks([root / "submission"]) if (root / "submission").is_dir() else []
-    if len(notebooks) != 1:
-        found = ", ".join(p.name for p in notebooks) or "none"
-        document = _ungraded(assignment_id, f"Please upload exactly one notebook (.ipynb); found: {found}.")
-    else:
-        submission = grade_one(notebooks[0], root / "source" / "solutions")
-        if submission.assignment != assignment_id:
-            document = _ungraded(
-                assignment_id,
-                f"{notebooks[0].name} is not the notebook of assignment {assignment_id} "
-                f"(it looks like {submission.assignment or 'no assignment of this course'}). "
-                "Upload your completed notebook of this assignment.",
-            )
-        else:
-            document = gradescope_results(submission)
+    try:
+        document = _grade_upload(assignment_id, root)
+    except Exception as error:  # the grader's own failure: still a valid results.json
+        document = _ungraded(assignment_id, f"The autograder could not grade this upload "
+                                            f"({type(error).__name__}); please tell your instructor.")
     results.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     return document
 
 
+def _grade_upload(assignment_id: str, root: Path) -> dict:
+    from autograder.classrun import Options, grade_in_process
+    from autograder.files import find_notebooks
+
+    upload = root / "submission"
+    found = find_notebooks([upload]) if upload.is_dir() and not upload.is_symlink() else None
+    notebooks = found.notebooks if found else []
+    if len(notebooks) != 1:
+        names = ", ".join(p.name for p in notebooks) or "none"
+        skipped = "; ".join(found.skipped) if found and found.skipped else ""
+        return _ungraded(assignment_id, f"Please upload exactly one notebook (.ipynb); found: {names}."
+                         + (f" Skipped: {skipped}." if skipped else ""))
+    result = grade_in_process(notebooks[0], Options(solutions=root / "source" / "solutions"))
+    if result.assignment != assignment_id:
+        if not result.assignment:
+            reason = "; ".join(result.flags) or "it does not look like a notebook of this course"
+            return _ungraded(assignment_id, f"{notebooks[0].name} could not be graded ({reason}). "
+                                            "Upload your completed notebook of this assignment.")
+        return _ungraded(
+            assignment_id,
+            f"{notebooks[0].name} is not the notebook of assignment {assignment_id} "
+            f"(it looks like {result.assignment}). Upload your completed notebook of this assignment.",
+        )
+    return gradescope_results(result)
+
+
 def _ungraded(assignment_id: str, message: str) -> dict:
     """A results.json that scores 0 and says why, keeping the assignment's maximum."""
-    nothing = Submission(path="", student="", assignment=assignment_id, hidden=True)
-    return {"score": 0.0, "max_score": nothing.max_score, "output": message, "tests": []}
+    total = sum(c.points for c in get_assignment(assignment_id).checks())
+    return {"score": 0.0, "max_score": total, "output": message, "tests": []}

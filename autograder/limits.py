@@ -11,6 +11,7 @@ line's ``--timeout`` sets the notebook limit.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, fields, replace
 
@@ -86,10 +87,8 @@ def _from_environment() -> Limits:
     limits = Limits()
     call = os.environ.get("AUTOGRADER_CALL_TIMEOUT")
     if call:
-        try:
+        with contextlib.suppress(ValueError):
             limits = replace(limits, call_seconds=float(call))
-        except ValueError:
-            pass
     return limits
 
 

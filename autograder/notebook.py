@@ -21,11 +21,11 @@ import symtable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.errors import NotebookError
+from autograder.files import read_notebook_bytes
+from autograder.limits import LIMITS, Limits
+
 QUIZ_NAME = re.compile(r"^Q\d+$")
-
-
-class NotebookError(Exception):
-    """The file cannot be read as a Jupyter notebook."""
 
 
 @dataclass
@@ -54,21 +54,28 @@ class Definitions:
     cells: list[Cell]
 
 
-def read_cells(path: str | Path) -> tuple[list[Cell], dict]:
+def read_cells(path: str | Path, limits: Limits = LIMITS) -> tuple[list[Cell], dict]:
     """Return the code cells and the metadata of the notebook at ``path``.
 
-    Raises NotebookError with a readable message when the file is missing, is not JSON,
-    or is not shaped like a notebook.
+    The file is read safely (`autograder.files.read_notebook_bytes`). Raises NotebookError
+    with a one-line message when it is missing, too large, not JSON, or not shaped like a
+    notebook.
     """
-    path = Path(path)
+    return parse_cells(read_notebook_bytes(path, limits), str(path))
+
+
+def parse_cells(data: bytes, name: str = "the notebook") -> tuple[list[Cell], dict]:
+    """The code cells and metadata of a notebook given as bytes (see `read_cells`)."""
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise NotebookError(f"{path}: no such file") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise NotebookError(f"{path} is not a valid notebook file (not JSON: {error})") from None
+        raw = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise NotebookError(f"{name} is not a valid notebook file (not UTF-8 text)") from None
+    except json.JSONDecodeError as error:
+        raise NotebookError(f"{name} is not a valid notebook file (not JSON: {error})") from None
+    except RecursionError:
+        raise NotebookError(f"{name} is not a valid notebook file (JSON nested too deeply)") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
-        raise NotebookError(f"{path} is not a Jupyter notebook (no list of cells)")
+        raise NotebookError(f"{name} is not a Jupyter notebook (no list of cells)")
 
     cells = []
     for index, cell in enumerate(raw["cells"]):
@@ -76,10 +83,12 @@ def read_cells(path: str | Path) -> tuple[list[Cell], dict]:
             continue
         source = cell.get("source", "")
         if isinstance(source, list):
-            source = "".join(str(line) for line in source)
+            source = "".join(line for line in source if isinstance(line, str))
+        if not isinstance(source, str):
+            source = ""
         metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
         nbgrader = metadata.get("nbgrader") if isinstance(metadata.get("nbgrader"), dict) else {}
-        cells.append(Cell(index=index, source=str(source), nbgrader=nbgrader))
+        cells.append(Cell(index=index, source=source, nbgrader=nbgrader))
     metadata = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
     return cells, metadata
 
@@ -154,16 +163,21 @@ def select_definitions(cells: list[Cell]) -> tuple[list[Block], list[str]]:
     be parsed.
     """
     parsed: list[tuple[str, str, list[ast.stmt]]] = []
+    free: dict[int, set[str]] = {}  # id(statement) -> the global names it reads
     notes = []
     for number, cell in enumerate(cells, start=1):
         source = strip_magics(cell.source)
         try:
             tree = ast.parse(source)
+            free.update({id(node): _free_names(node) for node in tree.body})
         except SyntaxError as error:
             notes.append(
                 f"code cell {number} has a syntax error (line {error.lineno}: {error.msg}); "
                 "it was skipped, so nothing it defines can be graded"
             )
+            continue
+        except (RecursionError, MemoryError, ValueError):
+            notes.append(f"code cell {number} is nested too deeply to be read; it was skipped")
             continue
         parsed.append((f"<code cell {number}>", source, tree.body))
 
@@ -172,7 +186,7 @@ def select_definitions(cells: list[Cell]) -> tuple[list[Block], list[str]]:
         id(n) for n in statements if isinstance(n, DEFINITION) or _is_quiz_answer(n) or _is_setting(n)
     }
     # Follow names used by kept code back to the imports and assignments that bind them.
-    needed = set().union(*(_free_names(n) for n in statements if id(n) in kept))
+    needed = set().union(*(free[id(n)] for n in statements if id(n) in kept))
     changed = True
     while changed:
         changed = False
@@ -181,7 +195,7 @@ def select_definitions(cells: list[Cell]) -> tuple[list[Block], list[str]]:
                 continue
             if _bound_names(node) & needed:
                 kept.add(id(node))
-                needed |= _free_names(node)
+                needed |= free[id(node)]
                 changed = True
 
     blocks = []
@@ -192,8 +206,24 @@ def select_definitions(cells: list[Cell]) -> tuple[list[Block], list[str]]:
     return blocks, notes
 
 
-def load_definitions(path: str | Path) -> Definitions:
+def blocks_to_plain(blocks: list[Block]) -> list[tuple[str, str, list[int]]]:
+    """The kept statements as plain data (cell name, cell source, first line of each kept
+    statement), for the student's process, which parses them again (`blocks_from_plain`)."""
+    return [(b.filename, b.source, [node.lineno for node in b.tree.body]) for b in blocks]
+
+
+def blocks_from_plain(plain: list[tuple[str, str, list[int]]]) -> list[Block]:
+    """The inverse of `blocks_to_plain`."""
+    blocks = []
+    for filename, source, lines in plain:
+        kept = set(lines)
+        body = [node for node in ast.parse(source).body if node.lineno in kept]
+        blocks.append(Block(filename, source, ast.Module(body=body, type_ignores=[])))
+    return blocks
+
+
+def load_definitions(path: str | Path, limits: Limits = LIMITS) -> Definitions:
     """Read the notebook at ``path`` and return its definitions (see the module docstring)."""
-    cells, metadata = read_cells(path)
+    cells, metadata = read_cells(path, limits)
     blocks, notes = select_definitions(cells)
     return Definitions(blocks=blocks, notes=notes, metadata=metadata, cells=cells)

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import inspect
 
-from autograder import submission
+from autograder import namespace
 from autograder.assignments import get_assignment
-from autograder.checks.compare import CheckFailed
+from autograder.core import Oracles, run_check
+from autograder.errors import CheckFailed
+from autograder.namespace import Namespace
 from autograder.references import load_reference
-from autograder.runner import run_check
-from autograder.submission import Namespace
 
 
 def check(assignment_id: str, target: str, *, hidden: bool = False) -> None:
@@ -40,12 +40,13 @@ def check(assignment_id: str, target: str, *, hidden: bool = False) -> None:
     checks = [c for c in assignment.checks() if c.target == target and c.hidden == hidden]
 
     failures = []
-    submission.BOUND_OUTPUT = False  # in a notebook, students see what their functions print
+    namespace.BOUND_OUTPUT = False  # in a notebook, students see what their functions print
+    oracles = Oracles(assignment, student)
     for c in checks:
-        result = run_check(c, assignment, student, reference)
+        result = run_check(c, assignment, student, reference, oracles)
         print(("✓ " if result.passed else "✗ ") + result.name)
         if not result.passed:
-            failures.append(result.output)
+            failures.append(result.feedback)
     if failures:
         raise CheckFailed("\n\n".join(failures))
     if checks and not hidden:

@@ -3,43 +3,24 @@
     pytest --grade path/to/notebook.ipynb        # or a folder of notebooks
     pytest --grade submission.ipynb --grade-json results.json
 
-Each item carries its points; failures show the check's feedback, not a traceback. The
-plugin is registered through the ``pytest11`` entry point, and does nothing without
-``--grade``. ``python -m autograder grade`` runs exactly this, one process per notebook.
+Each notebook is graded by the one grading core (`autograder.core.grade_notebook`) in a
+grading process of its own, with the command line's limits, exactly as
+``python -m autograder grade`` does; then every check becomes an item carrying its points,
+whose failure shows the check's feedback, not a traceback. One notebook cannot crash, stall
+or zero the others. The plugin is registered through the ``pytest11`` entry point and does
+nothing without ``--grade``.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pytest
 
-from autograder.assignments import Assignment, recognise
-from autograder.checks import Check
-from autograder.isolation import IsolatedNamespace, become_subreaper
-from autograder.notebook import NotebookError, load_definitions
-from autograder.references import ReferenceMissing, find_solutions, load_reference
-from autograder.runner import Result, run_check
-from autograder.submission import Namespace
-from autograder.suspicious import suspicious_code
+from autograder.results import CheckResult, SubmissionResult, results_document
 
-
-@dataclass
-class Graded:
-    """What grading one notebook produced (the plugin's JSON has one per notebook)."""
-
-    path: str
-    assignment: str | None = None
-    hidden: bool = False
-    notes: list[str] = field(default_factory=list)
-    suspicious: list[str] = field(default_factory=list)
-    error: str | None = None
-    tests: list[Result] = field(default_factory=list)
-
-
-graded_key = pytest.StashKey[list[Graded]]()
+graded_key = pytest.StashKey[list[SubmissionResult]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -47,13 +28,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--grade", action="store_true", help="grade the .ipynb files given as paths")
     group.addoption("--solutions", metavar="DIR", help="reference solutions folder (default: found)")
     group.addoption("--public-only", action="store_true", help="run only the public checks")
-    group.addoption("--grade-json", metavar="FILE", help="write every check's result as JSON")
+    group.addoption("--grade-json", metavar="FILE", help="write every notebook's results as JSON")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[graded_key] = []
     if config.getoption("grade"):
-        become_subreaper()  # student code runs in child processes: keep them from escaping
+        from autograder.isolation import become_subreaper
+
+        become_subreaper()  # student code runs in grandchildren: keep them from escaping
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
@@ -67,49 +50,21 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
 
 
 class SubmittedNotebook(pytest.File):
-    """A notebook to grade: loads it once, then yields one item per check."""
+    """A notebook to grade: graded once by the core, then one item per check."""
 
     def collect(self):
-        graded = Graded(path=str(self.path))
-        self.config.stash[graded_key].append(graded)
-        try:
-            definitions = load_definitions(self.path)
-        except NotebookError as error:
-            graded.error = str(error)
-            return
-        assignment = recognise(definitions.metadata, definitions.cells)
-        if assignment is None:
-            graded.error = (
-                f"{self.path} does not look like any assignment of this course "
-                "(it defines none of the graded functions)"
-            )
-            return
-        graded.assignment = assignment.id
-        graded.suspicious = suspicious_code(definitions.blocks)
-        student = IsolatedNamespace(definitions)
-        self.session.config.add_cleanup(student.close)
-        graded.notes = student.notes
-        reference = self._reference(assignment, graded)
-        graded.hidden = reference is not None
-        for check in assignment.checks():
-            if check.hidden and reference is None:
-                continue
-            yield CheckItem.from_parent(
-                self, name=check.name, check=check, assignment=assignment,
-                student=student, reference=reference, graded=graded,
-            )
+        from autograder.classrun import Options, grade_in_process
+        from autograder.references import find_solutions
 
-    def _reference(self, assignment: Assignment, graded: Graded) -> Namespace | None:
-        if self.config.getoption("public_only"):
-            graded.notes.append("hidden checks not run (--public-only)")
-            return None
         option = self.config.getoption("solutions")
-        solutions = Path(option) if option else find_solutions()
-        try:
-            return load_reference(assignment.id, solutions)
-        except ReferenceMissing as missing:
-            graded.notes.append(f"hidden checks not run: {missing}")
-            return None
+        solutions = Path(option).resolve() if option else find_solutions()
+        result = grade_in_process(self.path, Options(solutions=solutions,
+                                                     public_only=self.config.getoption("public_only")))
+        self.config.stash[graded_key].append(result)
+        for check in result.checks:
+            yield CheckItem.from_parent(self, name=check.name, result=check)
+        if not result.checks:
+            yield NotGraded.from_parent(self, name="not graded", submission=result)
 
 
 class CheckFailure(Exception):
@@ -117,20 +72,17 @@ class CheckFailure(Exception):
 
 
 class CheckItem(pytest.Item):
-    """One check of one notebook, worth ``check.points``."""
+    """One check of one notebook, worth ``result.points``."""
 
-    def __init__(self, *, check: Check, assignment: Assignment, student: IsolatedNamespace,
-                 reference: Namespace | None, graded: Graded, **kwargs):
+    def __init__(self, *, result: CheckResult, **kwargs):
         super().__init__(**kwargs)
-        self.check, self.assignment = check, assignment
-        self.student, self.reference, self.graded = student, reference, graded
-        self.user_properties.append(("points", check.points))
+        self.result = result
+        self.user_properties.append(("points", result.points))
+        self.user_properties.append(("score", result.score))
 
     def runtest(self) -> None:
-        result = run_check(self.check, self.assignment, self.student, self.reference)
-        self.graded.tests.append(result)
-        if not result.passed:
-            raise CheckFailure(result.output)
+        if not self.result.passed:
+            raise CheckFailure(self.result.feedback)
 
     def repr_failure(self, excinfo, style=None) -> str:
         if isinstance(excinfo.value, CheckFailure):
@@ -138,30 +90,40 @@ class CheckItem(pytest.Item):
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self):
-        return self.path, None, f"{self.path.name}::{self.name} ({self.check.points:g} points)"
+        return self.path, None, f"{self.path.name}::{self.name} ({self.result.points:g} points)"
 
 
-def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
-    """Stop a notebook's student process after its last check, not at the end of the session
-    (a folder of a whole class would otherwise keep one process per notebook alive)."""
-    if isinstance(item, CheckItem) and (nextitem is None or nextitem.parent is not item.parent):
-        item.student.close()
+class NotGraded(pytest.Item):
+    """A notebook no check could run on (unreadable, unrecognised, timed out): fails with why."""
+
+    def __init__(self, *, submission: SubmissionResult, **kwargs):
+        super().__init__(**kwargs)
+        self.submission = submission
+
+    def runtest(self) -> None:
+        raise CheckFailure("; ".join(self.submission.flags) or "no check could run")
+
+    def repr_failure(self, excinfo, style=None) -> str:
+        return str(excinfo.value)
+
+    def reportinfo(self):
+        return self.path, None, f"{self.path.name}: not graded"
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
-    for graded in config.stash.get(graded_key, []):
-        if graded.error:
-            terminalreporter.write_line(f"{graded.path}: could not grade: {graded.error}")
+    for result in config.stash.get(graded_key, []):
+        if not result.checks:
+            terminalreporter.write_line(f"{result.path}: could not grade: {'; '.join(result.flags)}")
             continue
-        score = sum(t.score for t in graded.tests)
-        total = sum(t.max_score for t in graded.tests)
-        scope = "public and hidden checks" if graded.hidden else "public checks only"
-        terminalreporter.write_line(f"{graded.path}: {score:g} / {total:g} points ({scope})")
+        scope = "public and hidden checks" if result.hidden_run else f"hidden checks {result.hidden_checks}"
+        points = f"{result.score:g} / {result.max_score:g} points"
+        terminalreporter.write_line(f"{result.path}: {points} ({scope})")
+        for flag in result.flags:
+            terminalreporter.write_line(f"  flag: {flag}")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     target = session.config.getoption("grade_json", None)
     if target:
-        graded = session.config.stash.get(graded_key, [])
-        payload = {"submissions": [asdict(g) for g in graded]}
-        Path(target).write_text(json.dumps(payload, indent=1), encoding="utf-8")
+        document = results_document(session.config.stash.get(graded_key, []))
+        Path(target).write_text(json.dumps(document, indent=1), encoding="utf-8")

@@ -6,13 +6,10 @@ import functools
 import os
 from pathlib import Path
 
-from autograder.submission import Namespace, load_namespace
+from autograder.errors import NotebookError, ReferenceMissing
+from autograder.namespace import Namespace, load_namespace
 
 SOLUTIONS_ENV = "AUTOGRADER_SOLUTIONS"
-
-
-class ReferenceMissing(Exception):
-    """The reference solution of an assignment cannot be found."""
 
 
 def find_solutions(start: str | Path | None = None) -> Path | None:
@@ -46,7 +43,10 @@ def reference_notebook(solutions: Path, assignment_id: str) -> Path:
 
 @functools.cache
 def _load(path: Path, mtime: float) -> Namespace:
-    namespace = load_namespace(path, label="the reference solution")
+    try:
+        namespace = load_namespace(path, label="the reference solution")
+    except NotebookError as error:
+        raise ReferenceMissing(f"the reference solution does not load: {error}") from None
     if namespace.notes:
         raise ReferenceMissing(f"the reference solution {path} does not load: {namespace.notes}")
     return namespace

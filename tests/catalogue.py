@@ -24,7 +24,7 @@ def assert_loses_its_own_points(assignment_id: str, wrong: Wrong) -> None:
     assert score < max_score, f"{wrong.mistake}: expected to lose points, got {score}/{max_score}"
     others = {t: s for t, s in scores.items() if t != wrong.target and s[0] != s[1]}
     assert not others, f"{wrong.mistake}: other functions lost points too: {others}"
-    feedback = "\n".join(r.output for r in results if r.target == wrong.target)
+    feedback = "\n".join(r.feedback for r in results if r.function == wrong.target)
     assert re.search(wrong.diagnostic, feedback), (
         f"{wrong.mistake}: feedback should match {wrong.diagnostic!r}, got:\n{feedback}"
     )
@@ -33,5 +33,5 @@ def assert_loses_its_own_points(assignment_id: str, wrong: Wrong) -> None:
 
 def assert_full_marks(assignment_id: str, name: str, code: str) -> None:
     results = grade(assignment_id, code)
-    lost = [f"{r.name}:\n{r.output}" for r in results if not r.passed]
+    lost = [f"{r.name}:\n{r.feedback}" for r in results if not r.passed]
     assert not lost, f"{name} should earn full marks, lost:\n" + "\n".join(lost)

@@ -15,11 +15,12 @@ from pathlib import Path
 import pytest
 
 from autograder.assignments import get_assignment
+from autograder.core import run_checks
 from autograder.isolation import IsolatedNamespace
+from autograder.namespace import Namespace
 from autograder.notebook import Block, Definitions, load_definitions
 from autograder.references import load_reference, reference_notebook
-from autograder.runner import Result, run_checks
-from autograder.submission import Namespace
+from autograder.results import CheckResult
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
@@ -82,7 +83,7 @@ def definitions_with(assignment_id: str, code: str) -> Definitions:
     return replace(definitions, blocks=[*definitions.blocks, block])
 
 
-def grade(assignment_id: str, code: str) -> list[Result]:
+def grade(assignment_id: str, code: str) -> list[CheckResult]:
     """Every check (public and hidden) of a reference variant defined by ``code``, graded as
     the official grader does: the variant runs in its own confined process."""
     student = IsolatedNamespace(definitions_with(assignment_id, code))
@@ -92,9 +93,9 @@ def grade(assignment_id: str, code: str) -> list[Result]:
         student.close()
 
 
-def scores_by_target(results: list[Result]) -> dict[str, tuple[float, float]]:
+def scores_by_target(results: list[CheckResult]) -> dict[str, tuple[float, float]]:
     totals: dict[str, tuple[float, float]] = {}
     for r in results:
-        score, max_score = totals.get(r.target, (0.0, 0.0))
-        totals[r.target] = (score + r.score, max_score + r.max_score)
+        score, max_score = totals.get(r.function, (0.0, 0.0))
+        totals[r.function] = (score + r.score, max_score + r.points)
     return totals

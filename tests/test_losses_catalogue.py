@@ -211,11 +211,11 @@ def test_feedback_names_function_case_and_worst_element():
             return (y_pred - y_true) / y_pred.size
     """)
     (known,) = [r for r in results if r.name == "mse_grad: matches known values"]
-    assert known.output.startswith("mse_grad gives a wrong result for y_pred=")
-    assert "worst element [1, 1]: expected 1.5, got 0.75" in known.output
-    assert "did you forget the factor 2?" in known.output
+    assert known.feedback.startswith("mse_grad gives a wrong result for y_pred=")
+    assert "worst element [1, 1]: expected 1.5, got 0.75" in known.feedback
+    assert "did you forget the factor 2?" in known.feedback
     (hidden,) = [r for r in results if r.name == "mse_grad: matches the reference on random inputs"]
-    assert re.search(r"y_pred of shape \(7,\), scale 0\.001, seed \d+", hidden.output)
+    assert re.search(r"y_pred of shape \(7,\), scale 0\.001, seed \d+", hidden.feedback)
 
 
 CORRECT = {

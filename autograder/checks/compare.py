@@ -18,12 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from autograder.errors import CheckFailed
+from autograder.isolation.wire import Handle
+
 RTOL = 1e-7
 ATOL = 1e-12
-
-
-class CheckFailed(AssertionError):
-    """A check found a problem; the message is the student's feedback."""
 
 
 @dataclass(frozen=True)
@@ -34,15 +33,29 @@ class Mistake:
     produce: Callable[[], Any]
 
 
-def describe(value: Any) -> str:
+def type_name(value: object) -> str:
+    """The type of ``value`` in words, for feedback (a student's object by its own class name)."""
+    return value.type_name if isinstance(value, Handle) else type(value).__name__
+
+
+def describe(value: Any, depth: int = 0) -> str:
     """A short description of a value for feedback: shapes for arrays, repr for the rest."""
     if isinstance(value, np.ndarray):
         if value.ndim == 0 or value.size <= 4:
             return np.array2string(value, precision=4, separator=", ").replace("\n", "")
         return f"array of shape {value.shape}"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k!r}: {describe(v)}" for k, v in value.items()) + "}"
-    text = repr(value)
+    if isinstance(value, dict) and depth < 2:
+        items = [f"{describe(k, depth + 1)}: {describe(v, depth + 1)}" for k, v in list(value.items())[:8]]
+        return "{" + ", ".join(items) + (", ..." if len(value) > 8 else "") + "}"
+    text = None
+    if isinstance(value, Handle | str | int | float | bool | type(None)):
+        try:
+            text = repr(value if not isinstance(value, str) else value[:60])
+        except ValueError:  # an integer with more digits than Python will print
+            text = "a very large integer"
+    if text is None:
+        text = f"a {type_name(value)}" if not isinstance(value, list | tuple) else (
+            f"a {type_name(value)} of length {len(value)}")
     return text if len(text) <= 40 else text[:37] + "..."
 
 
@@ -64,7 +77,7 @@ def as_number(value: Any, who: str) -> float:
         number = complex(value)
     except (TypeError, ValueError):
         raise CheckFailed(
-            f"{who} should return a single number (a float), not a {type(value).__name__}."
+            f"{who} should return a single number (a float), not a {type_name(value)}."
         ) from None
     if number.imag != 0:
         raise CheckFailed(f"{who} returned a complex number ({number}); it should be real.")
@@ -79,7 +92,7 @@ def as_array(value: Any, who: str, shape: tuple[int, ...]) -> np.ndarray:
             hint = " Build it with NumPy operations so the result stays an ndarray."
         raise CheckFailed(
             f"{who} should return a NumPy array of shape {shape}, "
-            f"but it returned {describe(value)} ({type(value).__name__}).{hint}"
+            f"but it returned {describe(value)} ({type_name(value)}).{hint}"
         )
     if value.shape != shape:
         raise CheckFailed(
@@ -141,8 +154,9 @@ def assert_close(
             f"  worst element [{index}]: expected {fmt(expected_a[worst])}, "
             f"got {fmt(got_a[worst])} ({int(bad.sum())} of {bad.size} elements differ)."
         )
-    lines.extend(f"  Likely mistake: {hint}" for hint in diagnose(got_a, expected_a, factors, mistakes))
-    raise CheckFailed("\n".join(lines))
+    hints = diagnose(got_a, expected_a, factors, mistakes)
+    lines.extend(f"  Likely mistake: {hint}" for hint in hints)
+    raise CheckFailed("\n".join(lines), mistake=hints[0] if hints else None)
 
 
 def diagnose(

@@ -15,7 +15,7 @@ import numpy as np
 from autograder.checks import check
 from autograder.checks.compare import CheckFailed, Mistake, as_array, as_number, assert_close
 from autograder.checks.gradients import assert_matches_finite_differences, central_differences
-from autograder.checks.losses import assert_inputs_unchanged
+from autograder.checks.toolbox import assert_inputs_unchanged, type_name, unpack
 
 LAYER_SHAPES = [(1, 3, 2), (4, 5, 3), (7, 2, 6), (16, 10, 4)]  # (N, D, M), D != M
 
@@ -34,15 +34,6 @@ def away_from_zero(x: np.ndarray, margin: float = 0.1) -> np.ndarray:
     return np.where(x >= 0, x + margin, x - margin)
 
 
-def unpack(result: object, who: str, names: tuple[str, ...]) -> tuple:
-    """Check that ``result`` is a tuple of len(names) items, and return it."""
-    if not isinstance(result, tuple | list) or len(result) != len(names):
-        length = f" of length {len(result)}" if isinstance(result, tuple | list) else ""
-        raise CheckFailed(
-            f"{who} should return a tuple ({', '.join(names)}), "
-            f"but it returned {type(result).__name__}{length}."
-        )
-    return tuple(result)
 
 
 def forward(layer, who: str, *args):
@@ -387,7 +378,7 @@ def call_mlp(mlp_loss_and_grads, params, X, y, activation, who="mlp_loss_and_gra
     loss, grads = unpack(result, who, ("loss", "grads"))
     loss = as_number(loss, f"{who} (loss)")
     if not isinstance(grads, dict):
-        raise CheckFailed(f"{who} should return grads as a dict like params, not {type(grads).__name__}.")
+        raise CheckFailed(f"{who} should return grads as a dict like params, not {type_name(grads)}.")
     if set(grads) != set(params):
         raise CheckFailed(
             f"{who}: grads should have the keys of params {sorted(params)}, but has {sorted(grads)}."

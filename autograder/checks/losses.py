@@ -20,6 +20,7 @@ from autograder.checks.compare import (
     assert_close,
 )
 from autograder.checks.gradients import assert_matches_finite_differences
+from autograder.checks.toolbox import assert_inputs_unchanged, shape_case
 
 LN2, LN3 = np.log(2.0), np.log(3.0)
 CLIP = 1e-12
@@ -51,13 +52,6 @@ def classification_case(seed: int, shape: tuple[int, int], scale: float, dtype=n
     return logits, rng.integers(0, shape[1], size=shape[0]).astype(dtype)
 
 
-def shape_case(name: str, array: np.ndarray, seed: int | None = None, scale: float | None = None) -> str:
-    parts = [f"{name} of shape {array.shape}"]
-    if scale is not None:
-        parts.append(f"scale {scale:g}")
-    if seed is not None:
-        parts.append(f"seed {seed}")
-    return ", ".join(parts)
 
 
 def one_hot(labels: np.ndarray, classes: int) -> np.ndarray:
@@ -239,21 +233,6 @@ def cross_entropy_grad_mistakes(logits: np.ndarray, labels: np.ndarray) -> list[
     ]
 
 
-def assert_inputs_unchanged(function, names: tuple[str, ...], result: object = None) -> None:
-    """Fail if the last call of ``function`` changed one of its arguments ``names``.
-
-    With ``result`` (already validated), also fail unless it is finite: leaving the inputs
-    alone is worth points only for a function that computes something.
-    """
-    if result is not None and not np.all(np.isfinite(np.asarray(result, dtype=float))):
-        raise CheckFailed(f"{function.name} returned NaN or infinity for ordinary inputs; fix that first.")
-    changed = [name for name in function.modified if name in names]
-    if changed:
-        listed = ", ".join(f"`{name}`" for name in changed)
-        raise CheckFailed(
-            f"{function.name} modified its input {listed} in place. Work on new arrays "
-            f"(`x = x - c` instead of `x -= c`, or `x.copy()`) so the caller's data stays as it was."
-        )
 
 
 # --- mse -----------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import numpy as np
 
 from autograder.checks import check
 from autograder.checks.compare import CheckFailed, Mistake, as_array, assert_close, fmt
-from autograder.checks.layers import unpack
+from autograder.checks.toolbox import type_name, unpack
 
 DEFAULTS = {
     "sgd": {"lr": 0.01},
@@ -111,7 +111,7 @@ def step(optimizer, name: str, w: np.ndarray, dw: np.ndarray, state: dict, hyper
     if not isinstance(new_state, dict):
         raise CheckFailed(
             f"{name} should return (w_next, state) with state a dict, but state is "
-            f"{type(new_state).__name__}. Return the state (a new dict or the one you were "
+            f"{type_name(new_state)}. Return the state (a new dict or the one you were "
             "given, updated) so the caller can pass it to the next call."
         )
     return w_next, new_state

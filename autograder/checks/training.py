@@ -15,7 +15,7 @@ import numpy as np
 
 from autograder.checks import check
 from autograder.checks.compare import CheckFailed, Mistake, as_array, as_number, assert_close, fmt
-from autograder.checks.layers import unpack
+from autograder.checks.toolbox import type_name, unpack
 
 # --- num_iterations ----------------------------------------------------------------------
 
@@ -319,7 +319,7 @@ def run_train(train, recorder: Recorder, X, y, **kwargs):
     if not isinstance(params, dict) or set(params) != {"W", "b"}:
         raise CheckFailed(
             f"train should return params as a dict with the keys of the params passed in "
-            f"(here W and b), got {type(params).__name__}"
+            f"(here W and b), got {type_name(params)}"
             + (f" with keys {sorted(params)}" if isinstance(params, dict) else "")
             + "."
         )

@@ -1,104 +1,171 @@
 """The grader's side: start the student's process, talk to it, and stop it.
 
-`IsolatedNamespace` looks to the checks like the `Namespace` of an executed notebook:
-``get``, ``function`` and ``use_helpers``. Behind it, the notebook runs in a `Worker`,
-a separate, confined process (see `autograder.isolation.sandbox`); the checks, the
-reference solution and every judgment stay here.
+`IsolatedNamespace` looks to the checks like the `Namespace` of an executed notebook
+(``get``, ``function``, ``run_program``, ``lend``). Behind it, the notebook runs in a `Worker`,
+a separate, contained process (see `autograder.isolation.sandbox`); the checks, the reference
+solution and every judgment stay here.
 
-When a call runs out of time, the student's process is killed and a fresh one loads the
-notebook again for the next check; after `MAX_RESTARTS` the remaining checks fail.
+What comes back is plain data, or an inert `Handle`. What the grader lends (the functions a
+graded function is declared to build on, a check's model or optimizer) student code can only
+call, and only until the check that lent it ends (`IsolatedNamespace.end_check`). Calls back
+accept plain data only.
+
+When a call runs out of time or ends the process, the process is killed (with everything it
+started) and a fresh one loads the notebook again for the next check; a statement that kills
+the process while the notebook loads is skipped on the next try, so one failing import costs
+only what it defines.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import inspect
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+import types
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from autograder.checks.compare import CheckFailed
-from autograder.isolation.peer import OPERATIONS, Peer, Proxy
-from autograder.isolation.wire import Channel, ChannelClosed, load_untrusted
-from autograder.notebook import Definitions
-from autograder.submission import CALL_TIME_LIMIT, StudentFunction, WorkerLost, not_defined, time_limit
+from autograder.errors import CheckFailed, Trouble
+from autograder.isolation.peer import Peer
+from autograder.isolation.protocol import Callback, Kind, ProtocolError, RemoteError, Request, parse
+from autograder.isolation.sandbox import Containment, launch
+from autograder.isolation.wire import Channel, Handle, Iter, Ref, Same, load_untrusted
+from autograder.limits import LIMITS, Limits
+from autograder.namespace import StudentFunction, WorkerLost, not_defined, time_limit
+from autograder.notebook import Definitions, blocks_to_plain
 
-LOAD_TIME_LIMIT = 60.0  # seconds to start the student's process and run its definitions
-MAX_RESTARTS = 20  # fresh processes per notebook, after calls that hung or killed theirs
-SENT_BY_VALUE = (np.random.Generator, np.random.RandomState, np.random.BitGenerator,
-                 np.random.SeedSequence, slice, range, Definitions)
 _workers: set[Worker] = set()
+PLAIN_ARGUMENT_TYPES = (type(None), bool, int, float, complex, str, bytes, np.ndarray, np.generic,
+                        np.random.Generator)
 
 
-def call_lent_function(function: Any, args: tuple, kwargs: dict) -> Any:
-    """The main request the grader serves: call a function it lent to the student's code."""
-    if isinstance(function, Proxy) or not callable(function):
-        raise TypeError("only the functions the grader passed in can be called back")
-    return function(*args, **kwargs)
-
-
-# What student code may do with other objects the grader lent it (a generator returned by
-# a reference helper, say): look, iterate, convert; never reach inside with getattr.
-SERVED_OPERATIONS = {"iter", "next", "len", "repr", "str", "bool", "float", "int", "index", "contains",
-                     "getitem", "format"}
-
-
-# Attributes of the grader's functions that student code may read (a training loop that
-# prints the optimizer's name, say); any other attribute does not exist for it.
-SERVED_ATTRIBUTES = {"__name__", "__qualname__", "__doc__", "__module__"}
-
-
-def attribute_of_lent(value: Any, name: str) -> Any:
-    if isinstance(value, Proxy) or name not in SERVED_ATTRIBUTES:
-        kind = type(value).__name__
-        raise AttributeError(f"the grader's {kind} exposes no attribute {name!r} to student code")
-    return getattr(value, name)
-
-
-def operate_on_lent(name: str, args: tuple) -> Any:
-    if name not in SERVED_OPERATIONS:
-        raise PermissionError(f"the grader's objects do not support {name!r} here")
-    return OPERATIONS[name](*args)
+def plain_only(value: Any, where: str) -> None:
+    """TypeError unless ``value`` is plain data through and through (no `Handle` inside)."""
+    if isinstance(value, Handle):
+        raise TypeError(f"{where} takes numbers, strings, NumPy arrays and lists, tuples and dicts of "
+                        f"them, not a {value.type_name}")
+    if isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            plain_only(item, where)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            plain_only(key, where)
+            plain_only(item, where)
 
 
 class JudgePeer(Peer):
     """The grader's end: any failure other than an exception of student code kills the worker."""
 
     def __init__(self, worker: Worker, channel: Channel):
-        handlers = {"call": call_lent_function, "getattr": attribute_of_lent, "operate": operate_on_lent}
-        super().__init__("judge", channel, handlers, by_value=SENT_BY_VALUE)
+        super().__init__("judge", channel, {Callback.CALL: self.call_lent}, served=Callback)
         self.worker = worker
+        self.loading_statement: int | None = None
 
-    def request(self, name: str, *args: Any) -> Any:
+    def resolve(self, ref: Ref) -> Any:
+        """Anything the student's process refers to, its own objects or the grader's lent
+        functions, is an inert `Handle` here (`call_lent` looks a lent function up by it)."""
+        if ref.owner not in ("worker", "judge") or type(ref.id) is not int:
+            raise ValueError("a reference of the wrong form")
+        return Handle(ref)
+
+    def export(self, value: Any) -> Ref:
+        if isinstance(value, Handle):
+            return value.ref
+        ref = super().export(value)
+        return ref._replace(type_name=getattr(value, "__name__", "function"))
+
+    def gone_message(self, ref: Ref) -> str:
+        return ("this function of the grader was lent for an earlier check and no longer works: call "
+                "only what you are given, while you are given it (do not keep it in a global variable)")
+
+    def loading(self, statement: Any) -> None:
+        self.loading_statement = statement if type(statement) is int else None
+
+    def call_lent(self, ref: Any, args: Any, kwargs: Any) -> tuple[Any, list]:
+        """Callback.CALL: run a function the grader lent, on plain copies of the arguments.
+
+        Returns the result (its parts that are arguments marked `Same`, an iterator's items as
+        `Iter`) and the updates of the arguments it changed in place.
+        """
+        if not isinstance(ref, Handle) or ref.ref.owner != self.side:
+            raise TypeError("only the grader's functions can be called back")
+        function = self.exported(ref.ref)
+        if not callable(function) or not isinstance(args, tuple) or not isinstance(kwargs, dict):
+            raise TypeError("only the grader's functions can be called back")
+        name = getattr(function, "__name__", "function")
+        plain_only(args, f"the grader's {name}")
+        plain_only(kwargs, f"the grader's {name}")
+        mutable = {**dict(enumerate(args)), **kwargs}
+        mutable = {k: v for k, v in mutable.items() if isinstance(v, dict | list | np.random.Generator)}
+        before = {k: _snapshot(v) for k, v in mutable.items()}
+        result = function(*args, **kwargs)
+        if isinstance(result, Iterator | types.GeneratorType) and not isinstance(result, str | bytes):
+            result = Iter(list(result))
+        updates = [(k, v) for k, v in mutable.items() if _snapshot(v) != before[k]]
+        by_identity = {id(v): k for k, v in {**dict(enumerate(args)), **kwargs}.items()
+                       if isinstance(v, dict | list | np.ndarray)}
+
+        def mark(value: Any) -> Any:
+            return Same(by_identity[id(value)]) if id(value) in by_identity else value
+
+        result = tuple(mark(item) for item in result) if type(result) is tuple else mark(result)
+        return result, updates
+
+    def describe_error(self, error: BaseException) -> str:
+        text = super().describe_error(error)
+        return text[:300]
+
+    def request(self, name: Request, *args: Any) -> Any:
         if self.worker.lost:
             raise WorkerLost(self.worker.lost)
         try:
-            with _default_time_limit():
+            with _default_time_limit(self.worker.limits):
                 return super().request(name, *args)
-        except _Timeout:  # outside any call of a graded function: using what one returned
-            self.worker.stop(f"Your code did not answer within {CALL_TIME_LIMIT:g} seconds when the grader "
-                             "used what it returned: look for a method such as __float__ or __repr__ "
-                             "that never returns.")
-            raise WorkerLost(self.worker.lost) from None
-        except ChannelClosed as closed:
-            self.worker.stop(self.worker.ending(str(closed)))
-            raise WorkerLost(self.worker.lost) from None
+        except _Timeout:  # outside any call of a graded function
+            self.worker.stop(f"Your code did not answer within {self.worker.limits.call_seconds:g} seconds.",
+                             Trouble.TIMEOUT)
+            raise WorkerLost(self.worker.lost, kind=Trouble.TIMEOUT) from None
+        except ProtocolError as error:
+            refused = "not plain data" in str(error) or "nested" in str(error) or "MB" in str(error)
+            self.worker.stop(self.worker.ending(str(error)), Trouble.REFUSED if refused else Trouble.CRASH)
+            raise WorkerLost(self.worker.lost, kind=self.worker.trouble) from None
+        except (BrokenPipeError, ConnectionError):
+            self.worker.stop(self.worker.ending("stopped answering"), Trouble.CRASH)
+            raise WorkerLost(self.worker.lost, kind=Trouble.CRASH) from None
         except BaseException as error:
-            if isinstance(error, BrokenPipeError):
-                self.worker.stop(self.worker.ending("stopped answering"))
-                raise WorkerLost(self.worker.lost) from None
-            if not hasattr(error, "student_where"):  # our own time limit (or a bug here)
-                self.worker.stop("was stopped: it ran out of time")
+            if not isinstance(error, RemoteError | CheckFailed):  # our own time limit (or a bug here)
+                self.worker.stop("was stopped: it ran out of time", Trouble.TIMEOUT)
             raise
+
+
+def _snapshot(value: Any) -> Any:
+    if isinstance(value, np.random.Generator):
+        return repr(value.bit_generator.state)
+    try:
+        return _Frozen(copy.deepcopy(value))
+    except Exception:
+        return object()
+
+
+class _Frozen:
+    """A deep copy compared by content (arrays element-wise), for detecting in-place updates."""
+
+    def __init__(self, value: Any):
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        from autograder.namespace import same_value
+
+        return isinstance(other, _Frozen) and same_value(self.value, other.value)
 
 
 class _Timeout(BaseException):
@@ -106,44 +173,56 @@ class _Timeout(BaseException):
 
 
 @contextmanager
-def _default_time_limit() -> Iterator[None]:
+def _default_time_limit(limits: Limits) -> Iterator[None]:
     """A limit for requests made outside any `student_code` block (which sets its own)."""
     limited = signal.getitimer(signal.ITIMER_REAL)[0] > 0
-    with time_limit(None if limited else CALL_TIME_LIMIT, raising=_Timeout):
+    with time_limit(None if limited else limits.call_seconds, raising=_Timeout):
         yield
 
 
 class Worker:
-    """One confined process running student code (see `autograder.isolation.worker`)."""
+    """One contained process running student code (see `autograder.isolation.worker`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, containment: Containment, limits: Limits = LIMITS) -> None:
         self.lost: str | None = None
-        self.scratch = Path(tempfile.mkdtemp(prefix="autograder-student-"))
+        self.trouble: Trouble | None = None
+        self.limits = limits
+        self.containment = containment
+        self.host_scratch = Path(tempfile.mkdtemp(prefix="autograder-student-"))
+        scratch = containment.scratch or str(self.host_scratch)
         from_judge, to_worker = os.pipe()
         from_worker, to_judge = os.pipe()
-        # nothing about the grader's set-up (where the solutions are) reaches student code
-        env = {key: value for key, value in os.environ.items() if not key.startswith("AUTOGRADER_")}
-        env["AUTOGRADER_CALL_TIMEOUT"] = str(CALL_TIME_LIMIT)
-        env |= {"MPLBACKEND": "Agg", "MPLCONFIGDIR": str(self.scratch), "TMPDIR": str(self.scratch),
-                "HOME": str(self.scratch), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONSAFEPATH": "1"}
-        errors = self.scratch / "startup-errors.txt"  # read only if the process does not start
+        env = {"MPLBACKEND": "Agg", "MPLCONFIGDIR": scratch, "TMPDIR": scratch, "HOME": scratch,
+               "PYTHONDONTWRITEBYTECODE": "1", "PYTHONSAFEPATH": "1", "PYTHONHASHSEED": "0",
+               "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+               "PATH": "/usr/bin:/bin", "AUTOGRADER_CALL_TIMEOUT": str(limits.call_seconds)}
+        if not containment.namespaced:
+            env["PATH"] = os.environ.get("PATH", env["PATH"])
+        argv = [*containment.argv_prefix]
+        if containment.namespaced:
+            for key, value in env.items():
+                argv += ["--setenv", key, value]
+            argv.append("--")
+        argv += [sys.executable, "-m", "autograder.isolation.worker", str(from_judge), str(to_judge), scratch]
+        errors = self.host_scratch / "startup-errors.txt"  # read only if the process does not start
         with errors.open("wb") as stderr:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "autograder.isolation.worker", str(from_judge), str(to_judge),
-                 str(self.scratch)],
-                pass_fds=(from_judge, to_judge), cwd=self.scratch, env=env, start_new_session=True,
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
+                argv, pass_fds=(from_judge, to_judge), cwd=self.host_scratch, env=env,
+                start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
             )
         os.close(from_judge)
         os.close(to_judge)
-        self.channel = Channel(from_worker, to_worker, loads=load_untrusted)
+        self.channel = Channel(from_worker, to_worker, loads=load_untrusted, max_message=limits.message_bytes)
         self.peer = JudgePeer(self, self.channel)
         _workers.add(self)
-        self.unconfined: list[str] = []
+        self.unconfined: list[str] = list(containment.missing)
         try:
-            with time_limit(LOAD_TIME_LIMIT):
-                kind, problems = self.channel.receive()
-            self.unconfined = [str(p) for p in problems] if kind == "ready" else ["did not start"]
+            with time_limit(limits.load_seconds):
+                message = self.channel.receive()
+            if not (isinstance(message, tuple) and len(message) == 2
+                    and parse(Kind, message[0]) is Kind.READY and isinstance(message[1], list)):
+                raise ProtocolError("did not start")
+            self.unconfined += [str(p)[:300] for p in message[1]]
         except BaseException:
             lines = errors.read_text(errors="replace").strip().splitlines()[-3:]
             self.stop("could not start the process that runs student code (a problem of the "
@@ -159,19 +238,36 @@ class Worker:
             return f"{what}; the grader stopped it"
         if code < 0:
             return f"ended the grading process (it was killed by signal {-code}); {what}"
+        if code > 128 and self.containment.namespaced:
+            return f"ended the grading process (it was killed by signal {code - 128}); {what}"
         return f"ended the grading process (exit code {code}): code must return, not exit"
 
-    def stop(self, reason: str = "finished") -> None:
+    def scratch_used(self) -> int:
+        """Bytes in the scratch folder (only for a process without its own tmpfs)."""
+        total = 0
+        for folder, _, files in os.walk(self.host_scratch):
+            for name in files:
+                with contextlib.suppress(OSError):
+                    total += os.lstat(os.path.join(folder, name)).st_size
+        return total
+
+    def stop(self, reason: str = "finished", trouble: Trouble | None = None) -> None:
         """Kill the process and everything it started; later requests fail with ``reason``."""
         if self.lost is None:
-            self.lost = reason
+            self.lost, self.trouble = reason, trouble
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
         kill_orphans()
         self.channel.close()
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        _remove_tree(self.host_scratch)
         _workers.discard(self)
+
+
+def _remove_tree(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
 
 
 _subreaper = False  # set by become_subreaper
@@ -194,17 +290,24 @@ def children() -> set[int]:
 
 def kill_orphans(keep: set[int] | None = None) -> None:
     """Kill the processes that student code detached from its own (they are re-parented to
-    this process once it is a subreaper: see `become_subreaper`), except ``keep``.
+    this process once it is a subreaper: see `become_subreaper`), except ``keep``; repeat until
+    none is left, so a chain that forks while it is being killed does not escape.
 
     Does nothing in a process that is not a subreaper: its children are its own business.
     """
     if not _subreaper:
         return
     keep = keep if keep is not None else {w.process.pid for w in _workers if w.process.returncode is None}
-    for pid in children() - keep:
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+    for _ in range(100):
+        orphans = children() - keep
+        if not orphans:
+            return
+        for pid in orphans:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        for pid in orphans:
+            with contextlib.suppress(OSError):
+                os.waitpid(pid, 0)
 
 
 def become_subreaper() -> None:
@@ -239,35 +342,73 @@ def _signature(parameters: Any) -> inspect.Signature | None:
         return None
 
 
+def statement_text(definitions: Definitions, number: int) -> str:
+    """Where statement ``number`` (1-based, in load order) is, and its first line."""
+    count = 0
+    for block in definitions.blocks:
+        for statement in block.tree.body:
+            count += 1
+            if count == number:
+                line = block.source.splitlines()[statement.lineno - 1].strip() if block.source else ""
+                return f"{block.filename.strip('<>')}, line {statement.lineno} (`{line[:80]}`)"
+    return f"statement {number}"
+
+
 class IsolatedNamespace:
     """A notebook's definitions, executed in a `Worker` (see the module docstring)."""
 
-    def __init__(self, definitions: Definitions, label: str = "your notebook"):
-        self.definitions, self.label = definitions, label
+    MAX_SKIPPED = 5  # statements that kill the process while loading, before giving up
+
+    def __init__(self, definitions: Definitions, label: str = "your notebook", limits: Limits = LIMITS,
+                 use_namespaces: bool = True):
+        self.definitions, self.label, self.limits = definitions, label, limits
+        self.containment = launch(limits, use_namespaces)
         self.metadata = definitions.metadata
         self.notes: list[str] = []
+        self.flags: list[str] = []
         self.restarts = 0
+        self.skip: list[int] = []
         self.worker: Worker | None = None
         self.broken: str | None = None
+        self.hung: dict[str, CheckFailed] = {}  # function -> the failure every later call repeats
         self._start(first=True)
 
+    # --- the student's process ---------------------------------------------------------------
     def _start(self, first: bool = False) -> None:
-        try:
-            worker = self.worker = Worker()
-        except WorkerLost as lost:
-            self._give_up(str(lost), first)
+        while True:
+            try:
+                worker = self.worker = Worker(self.containment, self.limits)
+            except WorkerLost as lost:
+                self._give_up(str(lost), first)
+                return
+            try:
+                with time_limit(self.limits.load_seconds):
+                    problems = worker.peer.request(Request.LOAD, blocks_to_plain(self.definitions.blocks),
+                                                   list(self.skip))
+            except KeyboardInterrupt:
+                raise
+            except BaseException as error:
+                statement = worker.peer.loading_statement
+                worker.stop(str(error))
+                if statement is not None and statement not in self.skip and len(self.skip) < self.MAX_SKIPPED:
+                    self.skip.append(statement)
+                    where = statement_text(self.definitions, statement)
+                    self._problem(f"{where} stopped the process that runs your code while it was defining "
+                                  "your functions (it crashed or hung), so it was skipped", flag=True)
+                    continue
+                self._give_up(f"while defining its functions, your notebook's code {worker.lost}", first)
+                return
+            if first:
+                for text, flag in problems or []:
+                    self._problem(str(text), bool(flag))
+                self.notes += [f"sandbox: {p}" for p in worker.unconfined]
             return
-        try:
-            with time_limit(LOAD_TIME_LIMIT):
-                notes = worker.peer.request("load", self.definitions)
-        except KeyboardInterrupt:
-            raise
-        except BaseException as error:
-            worker.stop(str(error))
-            self._give_up(f"while defining its functions, your notebook's code {worker.lost}", first)
-            return
-        if first:
-            self.notes = list(notes) + [f"sandbox: {p}" for p in worker.unconfined]
+
+    def _problem(self, text: str, flag: bool) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+        if flag and text not in self.flags:
+            self.flags.append(text)
 
     def _give_up(self, reason: str, first: bool) -> None:
         """Every later check fails with ``reason`` (a first failure is also a note)."""
@@ -280,49 +421,96 @@ class IsolatedNamespace:
         if self.broken:
             raise WorkerLost(self.broken)
         if self.worker is None or self.worker.lost:
-            if self.restarts >= MAX_RESTARTS:
-                raise WorkerLost(f"grading stopped restarting your code after {MAX_RESTARTS} failures")
+            if self.restarts >= self.limits.restarts:
+                raise WorkerLost(
+                    f"grading stopped restarting your code after {self.limits.restarts} failures")
             self.restarts += 1
             self._start()
             if self.broken:
                 raise WorkerLost(self.broken)
         return self.worker
 
+    # --- what the checks use ------------------------------------------------------------------
     def get(self, name: str) -> Any:
-        """The value called ``name`` (plain data, or a proxy); CheckFailed if it is missing."""
-        found, value, _ = self._live().peer.request("lookup", name)
+        """The value called ``name`` (plain data, or a `Handle`); CheckFailed if it is missing."""
+        found, value, _ = self._live().peer.request(Request.LOOKUP, name)
         if not found:
             raise not_defined(name, self.label, self.notes)
         return value
 
     def function(self, name: str) -> StudentFunction:
         """``name`` wrapped as a StudentFunction whose calls run in the worker."""
+        if name in self.hung:
+            failure = self.hung[name]
+            return StudentFunction(name, None, caller=_raise(failure), limits=self.limits)
         peer = self._live().peer
-        found, value, is_callable = peer.request("lookup", name)
+        found, value, is_callable = peer.request(Request.LOOKUP, name)
         if not found:
             raise not_defined(name, self.label, self.notes)
         if not is_callable:
-            kind = type(value).__name__
+            kind = value.type_name if isinstance(value, Handle) else type(value).__name__
             raise CheckFailed(f"{name} in {self.label} should be a function, but it is a {kind}.")
-        signature = _signature(peer.request("signature", value))
+        signature = _signature(peer.request(Request.SIGNATURE, value))
 
         def call(args: tuple, kwargs: dict, limit: int | None) -> tuple[Any, tuple, dict]:
-            return peer.request("tracked", value, args, kwargs, limit)
+            result = self._live().peer.request(Request.CALL, value, args, kwargs, limit)
+            if not (isinstance(result, tuple) and len(result) == 3):
+                raise WorkerLost("sent a reply of the wrong form", kind=Trouble.REFUSED)
+            return result
 
-        return StudentFunction(name, value, signature=signature, caller=call)
+        return StudentFunction(name, value, signature=signature, caller=call, limits=self.limits,
+                               on_timeout=lambda failure: self.hung.setdefault(name, failure))
+
+    def run_program(self, class_name: str, program: list, reads: list[int]) -> list:
+        """Build and differentiate a graph with the notebook's class (see `autograder.programs`)."""
+        if class_name in self.hung:
+            raise self.hung[class_name]
+        cls = self.get(class_name)
+        return self._live().peer.request(Request.RUN_PROGRAM, cls, program, reads)
+
+    def remember_hang(self, name: str, failure: CheckFailed) -> None:
+        self.hung.setdefault(name, failure)
 
     @contextmanager
-    def use_helpers(self, helpers: dict[str, Any]) -> Iterator[None]:
-        """Rebind names in the student's namespace while the block runs (to the grader's
-        functions: calls to them come back here)."""
+    def lend(self, functions: dict[str, Callable]) -> Iterator[None]:
+        """Bind names in the student's namespace to the grader's functions while the block
+        runs; student code can call them (plain data in, plain data out) until `end_check`."""
+        if not functions:
+            yield
+            return
         worker = self._live()
-        previous = worker.peer.request("swap", helpers)
+        previous = worker.peer.request(Request.LEND, functions)
         try:
             yield
         finally:
-            if not worker.lost:
-                worker.peer.request("restore", *previous)
+            if not worker.lost and isinstance(previous, tuple) and len(previous) == 2:
+                with contextlib.suppress(WorkerLost, RemoteError, CheckFailed):
+                    worker.peer.request(Request.RECLAIM, *previous)
+
+    def end_check(self) -> str | None:
+        """Take back everything lent during the check that just ended. Returns a problem to
+        flag (a scratch folder over its limit) or None."""
+        worker = self.worker
+        if worker is None or worker.lost:
+            return None
+        worker.peer.forget()
+        problem = None
+        if not self.containment.namespaced and worker.scratch_used() > self.limits.scratch_disk:
+            problem = (f"wrote more than {self.limits.scratch_disk / 2**20:g} MB to disk; its process was "
+                       "stopped")
+            worker.stop(problem, Trouble.CRASH)
+            return problem
+        with contextlib.suppress(WorkerLost, RemoteError, CheckFailed):
+            worker.peer.request(Request.FORGET)
+        return problem
 
     def close(self) -> None:
         if self.worker is not None:
             self.worker.stop()
+
+
+def _raise(failure: CheckFailed) -> Callable:
+    def caller(args: tuple, kwargs: dict, limit: int | None) -> Any:
+        raise CheckFailed(str(failure), kind=failure.kind)
+
+    return caller

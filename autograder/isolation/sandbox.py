@@ -1,27 +1,117 @@
-"""Confine the student's process before it runs any student code.
+"""Contain the student's process in every resource, with well-kept mechanisms where they exist.
 
-- Memory: an address-space limit, so a huge allocation fails with MemoryError.
-- Files (Linux Landlock, kernel 5.13+): read-only access to the Python installation and the
-  ``autograder`` package, read and write in one scratch folder, nothing else. Reading
-  ``solutions/`` or writing a results file fails with PermissionError. From Landlock ABI 4
-  on, no TCP connections; from ABI 6 on, no signals to processes outside the sandbox.
-- Privileges: no new privileges, and when the grader runs as root (Gradescope does), no
-  capabilities either.
+Outside, before it starts (`launch`), with bubblewrap (``bwrap``) where it works:
+- namespaces: its own user, PID, network, IPC and mount namespaces. No network of any
+  protocol (the namespace has no interface that is up); when the grader kills it, the kernel
+  ends every process of its PID namespace, however it forked or detached;
+- a file system that holds only Python, its packages and the ``autograder`` package,
+  read-only, plus a size-limited tmpfs as its scratch folder (`Limits.scratch_disk`).
 
-`confine` reports what it could not do (an older kernel, a container that blocks the
-system calls) instead of failing: the process boundary still protects the grade.
+Inside, before any student code runs (`confine_self`):
+- resource limits: address space, file size, open files, CPU time, no core dumps;
+- no new privileges and, for a process that is still root, no capabilities;
+- Landlock (Linux 5.13+): read only Python and ``autograder``, write only the scratch
+  folder; from ABI 4 no TCP, from ABI 6 no signals or abstract sockets outside;
+- seccomp, through libseccomp: no new processes (threads are fine), no sockets but Unix
+  ones, no ``io_uring``, ``ptrace``, ``bpf``, mounts or namespaces.
+
+Each layer that the kernel or a container refuses is reported in words (`Containment`);
+the grade's notes list them, and the README says what each environment gets.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import errno
+import functools
 import os
 import resource
+import shutil
+import socket
+import subprocess
 import sys
 import sysconfig
+from dataclasses import dataclass, field
 from pathlib import Path
 
-MEMORY_LIMIT = 4 * 2**30  # bytes of address space for the student's process
+from autograder.limits import LIMITS, Limits
+
+SCRATCH_INSIDE = "/scratch"
+
+# --- outside: the launcher --------------------------------------------------------------------
+
+
+@dataclass
+class Containment:
+    """How a student's process is started, and what could not be enforced."""
+
+    argv_prefix: list[str]
+    scratch: str  # the scratch folder as the student's process sees it
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def namespaced(self) -> bool:
+        return bool(self.argv_prefix)
+
+
+def readable_roots() -> list[Path]:
+    """What the student's process may read: Python, its packages, and ``autograder``."""
+    paths = {Path(sysconfig.get_path(key)) for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+    paths |= {Path(sys.base_prefix), Path(sys.prefix), Path(__file__).resolve().parents[1]}
+    return sorted(p for p in paths if p.exists())
+
+
+def _bwrap_arguments(scratch_bytes: int) -> list[str]:
+    binary = shutil.which("bwrap")
+    if binary is None:
+        raise FileNotFoundError("bubblewrap (bwrap) is not installed")
+    argv = [binary, "--unshare-all", "--unshare-user", "--disable-userns", "--uid", "65534", "--gid", "65534",
+            "--die-with-parent", "--new-session", "--hostname", "sandbox", "--clearenv",
+            "--proc", "/proc", "--dev", "/dev"]
+    for top in ("/usr", "/lib", "/lib64", "/bin", "/sbin"):
+        if os.path.islink(top):
+            argv += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            argv += ["--ro-bind", top, top]
+    if os.path.exists("/etc/ld.so.cache"):
+        argv += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    for root in readable_roots():
+        argv += ["--ro-bind", str(root), str(root)]
+    argv += ["--size", str(scratch_bytes), "--tmpfs", SCRATCH_INSIDE, "--chdir", SCRATCH_INSIDE]
+    return argv
+
+
+@functools.cache
+def _probe_bwrap(scratch_bytes: int) -> tuple[tuple[str, ...], str | None]:
+    """The bubblewrap prefix, if a trial run works here (once per process), else why not."""
+    try:
+        argv = _bwrap_arguments(scratch_bytes)
+        trial = subprocess.run([*argv, "--", sys.executable, "-c", "pass"], capture_output=True, timeout=20,
+                               stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError) as error:
+        return (), str(error)
+    if trial.returncode != 0:
+        message = trial.stderr.decode(errors="replace").strip().splitlines()
+        last = message[-1] if message else "no message"
+        return (), f"bubblewrap cannot create namespaces here ({last})"
+    return tuple(argv), None
+
+
+def launch(limits: Limits = LIMITS, use_namespaces: bool = True) -> Containment:
+    """How to start the student's process: inside bubblewrap when it works, else directly."""
+    if use_namespaces and os.environ.get("AUTOGRADER_NO_NAMESPACES") != "1":
+        prefix, problem = _probe_bwrap(limits.scratch_disk)
+        if prefix:
+            return Containment(list(prefix), SCRATCH_INSIDE)
+    else:
+        problem = "namespaces turned off"
+    return Containment([], "", [
+        f"no namespaces ({problem}): network is blocked by seccomp only, the scratch disk is checked "
+        "after each check rather than capped, and detached processes are cleaned up by the grader"])
+
+
+# --- inside: the student's process confines itself ---------------------------------------------
 
 # Linux system call numbers (the same on x86-64 and arm64) and Landlock's constants.
 SYS_LANDLOCK_CREATE_RULESET, SYS_LANDLOCK_ADD_RULE, SYS_LANDLOCK_RESTRICT_SELF = 444, 445, 446
@@ -35,6 +125,7 @@ FILE_RIGHTS = (1 << 0) | (1 << 1) | READ_FILE | (1 << 14) | (1 << 15)  # exec, w
 ALL_FS_RIGHTS_BY_ABI = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 5: (1 << 16) - 1}
 NET_TCP = (1 << 0) | (1 << 1)  # bind, connect
 SCOPE_ALL = (1 << 0) | (1 << 1)  # abstract unix sockets, signals
+DEVICES = ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random")  # read (null: write too)
 
 
 class _RulesetAttr(ctypes.Structure):
@@ -67,14 +158,6 @@ def landlock_abi() -> int:
         return 0
 
 
-def readable_roots() -> list[Path]:
-    """Where the student's process may read: Python, its packages, and ``autograder``."""
-    paths = {Path(sysconfig.get_path(key)) for key in ("stdlib", "platstdlib", "purelib", "platlib")}
-    paths |= {Path(sys.base_prefix) / "lib", Path(sys.prefix) / "lib", Path(__file__).parents[1]}
-    paths |= {Path(p) for p in ("/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/share/zoneinfo")}
-    return sorted(p for p in paths if p.exists())
-
-
 def restrict_files(scratch: Path) -> int:
     """Apply the Landlock rules (see the module docstring); returns the ABI used."""
     abi = landlock_abi()
@@ -86,10 +169,15 @@ def restrict_files(scratch: Path) -> int:
     ruleset = _syscall(SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size),
                        ctypes.c_uint32(0))
     try:
-        rules = [(root, READ_FILE | READ_DIR) for root in readable_roots()]
-        rules += [(scratch, fs_rights), (Path("/dev/null"), READ_FILE | (1 << 1))]
+        libraries = [Path(p) for p in ("/usr/lib", "/usr/lib64", "/lib", "/lib64") if os.path.isdir(p)]
+        rules = [(root, READ_FILE | READ_DIR) for root in readable_roots() + libraries]
+        rules += [(scratch, fs_rights)]
+        rules += [(Path(device), READ_FILE | (1 << 1) * (device == "/dev/null")) for device in DEVICES]
         for path, rights in rules:
-            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            try:
+                fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            except OSError:
+                continue  # a device this system does not have
             try:
                 if not path.is_dir():
                     rights &= FILE_RIGHTS
@@ -113,24 +201,70 @@ def drop_capabilities() -> None:
     _syscall(SYS_CAPSET, ctypes.byref(header), ctypes.byref(data))
 
 
-def confine(scratch: Path) -> list[str]:
+CLONE_THREAD = 0x00010000
+# System calls student code has no use for, each a way out of the sandbox or around it.
+DENIED_CALLS = ("fork", "vfork", "execve", "execveat", "ptrace", "process_vm_readv", "process_vm_writev",
+                "io_uring_setup", "io_uring_enter", "io_uring_register", "bpf", "perf_event_open",
+                "userfaultfd", "keyctl", "add_key", "request_key", "mount", "umount2", "pivot_root",
+                "unshare", "setns", "chroot", "kexec_load", "init_module", "finit_module",
+                "delete_module", "reboot", "swapon", "swapoff", "acct", "quotactl", "syslog",
+                "name_to_handle_at", "open_by_handle_at", "mknod", "mknodat")
+
+
+def system_call_filter():
+    """The seccomp filter (see the module docstring), ready to load; OSError if libseccomp is
+    missing. Made before Landlock applies: finding the library runs ``ldconfig``."""
+    try:
+        import pyseccomp as seccomp
+    except (ImportError, OSError, RuntimeError) as error:  # the package, or libseccomp, is missing
+        raise OSError(f"libseccomp is not available ({error})") from None
+    denied = seccomp.ERRNO(errno.EPERM)
+    rules = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
+    for name in DENIED_CALLS:
+        with contextlib.suppress(Exception):  # a call this architecture does not have
+            rules.add_rule(denied, name)
+    rules.add_rule(denied, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, CLONE_THREAD, 0))  # a process
+    rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")  # C libraries then use clone for threads
+    rules.add_rule(seccomp.ERRNO(errno.EACCES), "socket", seccomp.Arg(0, seccomp.NE, socket.AF_UNIX))
+    rules.add_rule(seccomp.ERRNO(errno.EACCES), "socketpair", seccomp.Arg(0, seccomp.NE, socket.AF_UNIX))
+    return rules
+
+
+def confine_self(scratch: Path, limits: Limits = LIMITS) -> list[str]:
     """Confine this process (see the module docstring); what could not be done, in words."""
     missing = []
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    for kind, value in ((resource.RLIMIT_AS, limits.student_memory), (resource.RLIMIT_CORE, 0),
+                        (resource.RLIMIT_FSIZE, limits.file_size),
+                        (resource.RLIMIT_NOFILE, limits.open_files),
+                        (resource.RLIMIT_CPU, limits.cpu_seconds)):
+        try:
+            resource.setrlimit(kind, (value, value))
+        except (ValueError, OSError) as error:
+            missing.append(f"resource limit {kind} not set ({error})")
     try:
         _prctl(PR_SET_NO_NEW_PRIVS, 1)
     except OSError as error:
         missing.append(f"no_new_privs ({error.strerror})")
     try:
+        system_calls = system_call_filter()
+    except OSError as error:
+        system_calls = None
+        missing.append(f"no seccomp filter: processes and sockets are not blocked "
+                       f"({error.strerror or error})")
+    try:
         restrict_files(scratch)
     except OSError as error:
-        missing.append(f"file access is not confined ({error.strerror or error})")
+        missing.append(f"file access is not confined by Landlock ({error.strerror or error})")
     if os.geteuid() == 0:
         try:
             drop_capabilities()
         except OSError as error:
             missing.append(f"capabilities not dropped ({error.strerror or error})")
+    if system_calls is not None:
+        try:
+            system_calls.load()
+        except Exception as error:  # the kernel refused the filter
+            missing.append(f"no seccomp filter: processes and sockets are not blocked ({error})")
     return missing
 
 

@@ -1,21 +1,26 @@
-"""Run a notebook's definitions and call its functions safely.
+"""A notebook's definitions in this process, and calling student functions safely.
 
-`load_namespace` executes what `autograder.notebook` kept; `StudentFunction` wraps each
-function so that a check can call it without trusting it: arguments are copied (a
-function that writes into its inputs cannot corrupt the check's data, and we can tell
-that it tried), a call that runs too long is stopped, and any exception becomes a
-`CheckFailed` whose message a student can act on.
+`execute` runs what `autograder.notebook` kept, one statement at a time, so a failing
+import costs only the names it defines. `Namespace` is the result (the reference solution,
+or a notebook's own kernel during a self-check); `autograder.isolation.IsolatedNamespace`
+offers the same interface for a notebook run in its own contained process.
+
+`StudentFunction` wraps each graded function so that a check can call it without trusting
+it: arguments are copied (a function that writes into its inputs cannot corrupt the check's
+data, and we can tell that it tried), a call that runs too long is stopped, and any
+exception becomes a `CheckFailed` whose message a student can act on. `student_code` is the
+one place that decides what a failure of student code means.
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import copy
 import inspect
 import io
 import itertools
 import linecache
-import os
 import signal
 import threading
 import traceback
@@ -27,21 +32,19 @@ from typing import Any
 
 import numpy as np
 
-from autograder.checks.compare import CheckFailed, describe
-from autograder.notebook import Definitions, NotebookError, load_definitions
-
-# seconds for one call of a student function (the environment variable lets tests shorten it)
-CALL_TIME_LIMIT = float(os.environ.get("AUTOGRADER_CALL_TIMEOUT", "10"))
-
-
-OUTPUT_LIMIT = 10_000  # characters of a student's printing kept per block of student code
+from autograder.checks.compare import describe
+from autograder.errors import CheckFailed, Trouble
+from autograder.isolation.protocol import RemoteError
+from autograder.limits import LIMITS, Limits
+from autograder.notebook import Block, Definitions, load_definitions
+from autograder.programs import run_program
 
 
 class BoundedOutput(io.TextIOBase):
     """A stdout/stderr replacement that keeps the first ``limit`` characters and drops the
     rest, so printing (even hundreds of megabytes) never fills memory."""
 
-    def __init__(self, limit: int = OUTPUT_LIMIT) -> None:
+    def __init__(self, limit: int = LIMITS.printed_kept) -> None:
         self.limit = limit
         self.kept: list[str] = []
         self.size = 0
@@ -106,8 +109,6 @@ def time_limit(
 def student_traceback(error: BaseException, limit: int = 3) -> str:
     """The last frames of ``error``'s traceback that lie in notebook code, formatted (for an
     error raised in the student's process, what that process found)."""
-    if getattr(error, "student_where", None) is not None:
-        return error.student_where
     frames = [
         frame
         for frame in traceback.extract_tb(error.__traceback__)
@@ -125,19 +126,23 @@ def student_traceback(error: BaseException, limit: int = 3) -> str:
 
 @dataclass
 class Namespace:
-    """The executed definitions of one notebook.
+    """The executed definitions of one notebook, in this process.
 
     Attributes:
         values: name -> object, as the notebook's global namespace.
         notes: problems found while loading (syntax errors, failing top-level code).
+        flags: problems an instructor should look at (an import that cannot work here).
         metadata: the notebook's metadata.
         label: how messages refer to the notebook ("your notebook", "the reference").
     """
 
     values: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
     metadata: dict = field(default_factory=dict)
     label: str = "your notebook"
+    limits: Limits = LIMITS
+    hung: dict[str, CheckFailed] = field(default_factory=dict)
 
     def get(self, name: str) -> Any:
         """The object called ``name``; CheckFailed if the notebook does not define it."""
@@ -152,18 +157,25 @@ class Namespace:
             raise CheckFailed(
                 f"{name} in {self.label} should be a function, but it is a {type(value).__name__}."
             )
-        return StudentFunction(name, value)
+        return StudentFunction(name, value, limits=self.limits)
+
+    def run_program(self, class_name: str, program: list, reads: list[int]) -> list:
+        """Build and differentiate a graph with the notebook's class (see `autograder.programs`)."""
+        return run_program(self.get(class_name), program, reads)
+
+    def remember_hang(self, name: str, failure: CheckFailed) -> None:
+        """In a notebook's own kernel every call gets its own time limit: nothing to remember."""
 
     @contextmanager
-    def use_helpers(self, helpers: dict[str, Any]) -> Iterator[None]:
+    def lend(self, functions: dict[str, Any]) -> Iterator[None]:
         """Rebind names in the namespace while the block runs.
 
         The notebook's functions read their globals from ``values`` at call time, so
         swapping entries there is enough; they are restored afterwards.
         """
         missing = object()
-        saved = {name: self.values.get(name, missing) for name in helpers}
-        self.values.update(helpers)
+        saved = {name: self.values.get(name, missing) for name in functions}
+        self.values.update(functions)
         try:
             yield
         finally:
@@ -172,6 +184,12 @@ class Namespace:
                     self.values.pop(name, None)
                 else:
                     self.values[name] = value
+
+    def end_check(self) -> str | None:
+        return None
+
+    def close(self) -> None:
+        pass
 
 
 def not_defined(name: str, label: str, notes: list[str]) -> CheckFailed:
@@ -183,32 +201,54 @@ def not_defined(name: str, label: str, notes: list[str]) -> CheckFailed:
     )
 
 
-def execute(definitions: Definitions, label: str = "your notebook") -> Namespace:
-    """Execute ``definitions`` cell by cell into a fresh namespace.
+def run_statement(block: Block, statement: ast.stmt, values: dict, limits: Limits = LIMITS,
+                  ) -> tuple[str, bool] | None:
+    """Run one kept statement of a notebook into ``values``.
 
-    A cell whose kept code fails (an import that is not installed, say) adds a note and
-    grading goes on with whatever the other cells define.
+    Returns None, or (what went wrong, whether an instructor should review it): an import
+    that cannot work during grading is flagged, since the student's own Jupyter had it.
     """
-    prefix = "reference " if label != "your notebook" else ""
-    values: dict[str, Any] = {"__name__": "__submission__", "__builtins__": __builtins__}
-    notes = list(definitions.notes)
-    for block in definitions.blocks:
-        filename = f"<{prefix}{block.filename.strip('<>')}>"
+    filename = f"<{block.filename.strip('<>')}>"
+    if filename not in linecache.cache:
         lines = block.source.splitlines(keepends=True)
         linecache.cache[filename] = (len(block.source), None, lines, filename)
-        try:
-            code = compile(block.tree, filename, "exec")
-            with time_limit(CALL_TIME_LIMIT), bounded_output():
-                exec(code, values)
-        except TimeLimitExceeded:
-            notes.append(f"{filename.strip('<>')} took longer than {CALL_TIME_LIMIT:g} s to run")
-        except BaseException as error:  # student code: anything can happen, even SystemExit
-            where = student_traceback(error, limit=1).strip()
-            notes.append(
-                f"{filename.strip('<>')} failed while defining its functions "
-                f"({type(error).__name__}: {error}; {where})"
-            )
-    return Namespace(values=values, notes=notes, metadata=definitions.metadata, label=label)
+    where = f"{filename.strip('<>')}, line {statement.lineno}"
+    try:
+        code = compile(ast.Module(body=[statement], type_ignores=[]), filename, "exec")
+        with time_limit(limits.call_seconds), bounded_output():
+            exec(code, values)
+    except TimeLimitExceeded:
+        return (f"{where} took longer than {limits.call_seconds:g} s to run; what it defines cannot be "
+                "graded", True)
+    except BaseException as error:  # student code: anything can happen, even SystemExit
+        message = f"{type(error).__name__}: {str(error)[:200]}"
+        if isinstance(statement, ast.Import | ast.ImportFrom):
+            text = ast.unparse(statement)[:80]
+            return (f"{where}: `{text}` failed during grading ({message}). Graded functions may use "
+                    "NumPy and Python's standard library only; the rest of your notebook is graded as usual",
+                    True)
+        return (f"{where} failed while defining your functions ({message}); what it defines cannot be "
+                "graded", False)
+    return None
+
+
+def execute(definitions: Definitions, label: str = "your notebook", limits: Limits = LIMITS) -> Namespace:
+    """Execute ``definitions`` statement by statement into a fresh namespace.
+
+    A statement that fails (an import that is not installed, say) adds a note and costs only
+    the names it defines; grading goes on with everything else.
+    """
+    values: dict[str, Any] = {"__name__": "__submission__", "__builtins__": __builtins__}
+    notes, flags = list(definitions.notes), []
+    for block in definitions.blocks:
+        for statement in block.tree.body:
+            problem = run_statement(block, statement, values, limits)
+            if problem:
+                notes.append(problem[0])
+                if problem[1]:
+                    flags.append(problem[0])
+    return Namespace(values=values, notes=notes, flags=flags, metadata=definitions.metadata, label=label,
+                     limits=limits)
 
 
 def load_namespace(path: str | Path, label: str = "your notebook") -> Namespace:
@@ -228,22 +268,25 @@ class StudentFunction:
 
     Args:
         name: the graded name, for feedback.
-        function: the function, or a proxy for one in the student's process.
-        signature: its parameters, when ``inspect`` cannot find them itself (a proxy).
+        function: the function (or, for one in the student's process, its handle).
+        signature: its parameters, when ``inspect`` cannot find them itself (a handle).
         caller: ``(args, kwargs, limit) -> (result, args, kwargs)`` as they are after the
             call; the default calls ``function`` here, on deep copies.
+        on_timeout: told the failure when a call runs out of time (later calls repeat it).
     """
 
-    def __init__(self, name: str, function: Callable, time_limit: float = CALL_TIME_LIMIT,
-                 signature: inspect.Signature | None = None, caller: Callable | None = None):
+    def __init__(self, name: str, function: Any, limits: Limits = LIMITS,
+                 signature: inspect.Signature | None = None, caller: Callable | None = None,
+                 on_timeout: Callable[[CheckFailed], Any] | None = None):
         self.name = name
         self.function = function
-        self.time_limit = time_limit
+        self.limits = limits
         self.caller = caller or self._call_here
+        self.on_timeout = on_timeout
         self.modified: list[str] = []  # parameter names, after each call
         self.modified_positions: list[int] = []  # the same, as positions of positional arguments
         self.signature = signature
-        if signature is None:
+        if signature is None and caller is None:
             with contextlib.suppress(TypeError, ValueError):
                 self.signature = inspect.signature(function)
 
@@ -288,14 +331,21 @@ class StudentFunction:
         def call() -> str:  # only formatted when something goes wrong
             return f"{self.name}({describe_arguments(self._parameter_names(args, kwargs))})"
 
-        with student_code(call, self.name, self.time_limit):
-            result, args_after, kwargs_after = self.caller(args, kwargs, limit)
+        try:
+            with student_code(call, self.name, self.limits.call_seconds):
+                result, args_after, kwargs_after = self.caller(args, kwargs, limit)
+        except CheckFailed as failure:
+            if failure.kind is Trouble.TIMEOUT and self.on_timeout is not None:
+                self.on_timeout(CheckFailed(
+                    f"{failure} (Every later check of {self.name} stops at once: it hung once.)",
+                    kind=Trouble.TIMEOUT))
+            raise
         args_after, kwargs_after = share_random_state(args, kwargs, args_after, kwargs_after)
         before = self._parameter_names(args, kwargs)
         after = self._parameter_names(args_after, kwargs_after)
-        self.modified = [name for name in before if not _same(before[name], after.get(name))]
+        self.modified = [name for name in before if not same_value(before[name], after.get(name))]
         self.modified_positions = [
-            i for i, (a, b) in enumerate(zip(args, args_after, strict=False)) if not _same(a, b)
+            i for i, (a, b) in enumerate(zip(args, args_after, strict=False)) if not same_value(a, b)
         ]
         return result
 
@@ -306,58 +356,72 @@ class WorkerLost(CheckFailed):
 
 @contextmanager
 def student_code(
-    what: str | Callable[[], str], name: str, seconds: float = CALL_TIME_LIMIT
+    what: str | Callable[[], str], name: str, seconds: float | None = None
 ) -> Iterator[None]:
     """Run a block that executes student code; turn whatever goes wrong into feedback.
+
+    This is the one place that decides what a failure of student code means.
 
     Args:
         what: the code in words, for messages (``"mse(y_pred=..., y_true=...)"``), or a
             function that makes them (called only when something goes wrong).
         name: the graded function or class, for the "not implemented" message.
-        seconds: wall-clock limit for the block.
+        seconds: wall-clock limit for the block (default: the call limit).
     Raises:
-        CheckFailed: the block raised, ran out of time, or is still a stub.
+        CheckFailed: the block raised, ran out of time, or is still a stub; its ``kind``
+            says whether the code hung or crashed its process.
     """
+    seconds = LIMITS.call_seconds if seconds is None else seconds
+
     def described() -> str:
         return what() if callable(what) else what
 
     try:
         with time_limit(seconds), np.errstate(all="ignore"), bounded_output():
             yield
-    except NotImplementedError:
-        raise CheckFailed(
-            f"{name} is not implemented yet: it still raises NotImplementedError. "
-            "Replace the `raise NotImplementedError()` line with your code."
-        ) from None
     except TimeLimitExceeded:
         raise CheckFailed(
             f"{described()} did not finish within {seconds:g} seconds. "
-            "Look for a loop that never ends (or one that runs far too many times)."
+            "Look for a loop that never ends (or one that runs far too many times).",
+            kind=Trouble.TIMEOUT,
         ) from None
     except WorkerLost as lost:
-        raise CheckFailed(f"{described()} {lost}") from None
+        raise CheckFailed(f"{described()} {lost}", kind=lost.kind or Trouble.CRASH) from None
     except CheckFailed:
         raise
-    except RecursionError as error:
-        if getattr(error, "student_where", None) == "":  # not in the notebook: sending its result
-            raise CheckFailed(
-                f"{described()} returned something nested too deeply to be graded (a list inside a "
-                "list, thousands of levels deep). Return arrays, numbers or flat lists and dicts."
-            ) from None
-        raise CheckFailed(
-            f"{described()} raised RecursionError: maximum recursion depth exceeded. A function that "
-            "calls itself once per node cannot handle a graph 1,000 nodes deep at Python's "
-            "default recursion limit: walk the graph with an explicit stack (a loop) instead, "
-            "or raise the limit with sys.setrecursionlimit."
-        ) from None
-    except BaseException as error:  # student code: report, never crash the grader
-        where = student_traceback(error)
-        message = f"{described()} raised {type(error).__name__}: {error}"
-        if where.startswith("\n"):  # no frame in the notebook, only what it printed
-            message += where
-        elif where:
-            message += f"\n  where it happened:\n{where}"
-        raise CheckFailed(message) from None
+    except RemoteError as error:
+        raise failure_of(error.type_name, error.message, error.where, described(), name) from None
+    except BaseException as error:  # student code in this process: report, never crash the grader
+        raise failure_of(type(error).__name__, str(error), student_traceback(error), described(),
+                         name) from None
+
+
+def failure_of(type_name: str, message: str, where: str, call: str, name: str) -> CheckFailed:
+    """The feedback for student code that raised ``type_name: message`` during ``call``."""
+    if type_name == "NotImplementedError":
+        stub = "" if not message else f" ({message[:200]})"
+        return CheckFailed(
+            f"{call} raised NotImplementedError{stub}: {name} is not implemented yet (or not for these "
+            "arguments). Replace the `raise NotImplementedError()` line with your code."
+        )
+    if type_name == "RecursionError":
+        if where == "":  # not in the notebook: sending its result
+            return CheckFailed(
+                f"{call} returned something nested too deeply to be graded (a list inside a list, "
+                "thousands of levels deep). Return arrays, numbers or flat lists and dicts."
+            )
+        return CheckFailed(
+            f"{call} raised RecursionError: maximum recursion depth exceeded. A function that calls "
+            "itself once per node cannot handle a graph 1,000 nodes deep at Python's default recursion "
+            "limit: walk the graph with an explicit stack (a loop) instead, or raise the limit with "
+            "sys.setrecursionlimit."
+        )
+    text = f"{call} raised {type_name}: {message}"
+    if where.startswith("\n"):  # no frame in the notebook, only what it printed
+        text += where
+    elif where:
+        text += f"\n  where it happened:\n{where}"
+    return CheckFailed(text)
 
 
 def share_random_state(
@@ -386,7 +450,7 @@ def describe_arguments(arguments: dict[str, Any]) -> str:
     return ", ".join(f"{name}={describe(value)}" for name, value in arguments.items())
 
 
-def _same(a: Any, b: Any) -> bool:
+def same_value(a: Any, b: Any) -> bool:
     """Whether ``b`` is still equal to ``a`` (arrays element-wise, NaN equal to NaN)."""
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return (
@@ -397,9 +461,9 @@ def _same(a: Any, b: Any) -> bool:
             and (a.tobytes() == b.tobytes() or bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")))
         )
     if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+        return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
     if isinstance(a, list | tuple) and isinstance(b, list | tuple):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
     try:
         return bool(a == b)
     except Exception:
@@ -408,7 +472,6 @@ def _same(a: Any, b: Any) -> bool:
 
 __all__ = [
     "Namespace",
-    "NotebookError",
     "StudentFunction",
     "WorkerLost",
     "execute",
