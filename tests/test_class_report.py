@@ -1,0 +1,498 @@
+"""The class report: one offline HTML page per graded class, built from results records.
+
+The page is parsed back into elements to check what it says (distributions, pass rates,
+mistakes, flags with working links, timing, per-submission feedback), that nothing a student
+wrote becomes markup, that it stays small for a large class, and, in a headless Chromium with
+the network cut, that it renders without errors or requests.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from autograder import class_report
+from autograder.class_report import report_command, write_class_report
+from autograder.results import CheckResult, SubmissionResult, results_document
+
+# --- a class, in code ----------------------------------------------------------------------
+
+SUM_NOT_MEAN = "your gradient is N times the expected one: did you sum instead of averaging over the batch?"
+UNSTABLE = "softmax overflows for large logits: subtract the maximum first."
+HOSTILE_NAME = "<script>window.pwned = 1</script>"
+HOSTILE_FEEDBACK = "</pre><img src=x onerror=\"document.title='pwned'\"><script>window.pwned = 2</script>"
+HOSTILE_FLAG = "suspicious code, review by hand: <b onmouseover=alert(1)>open()</b>"
+HOSTILE_PATH = 'class/"><script>window.pwned=3</script>/01_losses/losses.ipynb'
+
+# 01_losses as these tests see it: (function, title, points, hidden)
+LOSSES = [
+    ("mse", "matches known values", 2.0, False),
+    ("mse_grad", "matches known values", 1.0, False),
+    ("mse_grad", "matches the reference on random inputs", 1.5, True),
+    ("cross_entropy", "is stable for logits of magnitude 1e4", 1.0, False),
+    ("Q1", "correct answer", 1.0, True),
+]
+BACKPROP = [
+    ("linear_backward", "agrees with finite differences", 2.0, False),
+    ("linear_backward", "matches the reference on random inputs", 1.5, True),
+    ("relu_backward", "masks the gradient", 1.0, False),
+]
+
+
+def graded(checks: list[tuple[str, str, float, bool]], failures: dict[str, tuple[str, str | None]],
+           *, public_only: bool = False) -> list[CheckResult]:
+    """Every check, passed unless its name is in ``failures`` (name -> (feedback, mistake))."""
+    results = []
+    for function, title, points, hidden in checks:
+        if hidden and public_only:
+            continue
+        name = f"{function}: {title}"
+        feedback, mistake = failures.get(name, ("", None))
+        results.append(CheckResult(function, title, points, 0.0 if name in failures else points,
+                                   hidden, feedback, mistake=mistake))
+    return results
+
+
+def sum_not_mean(case: str) -> tuple[str, str]:
+    return (f"mse_grad: case {case}, seed 0\n  worst element [2, 1]: expected 0.25, got 1\n"
+            f"  Likely mistake: {SUM_NOT_MEAN}", SUM_NOT_MEAN)
+
+
+def make_class() -> list[SubmissionResult]:
+    """Seven submissions: four of 01_losses, two of 02_backprop, one unrecognised notebook."""
+    return [
+        SubmissionResult("class/alice/01_losses/losses.ipynb", "alice", "01_losses",
+                         graded(LOSSES, {}), seconds=0.4),
+        SubmissionResult("class/bob/01_losses/losses.ipynb", "bob", "01_losses", graded(LOSSES, {
+            "mse_grad: matches known values": sum_not_mean("(3, 4)"),
+            "mse_grad: matches the reference on random inputs": sum_not_mean("(3, 4)"),
+            "cross_entropy: is stable for logits of magnitude 1e4": ("cross_entropy: got nan", UNSTABLE),
+        }), seconds=0.6),
+        SubmissionResult("class/carol/01_losses/losses.ipynb", "carol", "01_losses", graded(LOSSES, {
+            "mse_grad: matches known values": sum_not_mean("(5, 2)"),
+            "Q1: correct answer": ("Q1: expected another answer", None),
+        }), flags=["timed out: softmax"], seconds=5.0),
+        SubmissionResult(HOSTILE_PATH, HOSTILE_NAME, "01_losses", graded(LOSSES, {
+            "mse: matches known values": (HOSTILE_FEEDBACK, None),
+        }), flags=[HOSTILE_FLAG], notes=["<i>a note</i>"], seconds=1.0),
+        SubmissionResult("class/dave/02_backprop/backprop.ipynb", "dave", "02_backprop", graded(BACKPROP, {
+            "relu_backward: masks the gradient": ("relu_backward: the gradient passes where x < 0",
+                                                  "the ReLU mask is missing."),
+        }, public_only=True), hidden_checks="no reference solutions found", seconds=2.0),
+        SubmissionResult("class/erin/02_backprop/backprop.ipynb", "erin", "02_backprop",
+                         graded(BACKPROP, {}), seconds=1.5),
+        SubmissionResult("class/frank/misc/notes.ipynb", "frank", None, [], max_points=0.0,
+                         flags=["unreadable notebook: not JSON"], seconds=0.1),
+    ]
+
+
+# --- reading the page back -----------------------------------------------------------------
+
+VOID = {"meta", "img", "br", "hr", "input", "link", "source", "wbr", "col", "area", "base"}
+
+
+@dataclass
+class Element:
+    tag: str
+    attrs: dict[str, str | None]
+    children: list[Element | str] = field(default_factory=list)
+
+    def text(self) -> str:
+        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
+
+    def all(self, tag: str | None = None) -> list[Element]:
+        found = []
+        for child in self.children:
+            if isinstance(child, Element):
+                if tag is None or child.tag == tag:
+                    found.append(child)
+                found += child.all(tag)
+        return found
+
+
+class PageParser(HTMLParser):
+    """A tree of the page's elements (the page is written with every element closed)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = Element("#document", {})
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag, attrs):
+        element = Element(tag, dict(attrs))
+        self.stack[-1].children.append(element)
+        if tag not in VOID:
+            self.stack.append(element)
+
+    def handle_endtag(self, tag):
+        assert self.stack[-1].tag == tag, f"</{tag}> closes <{self.stack[-1].tag}>"
+        self.stack.pop()
+
+    def handle_data(self, data):
+        self.stack[-1].children.append(data)
+
+
+def parse(html: str) -> Element:
+    parser = PageParser()
+    parser.feed(html)
+    parser.close()
+    assert parser.stack == [parser.root], "unclosed elements"
+    return parser.root
+
+
+def section(page: Element, name: str) -> Element:
+    """The <section> whose heading is ``name``, or starts with the assignment id ``name``."""
+    (found,) = [s for s in page.all("section")
+                if (h := s.all("h2")[0].text()) == name or h.startswith(name + " ")]
+    return found
+
+
+def table_after(part: Element, heading: str) -> list[list[str]]:
+    """The body rows (cell texts) of the first table after the <h3> called ``heading``."""
+    children = [c for c in part.children if isinstance(c, Element)]
+    start = next(i for i, c in enumerate(children) if c.tag == "h3" and c.text() == heading)
+    table = next(c for c in children[start:] if c.tag == "table")
+    return [[cell.text() for cell in row.children if isinstance(cell, Element)]
+            for row in table.all("tbody")[0].all("tr")]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> tuple[Path, str, Element]:
+    path = write_class_report(make_class(), tmp_path_factory.mktemp("report") / "class.html",
+                              title="Autumn <term>")
+    html = path.read_text(encoding="utf-8")
+    return path, html, parse(html)
+
+
+# --- what the page says --------------------------------------------------------------------
+
+
+def test_the_page_names_the_class_and_each_assignment(report):
+    _, _, page = report
+    assert page.all("title")[0].text() == "Autumn <term>"
+    assert page.all("h1")[0].text() == "Autumn <term>"
+    headings = [s.all("h2")[0].text() for s in page.all("section")]
+    assert headings == ["01_losses — Loss functions", "02_backprop — Backpropagation",
+                        "unrecognised — unrecognised notebooks", "Every submission"]
+    assert "7 submissions from 7 students, 3 assignments; 3 submissions flagged" in page.text()
+
+
+def test_score_distribution_figure_and_statistics(report):
+    _, _, page = report
+    losses = section(page, "01_losses")
+    # scores: alice 6.5, bob 3, carol 4.5, the hostile one 4.5 (out of 6.5)
+    stats = [div.text() for div in losses.all("div")[0].all("div")]
+    assert stats == ["4submissions", "4.62mean score", "4.5median score", "1full marks", "2flagged"]
+    (figure,) = [f for f in losses.all("figure") if "Histogram" in f.text()]
+    assert figure.text() == "Histogram of 4 scores; score (out of 6.5 points)."
+    png = data_uri_png(figure.all("img")[0].attrs["src"])
+    assert png.size[0] > 300 and png.size[1] > 100
+    # public-only maxima differ from full ones: the histogram compares fractions instead
+    backprop = section(page, "02_backprop")
+    assert "Hidden checks did not run for 1 submission (no reference solutions found)" in backprop.text()
+    (figure,) = [f for f in backprop.all("figure") if "Histogram" in f.text()]
+    assert "% of each submission's maximum" in figure.text()
+
+
+def data_uri_png(src: str | None):
+    from PIL import Image
+
+    assert src and src.startswith("data:image/png;base64,")
+    image = Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1], validate=True)))
+    image.load()
+    assert image.format == "PNG"
+    return image
+
+
+def test_pass_rate_of_every_check_most_failed_first(report):
+    _, _, page = report
+    losses = section(page, "01_losses")
+    rows = table_after(losses, "Pass rate of every check")
+    assert rows == [
+        ["mse_grad: matches known values", "public", "2 / 4", "50%"],
+        ["mse: matches known values", "public", "3 / 4", "75%"],
+        ["mse_grad: matches the reference on random inputs", "hidden", "3 / 4", "75%"],
+        ["cross_entropy: is stable for logits of magnitude 1e4", "public", "3 / 4", "75%"],
+        ["Q1: correct answer", "hidden", "3 / 4", "75%"],
+    ]
+    assert any("Pass rate of every check, most-failed first." in f.text() for f in losses.all("figure"))
+    # a check that did not run (public-only submission) is counted over those it ran in
+    backprop = table_after(section(page, "02_backprop"), "Pass rate of every check")
+    assert backprop[0] == ["relu_backward: masks the gradient", "public", "1 / 2", "50%"]
+    assert ["linear_backward: matches the reference on random inputs", "hidden", "1 / 1", "100%"] in backprop
+
+
+def test_mistakes_are_counted_once_per_student_and_grouped_by_function(report):
+    _, _, page = report
+    rows = table_after(section(page, "01_losses"), "Most common mistakes")
+    # bob made the sum-instead-of-mean mistake in two checks: he counts once
+    assert rows == [
+        ["mse_grad", SUM_NOT_MEAN, "2 (50%)"],
+        ["cross_entropy", UNSTABLE, "1 (25%)"],
+    ]
+    assert table_after(section(page, "02_backprop"), "Most common mistakes") == [
+        ["relu_backward", "the ReLU mask is missing.", "1 (50%)"]]
+
+
+def test_flagged_submissions_link_to_their_feedback(report):
+    _, _, page = report
+    ids = {e.attrs["id"]: e for e in page.all() if e.attrs.get("id")}
+    for link in page.all("a"):
+        href = link.attrs["href"]
+        assert href and href.startswith("#") and href[1:] in ids, f"dangling link {href}"
+    flagged = table_after(section(page, "01_losses"), "Flagged for review")
+    assert flagged == [["carol", "timed out: softmax"], [HOSTILE_NAME, HOSTILE_FLAG]]
+    losses = section(page, "01_losses")
+    links = [row.all("a")[0] for row in losses.all("tr") if "timed out: softmax" in row.text()]
+    target = ids[links[0].attrs["href"][1:]]
+    assert target.tag == "details"
+    assert target.all("summary")[0].text().startswith("carol · 01_losses · 4.5 / 6.5")
+    assert "timed out: softmax" in target.text()
+    unrecognised = table_after(section(page, "unrecognised"), "Flagged for review")
+    assert unrecognised == [["frank", "unreadable notebook: not JSON"]]
+
+
+def test_grading_time_total_median_and_slowest(report):
+    _, _, page = report
+    losses = section(page, "01_losses").text()
+    assert "7.0 s in total" in losses  # 0.4 + 0.6 + 5.0 + 1.0
+    assert "median 0.8 s per submission" in losses
+    assert f"slowest: carol (5.0 s), {HOSTILE_NAME} (1.0 s), bob (0.6 s)." in losses
+
+
+def test_every_submission_has_a_row_and_a_detail_section(report):
+    _, _, page = report
+    students = section(page, "Every submission")
+    body = students.all("table")[0].all("tbody")[0].all("tr")
+    rows = [[c.text() for c in r.children if isinstance(c, Element)] for r in body]
+    assert rows == [
+        [HOSTILE_NAME, "01_losses", "4.5 / 6.5", "1", "feedback"],
+        ["alice", "01_losses", "6.5 / 6.5", "0", "feedback"],
+        ["bob", "01_losses", "3 / 6.5", "0", "feedback"],
+        ["carol", "01_losses", "4.5 / 6.5", "1", "feedback"],
+        ["dave", "02_backprop", "2 / 3", "0", "feedback"],
+        ["erin", "02_backprop", "4.5 / 4.5", "0", "feedback"],
+        ["frank", "unrecognised", "0 / 0", "1", "feedback"],
+    ]
+    details = page.all("details")
+    assert len(details) == 7
+    assert all(d.attrs.get("open") is None for d in details)  # collapsed until asked for
+    bob = next(d for d in details if d.all("summary")[0].text().startswith("bob "))
+    feedback = [pre.text() for pre in bob.all("pre")]
+    assert feedback == [sum_not_mean("(3, 4)")[0], "cross_entropy: got nan"]
+    assert bob.text().count("(same as above)") == 1  # the hidden mse_grad check, same message
+    assert "✗ mse_grad: matches the reference on random inputs (0 / 1.5)" in bob.text()
+    dave = next(d for d in details if d.all("summary")[0].text().startswith("dave "))
+    assert "Hidden checks did not run: no reference solutions found." in dave.text()
+    per_function = [[c.text() for c in r.children if isinstance(c, Element)]
+                    for r in dave.all("table")[0].all("tr")]
+    assert per_function == [["ok", "linear_backward", "2 / 2"], ["--", "relu_backward", "0 / 1"],
+                            ["", "total", "2 / 3"]]
+
+
+def test_student_text_stays_inert(report):
+    _, html, page = report
+    elements = page.all()
+    assert not [e for e in elements if e.tag == "script"]
+    handlers = [(e.tag, a) for e in elements for a in e.attrs if a.lower().startswith("on")]
+    assert handlers == []
+    assert [e.tag for e in elements if e.tag == "img"] == ["img"] * 4  # the figures, no more
+    hostile = next(d for d in page.all("details") if HOSTILE_NAME in d.all("summary")[0].text())
+    assert hostile.all("pre")[0].text() == HOSTILE_FEEDBACK
+    assert HOSTILE_PATH in hostile.text() and HOSTILE_FLAG in hostile.text()
+    assert "<i>a note</i>" in hostile.text() and not page.all("i")
+    assert not [e for e in elements if e.text() == "open()"]
+    # and a policy forbids scripts and requests even if escaping ever failed
+    (policy,) = [m for m in page.all("meta") if m.attrs.get("http-equiv") == "Content-Security-Policy"]
+    assert "default-src 'none'" in (policy.attrs["content"] or "")
+    assert "script-src" not in (policy.attrs["content"] or "")
+
+
+def test_the_page_is_self_contained(report):
+    _, html, page = report
+    assert not page.all("link") and not page.all("script")
+    for element in page.all():
+        for name in ("src", "href", "srcset", "action", "poster"):
+            value = element.attrs.get(name)
+            if value is not None:
+                assert value.startswith(("#", "data:image/png;base64,")), (element.tag, value[:60])
+    assert not re.search(r"url\(|@import|https?://", page.all("style")[0].text())
+
+
+def test_figures_leave_no_pyplot_state_behind(report):
+    import matplotlib.pyplot as plt
+
+    assert plt.get_fignums() == []
+
+
+def test_a_large_class_gives_a_bounded_page(tmp_path):
+    """500 submissions, each failing every check with long feedback: a page of a few MB, and
+    each section lists a bounded number of checks and characters."""
+    checks = [(f"f{i // 3}", f"check {i}", 1.0, i % 2 == 1) for i in range(30)]
+    long = "worst element [1, 2]: expected 0.5, got 0.25\n" + "x" * 3_900
+    submissions = [
+        SubmissionResult(f"class/s{i}/01_losses/n.ipynb", f"student {i:03d}", "01_losses",
+                         graded(checks, {f"f{j // 3}: check {j}": (f"{j} {long}", None) for j in range(30)}),
+                         seconds=0.5)
+        for i in range(500)
+    ]
+    path = write_class_report(submissions, tmp_path / "big.html")
+    size = path.stat().st_size
+    assert size < 4_000_000, f"{size / 1e6:.1f} MB"
+    page = parse(path.read_text(encoding="utf-8"))
+    first = page.all("details")[0]
+    assert len(first.all("h4")) == class_report.DETAIL_FAILED
+    assert sum(len(p.text()) for p in first.all("pre")) <= class_report.DETAIL_FEEDBACK + 200
+    assert "… and 18 more failed checks" in first.text()
+
+
+# --- the report subcommand -----------------------------------------------------------------
+
+
+def test_report_command_writes_the_page_from_a_results_file(tmp_path, capsys):
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps(results_document(make_class())), encoding="utf-8")
+    html = tmp_path / "class.html"
+    assert report_command(results, html) == 0
+    out, err = capsys.readouterr()
+    assert out == f"Wrote {html}: class report of 7 submissions, 3 assignments.\n" and err == ""
+    page = parse(html.read_text(encoding="utf-8"))
+    assert len(page.all("details")) == 7
+    assert table_after(section(page, "01_losses"), "Most common mistakes")[0][2] == "2 (50%)"
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "No such file or directory"),
+    ("{not json", "not a results file (invalid JSON"),
+    ('{"results": []}', 'not a results file: expected {"submissions": [...]}'),
+    ('{"submissions": [{"student": "x"}]}', "a submission is malformed"),
+    ('{"submissions": [{"path": "p", "seconds": "soon"}]}', "a submission is malformed"),
+    (b"\xff\xfe\x00", "not UTF-8 text"),
+])
+def test_report_command_rejects_what_is_not_a_results_file(tmp_path, capsys, content, message):
+    results = tmp_path / "results.json"
+    if isinstance(content, str):
+        results.write_text(content, encoding="utf-8")
+    elif isinstance(content, bytes):
+        results.write_bytes(content)
+    assert report_command(results, tmp_path / "class.html") == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and err.startswith(f"error: {results}: ")
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "class.html").exists()
+
+
+def test_report_command_says_when_the_page_cannot_be_written(tmp_path, capsys):
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps(results_document(make_class()[:1])), encoding="utf-8")
+    assert report_command(results, tmp_path / "no-such-folder" / "class.html") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "No such file or directory" in err
+
+
+def test_odd_values_in_a_results_file_do_not_break_the_page(tmp_path, capsys):
+    """A results file is data: an assignment that is a list, a mistake that is a number,
+    infinite times and scores still give a page."""
+    document = results_document(make_class()[:2])
+    document["submissions"][0]["assignment"] = ["01_losses"]
+    document["submissions"][1]["tests"][1]["mistake"] = 7
+    document["submissions"][1]["seconds"] = float("inf")
+    document["submissions"][1]["tests"][0]["score"] = float("nan")
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps(document), encoding="utf-8")
+    assert report_command(results, tmp_path / "class.html") == 0, capsys.readouterr().err
+    page = parse((tmp_path / "class.html").read_text(encoding="utf-8"))
+    assert len(page.all("details")) == 2
+
+
+# --- in a browser --------------------------------------------------------------------------
+
+CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("COURSE_CHROMEDRIVER", "/usr/bin/chromedriver")
+CHROME_FLAGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-default-apps", "--disable-extensions", "--window-size=1280,900",
+    # no network at all: names do not resolve, and anything else goes to the discard port
+    "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=http://127.0.0.1:9",
+]
+
+IMAGES_SHOWN = """
+const done = arguments[arguments.length - 1];
+const images = Array.from(document.images);
+Promise.all(images.map(img => img.complete ? null : new Promise(ok => {
+    img.addEventListener("load", ok); img.addEventListener("error", ok); setTimeout(ok, 10000); })))
+  .then(() => done(images.map(img => [img.naturalWidth, img.getAttribute("src").slice(0, 30)])));
+"""
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not (Path(p).is_file() and os.access(p, os.X_OK))]
+    if missing:
+        pytest.skip(f"{' and '.join(missing)} not found: install Debian's chromium and chromium-driver")
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROME_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    log = tmp_path_factory.mktemp("chromedriver") / "chromedriver.log"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SE_OFFLINE", "true")  # Selenium Manager never downloads anything
+        try:
+            driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER, log_output=str(log)),
+                                      options=options)
+        except Exception as error:  # a broken install must say why
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            pytest.fail(f"Chromium did not start: {error}\n{tail}")
+    driver.set_page_load_timeout(30)
+    driver.set_script_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_the_page_renders_offline_in_a_browser(report, browser):
+    path, _, _ = report
+    browser.get(path.as_uri())
+    images = browser.execute_async_script(IMAGES_SHOWN)
+    assert len(images) == 4 and all(width > 0 for width, _ in images), images
+    foreign = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+        ".filter(n => !n.startsWith('data:'))")
+    assert foreign == []
+    errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []
+    # nothing a student wrote ran
+    assert browser.title == "Autumn <term>"
+    assert browser.execute_script("return [document.scripts.length, window.pwned === undefined]") == [0, True]
+
+    # a flagged submission's link leads to its section, which opens on a click
+    browser.find_element("css selector", "section a[href^='#sub-']").click()
+    target = browser.execute_script("const t = document.querySelector(':target'); return t && t.id")
+    assert target and target.startswith("sub-")
+    summary = browser.find_element("css selector", f"#{target} > summary")
+    if not browser.execute_script(f"return document.getElementById('{target}').open"):
+        summary.click()
+    assert browser.execute_script(f"return document.getElementById('{target}').open") is True
+    assert "timed out: softmax" in browser.find_element("id", target).text
+
+    artifacts = ROOT / ".artifacts"
+    artifacts.mkdir(exist_ok=True)
+    browser.save_screenshot(str(artifacts / "class-report.png"))
