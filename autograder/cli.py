@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -108,8 +109,9 @@ def grade(args: argparse.Namespace) -> int:
     from autograder.classrun import Options, grade_many
     from autograder.files import find_notebooks
     from autograder.references import find_solutions
-    from autograder.report import gradescope_results, text_report, write_csv, write_json
+    from autograder.report import gradescope_results, write_csv, write_json
     from autograder.results import results_document
+    from autograder.terminal import ClassProgress, print_report, summary_table
 
     if args.jobs < 1 or args.timeout <= 0:
         return error("--jobs and --timeout must be positive")
@@ -130,11 +132,16 @@ def grade(args: argparse.Namespace) -> int:
     options = Options(solutions=solutions, public_only=args.public_only,
                       limits=LIMITS.with_notebook_seconds(args.timeout))
     cache = Path(args.cache) if args.cache else None
-    results = keep_one_per_assignment(grade_many(found.notebooks, options, args.jobs, cache))
-    if len(results) == 1 or args.details:
-        print(text_report(results), end="")
+    if len(found.notebooks) == 1:
+        results = grade_many(found.notebooks, options, args.jobs, cache)
     else:
-        print(text_report(results), end="")
+        with ClassProgress(len(found.notebooks)) as progress:
+            graded = grade_many(found.notebooks, options, args.jobs, cache, on_result=progress.advance)
+        results = keep_one_per_assignment(graded)
+    if len(results) == 1 or args.details:
+        print_report(results)
+    else:
+        print(summary_table(results, width=shutil.get_terminal_size((100, 24)).columns))
     if args.json:
         write_json(args.json, results_document(results))
     if args.csv:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import inspect
+import json
 import os
 import signal
 import subprocess
@@ -29,6 +30,7 @@ import tempfile
 import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -203,7 +205,8 @@ class Worker:
             for key, value in env.items():
                 argv += ["--setenv", key, value]
             argv.append("--")
-        argv += [sys.executable, "-m", "autograder.isolation.worker", str(from_judge), str(to_judge), scratch]
+        argv += [sys.executable, "-m", "autograder.isolation.worker", str(from_judge), str(to_judge), scratch,
+                 json.dumps(asdict(limits))]
         errors = self.host_scratch / "startup-errors.txt"  # read only if the process does not start
         with errors.open("wb") as stderr:
             self.process = subprocess.Popen(

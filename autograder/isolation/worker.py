@@ -3,7 +3,7 @@
 Started by `autograder.isolation.judge.Worker` (inside the sandbox of
 `autograder.isolation.sandbox`) as
 
-    python -m autograder.isolation.worker READ_FD WRITE_FD SCRATCH_DIR
+    python -m autograder.isolation.worker READ_FD WRITE_FD SCRATCH_DIR LIMITS_JSON
 
 It confines itself further, reports ready, then serves `Request`s until the grader closes the
 pipe. Everything student code raises, even SystemExit, goes back to the grader as a
@@ -22,6 +22,7 @@ import ast
 import builtins
 import inspect
 import itertools
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from autograder.isolation.peer import Peer
 from autograder.isolation.protocol import Callback, Kind, ProtocolError, Request
 from autograder.isolation.sandbox import confine_self, die_with_parent
 from autograder.isolation.wire import Channel, Iter, Ref, Same
-from autograder.limits import LIMITS
+from autograder.limits import LIMITS, Limits
 from autograder.namespace import BoundedOutput, run_statement, student_traceback
 from autograder.notebook import blocks_from_plain
 from autograder.programs import run_program
@@ -226,9 +227,10 @@ class WorkerPeer(Peer):
 
 def main(argv: list[str]) -> None:
     read_fd, write_fd, scratch = int(argv[1]), int(argv[2]), Path(argv[3])
+    limits = Limits(**json.loads(argv[4]))
     die_with_parent()
     channel = Channel(read_fd, write_fd)
-    unconfined = confine_self(scratch)
+    unconfined = confine_self(scratch, limits)
     sys.stdout = sys.stderr = printed = Printed()
     np.seterr(all="ignore")
     peer_ref: list = []
