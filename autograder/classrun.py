@@ -115,7 +115,8 @@ def grade_in_process(path: str | Path, options: Options = Options()) -> Submissi
 
 
 def _failed(path: Path, flag: str, started: float) -> SubmissionResult:
-    result = SubmissionResult(str(path), student_of(path), flags=[flag], hidden_checks="not run: see flags")
+    result = SubmissionResult(str(path), student_of(path), flags=[flag],
+                              hidden_checks="the notebook could not be graded (see the flags)")
     result.seconds = time.monotonic() - started
     return result
 

@@ -100,12 +100,12 @@ def reference_for(assignment: Assignment, solutions: Path | None, public_only: b
                   ) -> tuple[Namespace | None, str]:
     """(the reference solution, "run") or (None, why the hidden checks do not run)."""
     if public_only:
-        return None, "not run: --public-only was given"
+        return None, "--public-only was given"
     solutions = solutions or find_solutions()
     try:
         return load_reference(assignment.id, solutions), "run"
     except ReferenceMissing as missing:
-        return None, f"not run: {missing}"
+        return None, str(missing)
 
 
 def run_checks(
@@ -136,7 +136,7 @@ class Oracles:
             self.verdicts[name] = False  # while it is being decided (a cycle counts as failing)
             checks = [c for c in self.assignment.checks() if c.target == name and not c.hidden]
             self.verdicts[name] = bool(checks) and all(
-                run_check(c, self.assignment, self.student, None, self).passed for c in checks)
+                run_check(c, self.assignment, self.student, None, self, nested=True).passed for c in checks)
         return self.verdicts[name]
 
 
@@ -174,8 +174,11 @@ def run_check(
     student: Any,
     reference: Namespace | None,
     oracles: Oracles | None = None,
+    nested: bool = False,
 ) -> CheckResult:
-    """Run one check; never raises for anything the student's code does."""
+    """Run one check; never raises for anything the student's code does. A ``nested`` check
+    (an oracle's own check, run while another check is under way) leaves the end of the
+    check, and the taking back of what was lent, to that other check."""
     result = CheckResult(check.target, check.title, check.points, hidden=check.hidden)
     lent = {name: reference.values[name] for name in assignment.lent_to(check.target)
             if reference is not None and name in reference.values}
@@ -197,7 +200,7 @@ def run_check(
     else:
         result.score = check.points
     finally:
-        problem = student.end_check()
+        problem = None if nested else student.end_check()
         if problem:
             result.score, result.trouble = 0.0, "crashed"
             result.feedback = (result.feedback + "\n" if result.feedback else "") + f"Your code {problem}."

@@ -367,7 +367,7 @@ class IsolatedNamespace:
         self.definitions, self.label, self.limits = definitions, label, limits
         self.containment = launch(limits, use_namespaces)
         self.metadata = definitions.metadata
-        self.notes: list[str] = []
+        self.notes: list[str] = list(definitions.notes)  # cells that could not be parsed
         self.flags: list[str] = []
         self.restarts = 0
         self.skip: list[int] = []

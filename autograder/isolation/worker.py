@@ -18,7 +18,6 @@ dict, a random generator), so the student's code sees what a real function would
 
 from __future__ import annotations
 
-import ast
 import builtins
 import inspect
 import itertools
@@ -34,7 +33,7 @@ from autograder.isolation.protocol import Callback, Kind, ProtocolError, Request
 from autograder.isolation.sandbox import confine_self, die_with_parent
 from autograder.isolation.wire import Channel, Iter, Ref, Same
 from autograder.limits import LIMITS, Limits
-from autograder.namespace import BoundedOutput, run_statement, student_traceback
+from autograder.namespace import BoundedOutput, register_source, run_statement, student_traceback
 from autograder.notebook import blocks_from_plain
 from autograder.programs import run_program
 
@@ -119,8 +118,9 @@ def update_in_place(original: Any, value: Any) -> None:
 class Student:
     """The notebook's namespace and the requests the grader may make of it."""
 
-    def __init__(self, peer_ref: list) -> None:
+    def __init__(self, peer_ref: list, limits: Limits) -> None:
         self.values: dict[str, Any] = {}
+        self.limits = limits
         self._peer_ref = peer_ref  # [WorkerPeer], set once the peer exists
 
     def load(self, blocks: list, skip: list[int]) -> list[tuple[str, bool]]:
@@ -131,18 +131,16 @@ class Student:
         problems = []
         number = 0
         for block in blocks_from_plain(blocks):
+            filename = register_source(block)
             for statement in block.tree.body:
                 number += 1
                 if number in skip:
                     continue
                 self._peer_ref[0].channel.send((Kind.LOADING.value, number))
-                problem = self._run_statement(block, statement)
+                problem = run_statement(block, statement, self.values, self.limits, filename)
                 if problem:
                     problems.append(problem)
         return problems
-
-    def _run_statement(self, block: Any, statement: ast.stmt) -> tuple[str, bool] | None:
-        return run_statement(block, statement, self.values)
 
     def lookup(self, name: str) -> tuple[bool, Any, bool]:
         """(defined?, value, callable?) of a top-level name."""
@@ -234,7 +232,7 @@ def main(argv: list[str]) -> None:
     sys.stdout = sys.stderr = printed = Printed()
     np.seterr(all="ignore")
     peer_ref: list = []
-    student = Student(peer_ref)
+    student = Student(peer_ref, limits)
     peer = WorkerPeer(channel, student, printed)
     peer_ref.append(peer)
     channel.send((Kind.READY.value, unconfined))
