@@ -39,7 +39,7 @@ import numpy as np
 from autograder.errors import CheckFailed, Trouble
 from autograder.isolation.peer import Peer
 from autograder.isolation.protocol import Callback, Kind, ProtocolError, RemoteError, Request, parse
-from autograder.isolation.sandbox import Containment, launch
+from autograder.isolation.sandbox import PACKAGE, PACKAGE_INSIDE, Containment, launch
 from autograder.isolation.wire import Channel, Handle, Iter, Ref, Same, load_untrusted
 from autograder.limits import LIMITS, Limits
 from autograder.namespace import StudentFunction, WorkerLost, not_defined, time_limit
@@ -198,8 +198,13 @@ class Worker:
                "PYTHONDONTWRITEBYTECODE": "1", "PYTHONSAFEPATH": "1", "PYTHONHASHSEED": "0",
                "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "PATH": "/usr/bin:/bin", "AUTOGRADER_CALL_TIMEOUT": str(limits.call_seconds)}
-        if not containment.namespaced:
+        if containment.namespaced:
+            env["PYTHONPATH"] = PACKAGE_INSIDE
+        else:  # the package alone, never the folder around it (a clone's solutions/)
             env["PATH"] = os.environ.get("PATH", env["PATH"])
+            (self.host_scratch / ".grader").mkdir()
+            (self.host_scratch / ".grader" / "autograder").symlink_to(PACKAGE)
+            env["PYTHONPATH"] = str(self.host_scratch / ".grader")
         argv = [*containment.argv_prefix]
         if containment.namespaced:
             for key, value in env.items():

@@ -38,6 +38,8 @@ from pathlib import Path
 from autograder.limits import LIMITS, Limits
 
 SCRATCH_INSIDE = "/scratch"
+PACKAGE = Path(__file__).resolve().parents[1]  # the autograder package, wherever it is installed
+PACKAGE_INSIDE = "/opt/grader"  # ... and where the student's process imports it from
 
 # --- outside: the launcher --------------------------------------------------------------------
 
@@ -78,6 +80,7 @@ def _bwrap_arguments(scratch_bytes: int) -> list[str]:
         argv += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     for root in readable_roots():
         argv += ["--ro-bind", str(root), str(root)]
+    argv += ["--ro-bind", str(PACKAGE), f"{PACKAGE_INSIDE}/autograder"]
     argv += ["--size", str(scratch_bytes), "--tmpfs", SCRATCH_INSIDE, "--chdir", SCRATCH_INSIDE]
     return argv
 
