@@ -136,7 +136,7 @@ class Oracles:
         if name not in self.verdicts:
             self.verdicts[name] = False  # while it is being decided (a cycle counts as failing)
             checks = [c for c in self.assignment.checks()
-                      if c.target == name and not c.hidden and not c.property]
+                      if c.target == name and not c.hidden and not c.is_property]
             self.verdicts[name] = bool(checks) and all(
                 run_check(c, self.assignment, self.student, None, self, nested=True).passed for c in checks)
         return self.verdicts[name]

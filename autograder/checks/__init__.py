@@ -42,8 +42,8 @@ class Check:
         points: what it is worth.
         hidden: whether it needs the reference solution (and is hidden from students).
         function: the check itself.
-        property: whether it checks a property (no mutation, shapes...) rather than values;
-            it must still verify the values of the calls it makes.
+        is_property: whether it checks a property (no mutation, shapes...) rather than
+            values; it must still verify the values of the calls it makes.
     """
 
     target: str
@@ -51,7 +51,7 @@ class Check:
     points: float
     hidden: bool
     function: Callable
-    property: bool = False
+    is_property: bool = False
 
     @property
     def name(self) -> str:
