@@ -93,9 +93,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Wrote {output}: upload it as the autograder of {args.assignment} "
               "(Gradescope's Ubuntu 24.04 base image).")
         return 0
-    from autograder.isolation import become_subreaper
-
-    become_subreaper()  # what student code detaches is re-parented here, to be killed
     if args.command == "gradescope-run":
         from autograder.gradescope import run as run_in_gradescope
 

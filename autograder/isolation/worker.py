@@ -1,14 +1,10 @@
 """The student's process: it runs the notebook's definitions and answers the grader.
 
-Started by `autograder.isolation.judge.Worker` (inside the sandbox of
-`autograder.isolation.sandbox`) as
-
-    python -m autograder.isolation.worker READ_FD WRITE_FD SCRATCH_DIR LIMITS_JSON
-
-It confines itself further, reports ready, then serves `Request`s until the grader closes the
-pipe. Everything student code raises, even SystemExit, goes back to the grader as a
-`RemoteError`. Printing is captured: the start of what a failing call printed comes back
-with its error, the rest is dropped.
+Forked by the zygote (`autograder.isolation.zygote`) into namespaces of its own, it confines
+itself (`autograder.isolation.sandbox.confine_self`), reports ready, then serves `Request`s
+(`serve`) until the grader closes the pipe. Everything student code raises, even SystemExit,
+goes back to the grader as a `RemoteError`. Printing is captured: the start of what a failing
+call printed comes back with its error, the rest is dropped.
 
 Functions the grader lends (a reference helper, a check's model or optimizer) are
 `LentFunction`s here: calling one sends plain copies of the arguments to the grader, which
@@ -21,7 +17,7 @@ from __future__ import annotations
 import builtins
 import inspect
 import itertools
-import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,7 +26,7 @@ import numpy as np
 
 from autograder.isolation.peer import Peer
 from autograder.isolation.protocol import Callback, Kind, ProtocolError, Request
-from autograder.isolation.sandbox import confine_self, die_with_parent
+from autograder.isolation.sandbox import confine_self
 from autograder.isolation.wire import Channel, Iter, Ref, Same
 from autograder.limits import LIMITS, Limits
 from autograder.namespace import BoundedOutput, register_source, run_statement, student_traceback
@@ -223,13 +219,18 @@ class WorkerPeer(Peer):
         return student_traceback(error) + self.printed.report()
 
 
-def main(argv: list[str]) -> None:
-    read_fd, write_fd, scratch = int(argv[1]), int(argv[2]), Path(argv[3])
-    limits = Limits(**json.loads(argv[4]))
-    die_with_parent()
-    channel = Channel(read_fd, write_fd)
-    unconfined = confine_self(scratch, limits)
-    sys.stdout = sys.stderr = printed = Printed()
+def serve(read_fd: int, write_fd: int, scratch: Path, limits: Limits, missing: list[str]) -> None:
+    """Be the student's process: confine, report ready, answer the grader until it hangs up."""
+    os.environ.clear()  # nothing of the grader's set-up reaches student code
+    os.environ.update(HOME=str(scratch), TMPDIR=str(scratch), MPLCONFIGDIR=str(scratch), MPLBACKEND="Agg",
+                      OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
+                      PATH="/usr/bin:/bin")
+    sys.path[:] = [path for path in sys.path if path and Path(path).resolve().is_relative_to(sys.base_prefix)
+                   or "site-packages" in path]
+    os.chdir(scratch)
+    channel = Channel(read_fd, write_fd, max_message=limits.message_bytes)
+    unconfined = list(missing) + confine_self(scratch, limits)
+    sys.stdout = sys.stderr = printed = Printed(limits.printed_shown)
     np.seterr(all="ignore")
     peer_ref: list = []
     student = Student(peer_ref, limits)
@@ -247,8 +248,3 @@ def main(argv: list[str]) -> None:
             except ValueError:
                 return
             peer.serve(request, message[2])
-
-
-if __name__ == "__main__":
-    main(sys.argv)
-
