@@ -52,8 +52,8 @@ def test_without_a_reference_an_oracle_is_the_students_own_only_if_it_passes_its
     good = labelled("student")
     arguments = arguments_for(probe("mse"), LOSSES, good, None, Oracles(LOSSES, good))
     assert arguments["mse"].function is good.values["mse"]
-    summing = labelled("student", "def mse(y_pred, y_true):\n    return float(np.sum((y_pred - y_true) ** 2))\n")
-    with pytest.raises(CheckFailed, match="uses your mse, which does not pass its own checks yet. Fix mse first"):
+    summing = labelled("student", "def mse(p, t):\n    return float(np.sum((p - t) ** 2))\n")
+    with pytest.raises(CheckFailed, match="uses your mse, which does not pass its own checks yet. Fix mse"):
         arguments_for(probe("mse"), LOSSES, summing, None, Oracles(LOSSES, summing))
 
 
@@ -73,7 +73,7 @@ def test_only_the_declared_functions_are_lent_and_only_while_the_check_runs():
         ORIGINAL_MSE = mse
         """)
     own_softmax = student.values["softmax"]
-    check = next(c for c in LOSSES.checks() if c.target == "cross_entropy" and c.title.startswith("matches known"))
+    check = next(c for c in LOSSES.checks() if c.target == "cross_entropy" and "known" in c.title)
     run_check(check, LOSSES, student, reference("01_losses"))
     assert student.values["SEEN"][1] is True, "mse is not declared for cross_entropy: never lent"
     assert student.values["softmax"] is own_softmax, "what was lent is taken back when the check ends"
@@ -85,7 +85,7 @@ def test_no_function_is_lent_one_whose_value_can_be_read_off():
         for target, lent in assignment.builds_on.items():
             assert target not in lent
             for name in lent:
-                assert target not in assignment.builds_on.get(name, ()), f"{assignment.id}: {name} <-> {target}"
+                assert target not in assignment.builds_on.get(name, ()), (assignment.id, name, target)
     assert get_assignment("01_losses").lent_to("softmax") == ()  # never cross_entropy_grad
 
 
