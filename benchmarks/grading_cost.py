@@ -26,10 +26,10 @@ import numpy as np
 
 from autograder.assignments import ASSIGNMENTS
 from autograder.checks.gradients import assert_matches_finite_differences, central_differences
-from autograder.isolation import IsolatedNamespace
-from autograder.notebook import load_definitions
 from autograder.core import run_checks
+from autograder.isolation import IsolatedNamespace
 from autograder.namespace import load_namespace
+from autograder.notebook import load_definitions
 from autograder.references import load_reference
 
 ROOT = Path(__file__).resolve().parents[1]
