@@ -56,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("limits", help="print every limit grading applies to a notebook")
 
+    wheel = commands.add_parser("student-wheel", help="build the wheel of public checks students install")
+    wheel.add_argument("--output", metavar="DIR", default="dist",
+                       help="folder to write it to (default: dist)")
+
     bundle = commands.add_parser("gradescope-bundle", help="build a Gradescope autograder zip")
     bundle.add_argument("assignment", help="assignment id, e.g. 01_losses")
     bundle.add_argument("--output", metavar="FILE",
@@ -77,6 +81,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "limits":
         for name, value in LIMITS.describe():
             print(f"{name:<26}{value}")
+        return 0
+    if args.command == "student-wheel":
+        from autograder.edition import build_student_wheel
+
+        try:
+            wheel = build_student_wheel(Path(args.output))
+        except RuntimeError as problem:
+            return error(str(problem))
+        print(f"Wrote {wheel}")
         return 0
     if args.command == "report":
         from autograder.class_report import report_command
