@@ -243,7 +243,7 @@ def test_quiz_mistakes_are_wrong_answers_whose_hints_keep_the_right_one_to_thems
 
 CORRECT = {
     "a train written another way": TRAIN,
-    "its own batches, float losses, copied states, shallow snapshots": """
+    "its own batches, float losses, copied states, shallow snapshots, extra history": """
         def train(params, loss_and_grads, X, y, *, optimizer, hyper, epochs, batch_size, rng=None,
                   predict=None, X_val=None, y_val=None, patience=None):
             if rng is None:
@@ -261,7 +261,10 @@ CORRECT = {
                         params[name], states[name] = optimizer(params[name], grads[name], dict(states[name]),
                                                                **hyper)
                     total += float(loss) * len(batch)
-                record = {"epoch": epoch + 1, "train_loss": total / len(y)}
+                record = {"epoch": epoch + 1, "train_loss": total / len(y),  # and more than asked for:
+                          "full_train_loss": float(loss_and_grads(params, X, y)[0])}
+                if predict is not None:
+                    record["train_accuracy"] = float(np.mean(predict(params, X).argmax(axis=1) == y))
                 if X_val is not None:
                     record["val_loss"] = float(loss_and_grads(params, X_val, y_val)[0])
                     if predict is not None:

@@ -174,6 +174,9 @@ DECAY_UNSCALED = "the decay is not scaled by the learning rate: it is w - lr * w
 NO_DECAY = "there is no weight decay at all: this is plain Adam."
 RETURNS_STEP = ("{name} returns the step itself: return the updated parameter, w_next = w - lr * ..., "
                 "not the amount it moves by.")
+WRONG_DEFAULTS = ("the step is close to the expected one, but not equal. The hyperparameters this call "
+                  "leaves out take your function's defaults: are they those of the assignment's signature "
+                  "(eps=1e-8, ...)?")
 UNCHANGED = "w_next is w unchanged: compute the update and return the new array (w - lr * ...)."
 ZEROS = "w_next is all zeros: return the updated parameter, w - lr * ..., not a new empty array."
 
@@ -433,8 +436,20 @@ def convergence_check(optimizer, name: str) -> None:
     problem = "f(w) = 1/2 (w1² + 4 w2² + 10 w3²) from w = [1, -1, 2]"
     w, dw, full = W_START.copy(), CURVATURE * W_START, DEFAULTS[name] | hyper
     case = f"the first step on {problem} ({setting}, the other hyperparameters at their defaults)"
-    w, state = fresh_step(optimizer, name, w, dw, hyper, lambda w_next: assert_step(
-        w_next, w, first_step(name, w, dw, full), name=name, hyper=full, first=True, dw=dw, case=case))
+    expected = first_step(name, w, dw, full)
+
+    def verify(w_next: np.ndarray) -> None:
+        close = bool(np.allclose(w_next - w, expected - w, rtol=1e-3, atol=0))  # the rule is right
+        try:
+            assert_step(w_next, w, expected, name=name, hyper=full, first=True, dw=None if close else dw,
+                        case=case)
+        except CheckFailed as failure:
+            if close:
+                raise CheckFailed(f"{failure}\n  Likely mistake: {WRONG_DEFAULTS}",
+                                  mistake=WRONG_DEFAULTS) from None
+            raise
+
+    w, state = fresh_step(optimizer, name, w, dw, hyper, verify)
     for _ in range(budget - 1):
         w, state = step(optimizer, name, w, CURVATURE * w, state, hyper)
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging optimizer overflows: inf fails below
@@ -698,3 +713,37 @@ def adamw_converges(adamw):
 @check("adamw", "matches the reference over 25 steps, gradient scales 1 and 1e-5", 1.5, hidden=True)
 def adamw_matches_reference(adamw, reference):
     matches_reference_check(adamw, "adamw", reference, REFERENCE_SETTINGS["adamw"])
+
+
+# --- the quiz: answers that a known mistake gives ------------------------------------------
+# Quiz answer -> {wrong answer: hint}, for the quiz checks to show when an answer equals one of
+# these (compared as the quiz compares answers). A hint says where the reasoning went wrong and
+# never states the right answer.
+QUIZ_MISTAKES: dict[str, dict[str | float, str]] = {
+    "Q1": {
+        "B": "a smaller learning rate makes every step smaller still. Compare what a loss curve looks "
+             "like when the steps are too large and when they are too small.",
+        "C": "the loss function does not set how far each step moves. Which hyperparameter does?",
+    },
+    "Q2": {
+        30: "check that step in your trajectory: is |x| already below 0.01 there? Row k is x after k "
+            "steps.",
+        32: "row k of the trajectory is x after k steps and row 0 is x0 itself: did you count rows "
+            "instead of steps?",
+        66: "that is what a gradient of x would give. The gradient of x² is 2x, so each step "
+            "multiplies x by 1 - 2 * lr.",
+        21: "that is the count for a start at x = 1; this run starts at x = 10.",
+    },
+    "Q3": {
+        0.271: "that is the EMA form, v = 0.9 v + 0.1 g. The course uses PyTorch's momentum, "
+               "v = momentum * v + g.",
+        1.9: "that is the velocity after the second step: v starts at 0, so the first step already "
+             "makes it g.",
+        3.439: "that counts one step too many: v is 0 before the first step and g after it.",
+        3.0: "that leaves out the momentum factor: each step multiplies the previous velocity by 0.9 "
+             "before adding g.",
+        0.729: "that is momentum³ alone: every step also adds the new gradient g.",
+        10.0: "that is where v ends up after very many steps, 1 / (1 - momentum); the question asks "
+              "after the third.",
+    },
+}

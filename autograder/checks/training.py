@@ -341,6 +341,7 @@ class Batch:
     loss: float
     params_before: dict[str, np.ndarray]  # the params as the optimizer last returned them
     current: bool  # whether train passed exactly those params
+    stepped: bool = False  # whether an optimizer step followed it (if not: an evaluation)
 
 
 @dataclass
@@ -351,7 +352,8 @@ class Recorder:
     (``in_place``), or return a new dict: train must keep what it returns, and give every
     parameter a dict of its own. Losses come back as floats, NumPy scalars and 0-d arrays in
     turn. ``current`` holds the params as the optimizer last returned them, so the checks can
-    tell whether train evaluates and steps the params it should.
+    tell whether train evaluates and steps the params it should. A call on training data that
+    no optimizer step follows is an evaluation (train may report more than it must), not a batch.
 
     ``loss_and_grads``, ``optimizer`` and ``predict`` are plain functions (closures), so the
     grader's copies of train's arguments still record into this object.
@@ -395,6 +397,8 @@ class Recorder:
         return LOSS_TYPES[self.calls % len(LOSS_TYPES)](loss), grads
 
     def _optimizer(self, w, dw, state, **hyper):
+        if self.batches:
+            self.batches[-1].stepped = True
         shape = np.shape(w)
         key = self.key_of_shape.get(shape)
         current = key is not None and np.array_equal(np.asarray(w), self.current[key])
@@ -415,11 +419,16 @@ class Recorder:
                             "only when there is validation data")
         return X @ params["W"] + params["b"]
 
+    @property
+    def steps(self) -> list[Batch]:
+        """The training batches: the calls on training data that an optimizer step followed."""
+        return [batch for batch in self.batches if batch.stepped]
+
     def epochs(self, n: int) -> list[list[Batch]]:
         """The training batches, grouped into epochs of ``n`` samples each (in call order)."""
         groups: list[list[Batch]] = []
         count = n
-        for batch in self.batches:
+        for batch in self.steps:
             if count >= n:
                 groups.append([])
                 count = 0
@@ -507,7 +516,7 @@ def returned_params(params: dict, expected: dict, case: str, start: dict | None 
 
 def assert_steps_current_params(recorder: Recorder) -> None:
     """Every batch's loss and every optimizer step used the params as last updated."""
-    for number, batch in enumerate(recorder.batches, start=1):
+    for number, batch in enumerate(recorder.steps, start=1):
         if not batch.current:
             raise CheckFailed(
                 f"train called loss_and_grads for batch {number} with params other than those the "
@@ -582,7 +591,7 @@ def assert_epochs(recorder: Recorder, n: int, epochs: int, case: str) -> list[li
     groups = recorder.epochs(n)
     if len(groups) != epochs:
         raise CheckFailed(f"train ({case}) should go through the {n} training samples {epochs} times, once "
-                          f"per epoch, but its batches hold {sum(len(b.samples) for b in recorder.batches)} "
+                          f"per epoch, but its batches hold {sum(len(b.samples) for b in recorder.steps)} "
                           "samples in all.")
     for epoch, group in enumerate(groups, start=1):
         seen = sorted(s for batch in group for s in batch.samples)
