@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 from catalogue import Wrong, assert_full_marks, assert_loses_its_own_points
 from conftest import reference
 from gaps import Gap, assert_gap_closed
 
 from autograder.assignments import get_assignment
-from autograder.checks.optimizers import QUIZ_MISTAKES
+from autograder.checks.optimizers import KNOWN_HYPER, KNOWN_STEPS, QUIZ_MISTAKES, known_path
 
 # A correct Adam written step by step, which the wrong variants change in one place each.
 ADAM = """
@@ -272,3 +273,16 @@ Q3 = 1 + 0.9 + 0.81
 @pytest.mark.parametrize("variant", CORRECT, ids=str)
 def test_correct_variant_earns_full_marks(variant):
     assert_full_marks("03_optimizers", variant, CORRECT[variant])
+
+
+@pytest.mark.parametrize("name", sorted(KNOWN_STEPS))
+def test_the_known_steps_are_the_references_for_both_parameters(name):
+    # The second parameter of the one-state-per-parameter check is the known one permuted: its
+    # expected path is the known path permuted, exactly, for a rule that acts element by element.
+    optimizer = reference("03_optimizers").values[name]
+    for parameter in "AB":
+        w, grads, expected = known_path(name, parameter)
+        state: dict = {}
+        for dw, w_expected in zip(grads, expected, strict=True):
+            w, state = optimizer(w, dw, state, **KNOWN_HYPER[name])
+            np.testing.assert_allclose(w, w_expected, rtol=1e-12, atol=1e-15)
