@@ -212,6 +212,16 @@ GAPS = [
     Gap(Wrong("train", "rounds each batch's loss for its log (a 0-d array has no round)", edit(
         TRAIN, "            losses.append(loss)", "            print('loss', round(loss, 4))\n            losses.append(loss)"),
         r"float\(loss\)")),
+    Gap(Wrong("train", "shuffles X and y in place", edit(
+        TRAIN, "    for epoch in range(1, epochs + 1):\n",
+        "    for epoch in range(1, epochs + 1):\n        order = rng.permutation(len(y))\n        X[:] = X[order]\n"
+        "        y[:] = y[order]\n").replace(LOOP, "iterate_minibatches(X, y, batch_size, shuffle=False)"),
+        r"modified X and y in place"), check=r"never modifies"),
+    Gap(Wrong("accuracy", "subtracts the row maximum in place", """
+        def accuracy(logits, labels):
+            logits -= logits.max(axis=1, keepdims=True)
+            return float(np.mean(np.argmax(logits, axis=1) == labels))
+    """, r"modified logits in place"), check=r"unchanged"),
     Gap(Wrong("train", "never shuffles", edit(TRAIN, LOOP, "iterate_minibatches(X, y, batch_size, shuffle=False)"),
               r"same order in both epochs"), check=r"shuffles"),
     Gap(Wrong("train", "shuffles with a new unseeded generator", edit(

@@ -276,7 +276,7 @@ def accuracy_mistakes(logits: np.ndarray, labels: np.ndarray) -> list[Mistake]:
     ]
 
 
-@check("accuracy", "matches known values", 0.5)
+@check("accuracy", "matches known values, logits and labels unchanged", 0.5)
 def accuracy_known(accuracy):
     cases = [
         (np.array([[2.0, 1.0, 0.0], [0.0, 3.0, 1.0], [1.0, 0.0, 5.0]]), np.array([0, 2, 2]), 2 / 3),
@@ -292,6 +292,10 @@ def accuracy_known(accuracy):
             factors={100.0: "this is a percentage: return the fraction of correct predictions, in [0, 1]."},
             mistakes=accuracy_mistakes(logits, labels),
         )
+        changed = [name for name in ("logits", "labels") if name in accuracy.modified]
+        if changed:
+            raise CheckFailed(f"accuracy modified {' and '.join(changed)} in place: compute on new arrays "
+                              "(logits - m, not logits -= m) so the caller's data stays as it was.")
 
 
 @check("accuracy", "matches the reference on random logits", 1.0, hidden=True)
@@ -673,7 +677,7 @@ def train_history(train):
         assert_history(train, recorder, history, n, epochs, case, y_val, validate and with_predict)
 
 
-@check("train", "never modifies the params passed in", 1.0, property=True)
+@check("train", "never modifies the params (or the data) passed in", 1.0, property=True)
 def train_params_unchanged(train):
     # Full-batch training follows one path whatever the order of the samples, so the check knows
     # the params train must return; leaving the params alone counts only for a train that trains.
@@ -685,6 +689,12 @@ def train_params_unchanged(train):
         raise CheckFailed(
             "train modified the params passed in (the dict or its arrays). Work on a copy: "
             "params = {k: v.copy() for k, v in params.items()}, and let the optimizer return new arrays."
+        )
+    data = [name for name in ("X", "y") if name in train.modified]
+    if data:
+        raise CheckFailed(
+            f"train modified {' and '.join(data)} in place (shuffling them, say). Shuffle an array of "
+            "indices instead, or let iterate_minibatches do it: the caller's data stays as it was."
         )
     expected = {k: v.copy() for k, v in recorder.start.items()}
     for _ in range(3):
