@@ -608,8 +608,9 @@ def assert_epochs(recorder: Recorder, n: int, epochs: int, case: str) -> list[li
     return groups
 
 
-def assert_history(train, recorder: Recorder, history: list[dict], n: int, epochs: int, case: str,
+def assert_history(recorder: Recorder, history: list[dict], n: int, epochs: int, case: str,
                    y_val: np.ndarray | None, with_accuracy: bool) -> None:
+    """Every history entry is what the recorded batches and the params at each epoch's end give."""
     if len(history) != epochs:
         raise CheckFailed(f"train(..., epochs={epochs}) should return {epochs} history entries ({case}), "
                           f"got {len(history)}.")
@@ -674,7 +675,7 @@ def train_history(train):
         case = (f"{n} samples, batch_size={batch_size}, {epochs} epoch{'s' if epochs > 1 else ''}, "
                 + ("X_val and predict given" if validate and with_predict else
                    "X_val given, predict not" if validate else "predict given, X_val not"))
-        assert_history(train, recorder, history, n, epochs, case, y_val, validate and with_predict)
+        assert_history(recorder, history, n, epochs, case, y_val, validate and with_predict)
 
 
 @check("train", "never modifies the params (or the data) passed in", 1.0, property=True)
