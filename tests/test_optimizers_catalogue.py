@@ -171,6 +171,9 @@ GAPS = [
               r"no square root")),
     Gap(Wrong("adam", "v averages dw, not dw ** 2", edit(ADAM, "(1 - beta2) * dw ** 2", "(1 - beta2) * dw"),
               r"square root of a\s+negative number"), absent=r"global variable"),
+    Gap(Wrong("adam", "eps inside the square root, seen with tiny gradients", edit(
+        ADAM, "np.sqrt(v_hat) + eps", "np.sqrt(v_hat + eps)"), r"eps is inside the square root"),
+        check=r"known steps"),
     Gap(Wrong("adam", "a default eps other than the signature's", edit(ADAM, "eps=1e-8", "eps=1e-6"),
               r"defaults"), check=r"converges", absent=r"inside the square root"),
     Gap(Wrong("adamw", "state not carried over", edit(ADAMW, 't = state.get("t", 0) + 1', "state = {}\n    t = 1"),

@@ -362,6 +362,12 @@ def only_with_right_steps(name: str, what: str) -> Iterator[None]:
 
 def known_steps_check(optimizer, name: str) -> None:
     run_known(optimizer, name)
+    if name in ("adam", "adamw"):  # a first step with tiny gradients, where eps is not negligible
+        hyper, w, dw = KNOWN_HYPER[name], KNOWN_W0.copy(), 1e-8 * KNOWN_GRADS[0]
+        setting = ", ".join(f"{k}={v:g}" for k, v in hyper.items())
+        case = f"a first step with gradients of scale 1e-8 ({setting}, w of shape (2, 3))"
+        fresh_step(optimizer, name, w, dw, hyper, lambda w_next: assert_step(
+            w_next, w, first_step(name, w, dw, hyper), name=name, hyper=hyper, first=True, dw=dw, case=case))
 
 
 def separate_states_check(optimizer, name: str) -> None:
@@ -665,7 +671,7 @@ def sgd_momentum_matches_reference(sgd_momentum, reference):
     matches_reference_check(sgd_momentum, "sgd_momentum", reference, REFERENCE_SETTINGS["sgd_momentum"])
 
 
-@check("adam", "matches known steps", 1.0)
+@check("adam", "matches known steps, with ordinary and tiny gradients", 1.0)
 def adam_known(adam):
     known_steps_check(adam, "adam")
 
@@ -690,7 +696,7 @@ def adam_matches_reference(adam, reference):
     matches_reference_check(adam, "adam", reference, REFERENCE_SETTINGS["adam"])
 
 
-@check("adamw", "matches known steps (large lr * weight_decay)", 1.0)
+@check("adamw", "matches known steps (large lr * weight_decay), with ordinary and tiny gradients", 1.0)
 def adamw_known(adamw):
     known_steps_check(adamw, "adamw")
 
