@@ -124,3 +124,57 @@ def test_a_notebook_that_does_nothing_earns_zero_on_every_function(assignment_id
     scores = scores_by_target(grade(assignment_id, NULL[assignment_id]))
     earned = {target: score for target, (score, _) in scores.items() if score}
     assert earned == {}, f"doing nothing earned points: {earned}"
+
+
+# Doing nothing in other forms: zeros of the right shape, well-formed but empty results.
+ZEROS = {
+    "03_optimizers": """
+        import numpy as np
+
+        def gradient_descent(grad_fn, x0, lr, steps):
+            return np.zeros((steps + 1,) + np.shape(x0))
+
+        def sgd(w, dw, state, lr=0.01):
+            return np.zeros_like(w), state
+
+        def sgd_momentum(w, dw, state, lr=0.01, momentum=0.9):
+            state["v"] = np.zeros_like(w)
+            return np.zeros_like(w), state
+
+        def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+            return np.zeros_like(w), {"t": 0}
+
+        def adamw(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+            return np.zeros_like(w), {}
+
+        Q1, Q2, Q3 = "C", 0, 0
+        """,
+    "04_training": """
+        import numpy as np
+
+        def num_iterations(n_samples, batch_size, drop_last=False):
+            return 1
+
+        def iterate_minibatches(X, y, batch_size, shuffle=True, rng=None, drop_last=False):
+            yield np.zeros_like(X), np.zeros_like(y)
+
+        def accuracy(logits, labels):
+            return np.float64(1.0)
+
+        def train(params, loss_and_grads, X, y, *, optimizer, hyper, epochs, batch_size, rng=None,
+                  predict=None, X_val=None, y_val=None, patience=None):
+            history = [{"epoch": e, "train_loss": 0.0, "val_loss": 0.0, "val_accuracy": 0.0}
+                       for e in range(1, epochs + 1)]
+            return {k: np.zeros_like(v) for k, v in params.items()}, history
+
+        Q1 = 0
+        Q2 = Q3 = "C"
+        """,
+}
+
+
+@pytest.mark.parametrize("assignment_id", sorted(ZEROS))
+def test_a_notebook_that_returns_zeros_or_empty_results_earns_zero_on_every_function(assignment_id):
+    scores = scores_by_target(grade(assignment_id, ZEROS[assignment_id]))
+    earned = {target: score for target, (score, _) in scores.items() if score}
+    assert earned == {}, f"returning zeros earned points: {earned}"
