@@ -3,11 +3,15 @@ mistake named; correct implementations written in other styles earn full marks."
 
 from __future__ import annotations
 
+import re
 import sys
 
 import pytest
 from catalogue import Wrong, assert_full_marks, assert_loses_its_own_points
-from conftest import grade
+from conftest import grade, namespace_with, reference
+
+from autograder.assignments import get_assignment
+from autograder.core import run_checks
 
 
 @pytest.fixture(autouse=True)
@@ -660,3 +664,34 @@ def test_a_nan_result_is_named_as_such_and_never_as_state():
         assert "NaN" in result.feedback, result.feedback
     assert not any("gives different numbers" in r.feedback or "besides its arguments" in r.feedback
                    for r in results), "a NaN result was taken for state"
+
+
+@pytest.mark.parametrize("where", ["isolated", "in the notebook's kernel"])
+def test_feedback_never_shows_a_memory_address(where):
+    """Objects of the student's classes are named by their class, never by repr's address."""
+    code = """
+        class Box:
+            def __init__(self, value):
+                self.value = value
+
+        class Value:
+            def __init__(self, data, _children=(), _op=""):
+                self.data, self.grad = Box(data), Box(0.0)
+
+        def linear_forward(x, W, b):
+            return Box(x @ W + b), (x, W, b)
+
+        def mlp_loss_and_grads(params, X, y, activation="relu"):
+            return Box(0.0), Box({})
+
+        Q1 = Box("B")
+    """
+    if where == "isolated":
+        results = grade("02_backprop", code)
+    else:
+        results = run_checks(get_assignment("02_backprop"), namespace_with("02_backprop", code),
+                             reference("02_backprop"))
+    feedback = "\n".join(r.feedback for r in results)
+    assert "Box" in feedback
+    assert not re.search(r"0x[0-9a-fA-F]{4,}", feedback), feedback
+

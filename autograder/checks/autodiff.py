@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from autograder.checks import check
-from autograder.checks.compare import CheckFailed, as_number, fmt
+from autograder.checks.compare import CheckFailed, as_number, describe, fmt
 from autograder.checks.toolbox import same_result
 from autograder.namespace import student_code
 from autograder.programs import Program, Symbol, const
@@ -70,8 +70,15 @@ def run(student, program: Program, reads: list[int], what: str) -> list[tuple[fl
         values = student.run_program("Value", program.steps, reads)
     if not isinstance(values, list) or len(values) != len(reads):
         raise CheckFailed(f"Value: {what} gave something the grader could not read.")
-    return [(as_number(data, "Value's .data"), as_number(grad, "Value's .grad"))
-            for data, grad in (_pair(v) for v in values)]
+    return [(number(data, ".data"), number(grad, ".grad")) for data, grad in (_pair(v) for v in values)]
+
+
+def number(value: object, attribute: str) -> float:
+    try:
+        return as_number(value, f"Value's {attribute}")
+    except CheckFailed:
+        raise CheckFailed(f"Value: {attribute} should be a number (a float), but it is {describe(value)}. "
+                          f"Store the number itself in {attribute}, not a Value or another object.") from None
 
 
 def _pair(value: object) -> tuple:
