@@ -134,7 +134,7 @@ WRONG = [
         def cross_entropy(logits, labels):
             p = softmax(logits)
             return -np.mean(np.log(p[np.arange(len(labels)), labels] + 1e-12))
-    """, r"log\(softmax \+ eps\)"),
+    """, r"log\(softmax \+ 1e-12\)\): adding eps caps the loss"),
     Wrong("cross_entropy", "sum over the batch", """
         def cross_entropy(logits, labels):
             z = logits - logits.max(axis=1, keepdims=True)

@@ -86,10 +86,11 @@ def _pair(value: object) -> tuple:
 
 
 STATE_HINT = (
-    "building and differentiating the same graph again gives different numbers, so your class keeps "
-    "something from one graph to the next: a list or set shared by every Value (a class attribute), a "
-    "mutable default argument (_children=[] or visited=set()), or a global variable. Keep what a node "
-    "needs in the node, and what backward() needs inside the call."
+    "building and differentiating the same graph again gives different numbers. Either backward() "
+    "depends on the order in which it meets the nodes (a set of children comes out in a different "
+    "order each run; with a topological order that order no longer matters), or your class keeps "
+    "something from one graph to the next (a list or set shared by every Value, a mutable default "
+    "argument such as visited=set(), a global variable)."
 )
 NAN_HINT = (
     "a NaN or infinity: look for a grad that does not start at 0.0, or an operation such as "

@@ -591,11 +591,25 @@ def other_activation_hint(oracle, grads: dict, params, X, y, activation: str) ->
     return ignores_activation(activation) if close_results(grads, other) else None
 
 
+def loss_hint(loss: float | None, params, X, y, activation: str) -> str | None:
+    """The known mistake the loss of the same call shows (the gradients follow their loss)."""
+    right = forward_loss(params, X, y, ACTIVATIONS[activation])
+    if loss is None or np.isclose(loss, right, rtol=1e-9, atol=1e-12):
+        return None  # a right loss explains nothing (nor do mistakes that give the same number here)
+    for mistake in loss_mistakes(params, X, y, activation):
+        wrong = mistake.produce()
+        if np.isclose(loss, wrong, rtol=1e-9, atol=1e-12) and not np.isclose(wrong, right, rtol=1e-9):
+            return mistake.hint
+    return None
+
+
 def mlp_failure(failure: CheckFailed, hint: str | None) -> CheckFailed:
     return with_hint(failure, hint) if hint and failure.kind is None else failure
 
 
 def batch_factor(n: int) -> dict[float, str]:
+    if n == 1:
+        return {}
     return {n: f"this gradient is {n} times too large: the loss is a mean over the batch, so the "
             "gradients are averaged too (divide dlogits by N)."}
 
@@ -648,6 +662,7 @@ MLP_GRADIENT_CASES = [  # (layer sizes, batch, call, order of params' keys)
     ([4, 5, 3], 3, MlpCall("sigmoid"), "biases first"),
     ([2, 4, 3, 3], 5, MlpCall("sigmoid", "positional"), "as written"),
     ([3, 4, 4, 2], 4, MlpCall("relu"), "reversed"),
+    ([3, 4, 2], 1, MlpCall("sigmoid", "positional"), "biases first"),  # a batch of one sample
 ]
 
 
@@ -669,14 +684,15 @@ def mlp_grads_finite_differences(mlp_loss_and_grads, oracle_mlp_loss_and_grads):
     for seed, (sizes, n, call, order) in enumerate(MLP_GRADIENT_CASES, start=71):
         params, X, y = mlp_case(seed, sizes, n, order)
         case = f"depth {len(sizes) - 1}, layer sizes {sizes}, {call.text}, seed {seed}"
-        grads = None
+        loss = grads = None
         try:
-            _, grads = call_mlp(mlp_loss_and_grads, params, X, y, call)
+            loss, grads = call_mlp(mlp_loss_and_grads, params, X, y, call)
             assert_grads_match_loss(grads, oracle_mlp_loss_and_grads, params, X, y, call, case, seed)
         except CheckFailed as failure:
-            hint = explain_mlp(mlp_loss_and_grads, params, X, y, call) or (
-                other_activation_hint(oracle_mlp_loss_and_grads, grads, params, X, y, call.activation)
-                if grads is not None else None)
+            hint = (explain_mlp(mlp_loss_and_grads, params, X, y, call)
+                    or loss_hint(loss, params, X, y, call.activation)
+                    or (other_activation_hint(oracle_mlp_loss_and_grads, grads, params, X, y, call.activation)
+                        if grads is not None else None))
             raise mlp_failure(failure, hint) from None
 
 
@@ -684,12 +700,14 @@ def mlp_grads_finite_differences(mlp_loss_and_grads, oracle_mlp_loss_and_grads):
 def mlp_shapes_and_inputs(mlp_loss_and_grads, oracle_mlp_loss_and_grads):
     params, X, y = mlp_case(80, [4, 6, 5, 3], 6, "biases first")
     call = MlpCall("relu")
+    loss = None
     try:  # the grads of this very call must be right too
-        _, grads = call_mlp(mlp_loss_and_grads, params, X, y, call)
+        loss, grads = call_mlp(mlp_loss_and_grads, params, X, y, call)
         assert_grads_match_loss(grads, oracle_mlp_loss_and_grads, params, X, y, call,
                                 "depth 3, layer sizes [4, 6, 5, 3], relu, seed 80", 80)
     except CheckFailed as failure:
-        raise mlp_failure(failure, explain_mlp(mlp_loss_and_grads, params, X, y, call)) from None
+        hint = explain_mlp(mlp_loss_and_grads, params, X, y, call) or loss_hint(loss, params, X, y, "relu")
+        raise mlp_failure(failure, hint) from None
     assert_inputs_unchanged(mlp_loss_and_grads, ("params", "X", "y"))
 
 
@@ -705,7 +723,7 @@ def mlp_matches_reference(mlp_loss_and_grads, reference):
         call = MlpCall(activation, styles[activation][index % len(styles[activation])])
         params, X, y = mlp_case(seed, sizes, 8, ORDERS[index % len(ORDERS)])
         case = f"depth {depth}, layer sizes {sizes}, {call.text}, batch of 8, seed {seed}"
-        grads = None
+        loss = grads = None
         try:
             loss, grads = call_mlp(mlp_loss_and_grads, params, X, y, call)
             ref_loss, ref_grads = ref(params, X, y, activation=activation)
@@ -716,8 +734,10 @@ def mlp_matches_reference(mlp_loss_and_grads, reference):
                 assert_close(grads[key], ref_grads[key], who=f"mlp_loss_and_grads (grads[{key!r}])",
                              case=case, factors=batch_factor(8))
         except CheckFailed as failure:
-            hint = explain_mlp(mlp_loss_and_grads, params, X, y, call) or (
-                other_activation_hint(ref, grads, params, X, y, activation) if grads is not None else None)
+            hint = (explain_mlp(mlp_loss_and_grads, params, X, y, call)
+                    or loss_hint(loss, params, X, y, activation)
+                    or (other_activation_hint(ref, grads, params, X, y, activation)
+                        if grads is not None else None))
             if not hint and passed_depths == [2, 2] and depth != 2:
                 hint = (f"it works for two layers but not for depth {depth}: loop over all layers W1, b1, "
                         "..., WL, bL (L = number of W's) instead of writing two layers out by hand.")

@@ -51,13 +51,15 @@ def regression_case(seed: int, shape: tuple[int, ...], scale: float, int_targets
 
 
 def known_mse_case(seed: int, shape: tuple[int, ...]):
-    """(y_pred, y_true, MSE, its gradient) with y_pred = y_true + s * signs: every error is
-    ±s, so the MSE is s**2 and the gradient 2 s signs / n, by construction."""
+    """(y_pred, y_true, MSE, its gradient) with y_pred = y_true + d, where the errors d have
+    different sizes but a mean square of exactly s**2 (to rounding): the MSE is s**2 and the
+    gradient 2 d / n, by construction."""
     rng = np.random.default_rng(seed)
     y_true = rng.normal(size=shape) * 2
     s = float(rng.uniform(0.5, 2.0))
-    signs = rng.choice([-1.0, 1.0], size=shape)
-    return y_true + s * signs, y_true, s**2, 2 * s * signs / signs.size
+    d = rng.uniform(0.2, 2.0, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+    d *= s / np.sqrt(np.mean(d**2))
+    return y_true + d, y_true, s**2, 2 * d / d.size
 
 
 def binary_case(seed: int, shape: tuple[int, ...], int_targets: bool = False):
@@ -221,9 +223,16 @@ def bce_grad_mistakes(probs: np.ndarray, targets: np.ndarray, expected: np.ndarr
     return mistakes
 
 
+ROUND_MARGINS = (1.0, 2.0, 2.220446049250313, 5.0, 10.0)  # 1e-7, 2e-8, np.finfo(float).eps...
+
+
 def margin_hint(eps: float) -> str | None:
-    """The hint for a result that clipping at ``eps`` instead of 1e-12 explains, if it is one."""
+    """The hint for a result that clipping at ``eps`` instead of 1e-12 explains: a margin someone
+    would write (1e-7, 1e-15, np.finfo(float).eps...), not any number that happens to fit."""
     if not np.isfinite(eps) or not 1e-300 < eps <= 0.1 or abs(np.log10(eps) + 12) < 0.01:
+        return None
+    mantissa = eps / 10 ** np.floor(np.log10(eps))
+    if not any(abs(mantissa - m) < 0.01 * m for m in ROUND_MARGINS):
         return None
     return (f"this is what clipping probs to [{eps:.2g}, 1 - {eps:.2g}] (or adding {eps:.2g}) gives: "
             "the assignment asks for [1e-12, 1 - 1e-12], np.clip(probs, 1e-12, 1 - 1e-12).")
@@ -231,12 +240,13 @@ def margin_hint(eps: float) -> str | None:
 
 def softmax_mistakes(logits: np.ndarray) -> list[Mistake]:
     exp = np.exp(logits - logits.max())
+    by_column = np.exp(logits - logits.max(axis=0, keepdims=True))
     return [
         Mistake(
             "each *column* sums to 1: you normalised over the batch axis (axis 0). "
             "Softmax normalises over the last axis, one row per sample "
             "(axis=-1, keepdims=True).",
-            lambda: exp / exp.sum(axis=0, keepdims=True),
+            lambda: by_column / by_column.sum(axis=0, keepdims=True),
         ),
         Mistake(
             "the whole array sums to 1: you normalised over all elements. Softmax "
@@ -485,11 +495,13 @@ def bce_known_values(binary_cross_entropy):
 # Probabilities of exactly 0 and 1 clipped to [1e-12, 1 - 1e-12]: a wrong prediction costs
 # -log(1e-12), a right one -log(1 - 1e-12), about 1e-12. The tolerance admits both ways of
 # computing log(1 - p) there (1 - (1 - 1e-12) is 1e-12 only to 5 digits) and nothing more.
+LOW, HIGH = CLIP, 1 - CLIP  # what 0 and 1 become, as float64
 BCE_EDGES = [
     # (probs, targets, expected, which end is clipped or None)
-    (np.array([0.0]), np.array([1.0]), -np.log(CLIP), "0"),
-    (np.array([1.0]), np.array([0.0]), -np.log(CLIP), "1"),
-    (np.array([0.0, 1.0, 1.0, 0.0]), np.array([1.0, 0.0, 1.0, 0.0]), -np.log(CLIP) / 2, None),
+    (np.array([0.0]), np.array([1.0]), -np.log(LOW), "0"),
+    (np.array([1.0]), np.array([0.0]), -np.log(1 - HIGH), "1"),
+    (np.array([0.0, 1.0, 1.0, 0.0]), np.array([1.0, 0.0, 1.0, 0.0]),
+     -(np.log(LOW) + np.log(1 - HIGH) + np.log(HIGH) + np.log(1 - LOW)) / 4, None),
 ]
 
 
@@ -507,9 +519,9 @@ def bce_clips(binary_cross_entropy):
             )
         try:
             assert_close(got, expected, who="binary_cross_entropy", rtol=1e-5,
-                         case=f"{case} (clipped to [1e-12, 1 - 1e-12])")
+                         case=f"{case} (clipped to [1e-12, 1 - 1e-12])", factors=bce_factors(probs.shape))
         except CheckFailed as failure:
-            hint = margin_hint(np.exp(-got)) if end else None
+            hint = margin_hint(np.exp(-got)) if end and failure.mistake is None else None
             raise (with_hint(failure, hint) if hint else failure) from None
 
 
@@ -583,7 +595,7 @@ def bce_grad_finite_differences(binary_cross_entropy_grad, binary_cross_entropy)
 def bce_grad_finite_at_edges(binary_cross_entropy_grad):
     probs, targets = np.array([0.0, 1.0, 1.0, 0.0]), np.array([1.0, 0.0, 1.0, 0.0])
     # at the clipped p: -1/1e-12 and 1/(1 - (1 - 1e-12)) where the prediction is wrong, ±1 where right
-    expected = np.array([-1 / CLIP, 1 / CLIP, -1.0, 1.0]) / 4
+    expected = np.array([-1 / LOW, 1 / (1 - HIGH), -1 / HIGH, 1 / (1 - LOW)]) / 4
     got = bce_grad_result(binary_cross_entropy_grad, probs, targets)
     case = f"probs={probs.tolist()}, targets={targets.tolist()}"
     if not np.all(np.isfinite(got)):
@@ -599,7 +611,7 @@ def bce_grad_finite_at_edges(binary_cross_entropy_grad):
     except CheckFailed as failure:
         # -1/(n eps) at p = 0 and 1/(n eps) at p = 1 tell which margin was used
         margins = [-1 / (4 * got[0]) if got[0] < 0 else np.nan, 1 / (4 * got[1]) if got[1] > 0 else np.nan]
-        hint = next((h for h in map(margin_hint, margins) if h), None)
+        hint = next((h for h in map(margin_hint, margins) if h), None) if failure.mistake is None else None
         raise (with_hint(failure, hint) if hint else failure) from None
 
 
@@ -760,16 +772,21 @@ def cross_entropy_stable(cross_entropy):
             hint = instability_hint(cross_entropy, "cross_entropy", PROBE_LABELS) or (
                 "compute the log-probabilities stably: z - max(z) - log(sum(exp(z - max(z)))).")
             raise unstable(f"cross_entropy({case}) returned {got}.", hint)
-        if expected > 40 and 10 < got < expected / 2:  # -log(eps) for eps from 1e-5 on
-            raise CheckFailed(
-                f"cross_entropy({case}) returned {got:.6g}, but the loss is {expected:.6g}: the true "
-                "class's probability is tiny. Your loss is capped for confident wrong predictions: "
-                "computing log(softmax + eps) or clipping probabilities limits it to about -log(eps). "
-                "Compute log-softmax directly: z - max(z) - log(sum(exp(z - max(z)))).",
-                mistake="the loss is capped for confident wrong predictions (log of softmax + eps).",
-            )
-        assert_close(got, expected, who="cross_entropy", case=case,
-                     factors=cross_entropy_factors(*logits.shape))
+        try:
+            assert_close(got, expected, who="cross_entropy", case=case,
+                         factors=cross_entropy_factors(*logits.shape),
+                         mistakes=cross_entropy_mistakes(logits, labels))
+        except CheckFailed as failure:
+            capped = 10 < got < expected / 2  # about -log(eps), for an eps of 1e-5 or less
+            if failure.mistake is None and expected > 40 and capped:
+                raise CheckFailed(
+                    f"cross_entropy({case}) returned {got:.6g}, but the loss is {expected:.6g}: the true "
+                    "class's probability is tiny. Your loss is capped for confident wrong predictions: "
+                    "computing log(softmax + eps) or clipping probabilities limits it to about -log(eps). "
+                    "Compute log-softmax directly: z - max(z) - log(sum(exp(z - max(z)))).",
+                    mistake="the loss is capped for confident wrong predictions (log of softmax + eps).",
+                ) from None
+            raise
 
 
 @check("cross_entropy", "does not modify its inputs", 0.5, property=True)
@@ -864,7 +881,8 @@ def cross_entropy_grad_stable(cross_entropy_grad):
                 "probability: the gradient is (softmax(logits) - one_hot) / N.")
             raise unstable(f"cross_entropy_grad returns NaN or inf for {case}.", hint)
         assert_close(got, expected, who="cross_entropy_grad", case=case,
-                     factors=cross_entropy_grad_factors(logits.shape[0]))
+                     factors=cross_entropy_grad_factors(logits.shape[0]),
+                     mistakes=cross_entropy_grad_mistakes(logits, labels))
 
 
 @check("cross_entropy_grad", "does not modify its inputs", 0.5, property=True)
