@@ -454,8 +454,7 @@ class MlpCall:
     def __call__(self, mlp_loss_and_grads, params, X, y) -> object:
         if self.style == "positional":
             return mlp_loss_and_grads(params, X, y, self.activation)
-        if self.style == "default":
-            assert self.activation == "relu"
+        if self.style == "default":  # only ever with "relu", the default
             return mlp_loss_and_grads(params, X, y)
         return mlp_loss_and_grads(params, X, y, activation=self.activation)
 
