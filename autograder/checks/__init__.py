@@ -27,7 +27,6 @@ version of a function may serve as an oracle.
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
@@ -54,7 +53,7 @@ class Check:
     function: Callable
     is_property: bool = False
 
-    @builtins.property  # the field above shadows the builtin inside the class body
+    @property
     def name(self) -> str:
         """The test name: the graded function first, then what is checked."""
         return f"{self.target}: {self.title}"
