@@ -153,6 +153,21 @@ def assignment_of(reference: Any) -> str | None:
     return declared.get("assignment") if isinstance(declared, dict) else None
 
 
+def slips_of(assignment_id: str | None, name: str) -> tuple[Slip, ...]:
+    """The known slips of one question: those above, and the ``QUIZ_MISTAKES`` (answer -> hint)
+    a checks module of the assignment declares."""
+    import importlib
+
+    from autograder.assignments import ASSIGNMENTS
+
+    slips = SLIPS.get((assignment_id or "", name), ())
+    assignment = ASSIGNMENTS.get(assignment_id or "")
+    for module in assignment.checks_modules if assignment else ():
+        declared = getattr(importlib.import_module(module), "QUIZ_MISTAKES", {}).get(name, {})
+        slips += tuple(Slip(answer, hint) for answer, hint in declared.items())
+    return slips
+
+
 def slip_hint(kind: Choice | Number, slips: tuple[Slip, ...], answer: Any, key: Any) -> str | None:
     """The hint of the first slip the answer matches, unless that slip is (near) the key."""
     for slip in slips:
@@ -173,7 +188,7 @@ def quiz_checks(name: str, kind: Choice | Number, points: float) -> list[Check]:
         if kind.same(answer, key):
             return
         shown = f"{answer:.10g}" if isinstance(answer, float) else repr(answer)
-        hint = slip_hint(kind, SLIPS.get((assignment_of(reference), name), ()), answer, key)
+        hint = slip_hint(kind, slips_of(assignment_of(reference), name), answer, key)
         if hint:
             raise CheckFailed(f"{name}: {shown} is not the right answer.\n  Likely mistake: {hint}",
                               mistake=hint)
