@@ -639,8 +639,6 @@ def test_correct_variant_earns_full_marks(variant):
     assert_full_marks("02_backprop", variant, CORRECT[variant])
 
 
-@pytest.mark.xfail(strict=True, reason="the wire sends a namedtuple as a plain tuple, so the student's "
-                   "backward gets a tuple without its fields (a change to autograder.isolation.wire)")
 def test_a_namedtuple_cache_earns_full_marks():
     assert_full_marks("02_backprop", "namedtuple caches", """
         from collections import namedtuple
