@@ -220,6 +220,7 @@
     var controls = group(body, "explorable-controls");
     var rate = slider(controls, { id: figure.id + "-lr", name: "lr", label: "learning rate \u03b7",
                                   values: rates, initial: "0.1" }, draw);
+    rate.input.parentNode.classList.add("is-wide");
     var presets = group(controls, "explorable-presets");
     [["too small", "0.01"], ["about right", "0.1"], ["too large", "1.05"]].forEach(function (p) {
       button(presets, p[0] + " (" + p[1] + ")", function () { rate.set(p[1]); draw(); },
@@ -296,7 +297,7 @@
       var low = Math.pow(10, Math.floor(Math.log10(Math.min.apply(null, finite.concat([1])))));
       var high = Math.pow(10, Math.ceil(Math.log10(Math.max.apply(null, finite.concat([100])))));
       var right = panel(frame.root, { left: 60 + half + gap, top: 24, width: half, height: 200 }, {
-        x: [0, STEPS], y: [low, high], logY: true, xLabel: "step", yLabel: "loss (log scale)",
+        x: [-0.4, STEPS + 0.4], y: [low, high], logY: true, xLabel: "step", yLabel: "loss (log scale)",
         title: "Loss at each step", xTicks: 6, yTicks: 5,
       });
       var pts = losses.map(function (v, k) {
@@ -410,7 +411,7 @@
           path: runAdam(adamLr.value(), adamB1.value(), adamB2.value()) },
       ];
       picture.textContent = "";
-      var frame = newSvg(picture, 470, "Paths of gradient descent, momentum and Adam");
+      var frame = newSvg(picture, 486, "Paths of gradient descent, momentum and Adam");
       var w = frame.width - 70 - 12;
       var top = panel(frame.root, { left: 70, top: 24, width: w, height: 210 }, {
         x: [-9, 3], y: [-1.3, 1.3], xLabel: "w\u2081 (gentle direction)",
@@ -428,7 +429,7 @@
       svg("text", { x: top.x(0), y: top.y(0) + 5, "text-anchor": "middle",
                     "class": "explorable-star" }, top.plot, "\u2605");
 
-      var bottom = panel(frame.root, { left: 70, top: 290, width: w, height: 130 }, {
+      var bottom = panel(frame.root, { left: 70, top: 306, width: w, height: 130 }, {
         x: [0, STEPS], y: [1e-8, 1e4], logY: true, xLabel: "step",
         yLabel: "loss (log)", title: "Loss at each step", xTicks: 5, yTicks: 4,
       });
@@ -684,7 +685,7 @@
       el("p", {}, readout, detail);
 
       picture.textContent = "";
-      var frame = newSvg(picture, 92, "The examples of one epoch, cut into batches");
+      var frame = newSvg(picture, 172, "The examples of one epoch, cut into batches");
       var left = 8;
       var width = frame.width - 16;
       var x = linear(0, n, left, left + width);
@@ -704,6 +705,29 @@
       var note = rest ? (dropLast ? "dropped: " : "last batch: ") + rest.toLocaleString("en-US") : "";
       svg("text", { x: left + width, y: 76, "text-anchor": "end", "class": "explorable-tick" },
           frame.root, note);
+
+      // The end of the epoch, magnified: the last three full batches and what is left over.
+      var from = Math.max(0, full - 3) * b;
+      var zoom = linear(from, n, left, left + width);
+      svg("text", { x: left, y: 104, "class": "explorable-tick" }, frame.root,
+          "the end of the epoch, magnified: examples " + (from + 1).toLocaleString("en-US") +
+          " to " + n.toLocaleString("en-US"));
+      for (var k = Math.max(0, full - 3); k < full; k++) {
+        svg("rect", { x: zoom(k * b), y: 112, width: zoom((k + 1) * b) - zoom(k * b),
+                      height: 34, "class": "explorable-batch is-" + (k % 2 ? "odd" : "even") },
+            frame.root);
+        svg("text", { x: (zoom(k * b) + zoom((k + 1) * b)) / 2, y: 134, "text-anchor": "middle",
+                      "class": "explorable-tick" }, frame.root, "batch " + (k + 1).toLocaleString("en-US"));
+      }
+      if (rest) {
+        svg("rect", { x: zoom(full * b), y: 112, width: zoom(n) - zoom(full * b), height: 34,
+                      "class": "explorable-batch is-" + (dropLast ? "dropped" : "last") },
+            frame.root);
+        svg("text", { x: left + width, y: 162, "text-anchor": "end", "class": "explorable-tick" },
+            frame.root, (dropLast ? rest.toLocaleString("en-US") + " sit out" :
+                         "batch " + iterations.toLocaleString("en-US") + ": only " +
+                         rest.toLocaleString("en-US")));
+      }
       picture.appendChild(frame.root);
       legend(picture, [
         { colour: "#93c5fd", label: "full batches (alternating shades)" },
