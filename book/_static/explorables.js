@@ -87,7 +87,7 @@
     var input = el("input", {
       type: "range", id: id, min: 0, max: options.values.length - 1, step: 1,
       value: Math.max(0, options.values.indexOf(options.initial)),
-      "data-setting": options.name,
+      "data-setting": options.name, "data-values": JSON.stringify(options.values),
     }, row);
     var output = el("output", { "for": id }, row);
     function value() { return parseFloat(options.values[+input.value]); }
@@ -141,7 +141,8 @@
     var y1 = yLog ? Math.log10(spec.y[1]) : spec.y[1];
     var yLin = linear(y0, y1, box.top + box.height, box.top);
     var y = yLog ? function (v) { return yLin(Math.log10(v)); } : yLin;
-    var clipId = "clip-" + Math.random().toString(36).slice(2);
+    // ids that are the same at every redraw, so that one picture always draws the same
+    var clipId = root.getAttribute("data-id") + "-clip-" + root.querySelectorAll("clipPath").length;
     var clip = svg("clipPath", { id: clipId }, g);
     svg("rect", { x: box.left, y: box.top, width: box.width, height: box.height }, clip);
     svg("rect", { x: box.left, y: box.top, width: box.width, height: box.height,
@@ -198,7 +199,8 @@
   function newSvg(body, height, label) {
     var width = Math.max(320, Math.floor(body.clientWidth || 640));
     var root = svg("svg", { width: width, height: height, viewBox: "0 0 " + width + " " + height,
-                            role: "img", "aria-label": label, "class": "explorable-svg" });
+                            role: "img", "aria-label": label, "class": "explorable-svg",
+                            "data-id": body.closest(".explorable").id });
     return { root: root, width: width, height: height };
   }
 
