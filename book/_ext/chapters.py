@@ -182,7 +182,7 @@ def visit_chapter_meta_html(self, node: chapter_meta) -> None:
         f'About {node["minutes"]} minutes to read</span>'
         f'<span class="chapter-meta-sep" aria-hidden="true"> · </span>'
         f'<a class="chapter-notebook" href="{self.attval(notebook)}" download="{name}">'
-        f"Download this chapter as a notebook ({name})</a></p>\n"
+        f"Download as a notebook ({name})</a></p>\n"
     )
     raise nodes.SkipNode
 
