@@ -400,9 +400,11 @@ def convert_markdown(app: Sphinx, docname: str, text: str) -> str:
         elif name in ("note", "tip", "important", "warning", "caution", "hint", "seealso"):
             out.append(_admonition(name.capitalize(), ([arg] if arg else []) + body))
         elif name == "explorable":
+            title = options.get("title", "Try it yourself")
             out.append(_admonition("Try it on the course site",
-                                   ["This chapter's web page has an interactive version of the "
-                                    "figure above: " + options.get("title", "explore it") + "."]))
+                                   [f"This chapter's web page has an interactive version of the "
+                                    f"figure above, *{title}*, with sliders and fields to play "
+                                    "with."]))
         else:
             raise ExtensionError(
                 f"chapters: {docname}: the {{{name}}} directive has no notebook form yet; "
