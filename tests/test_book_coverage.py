@@ -5,6 +5,11 @@
 - Every topic of the course has a home: a chapter that teaches it, named in ``TOPICS``.
 - The assignments page offers every release notebook and the digits data for download, and
   the home page links the assignments page and the instructor guide.
+- Quick checks teach: every option has feedback of its own, numeric checks list their
+  likely wrong values. Figures have alt text and use the course style; code fits the
+  column, and long plumbing is folded. Each explorable follows a static figure of the same
+  thing. Terms are defined before they are used, every chapter ends with further reading,
+  and the source lessons' reading list is kept.
 
 The slow tier (``test_book.py``) builds the site and checks the rendered pages.
 """
