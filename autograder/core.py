@@ -115,13 +115,19 @@ def run_checks(
     reference: Namespace | None = None,
     targets: tuple[str, ...] | None = None,
 ) -> list[CheckResult]:
-    """Run the checks of ``assignment`` (hidden ones only with a ``reference``), in order."""
+    """Run the checks of ``assignment`` (hidden ones only with a ``reference``); results in
+    the assignment's order.
+
+    The quiz answers are read first, before any check lends the student's code a function: a
+    function that could compute an answer (the reference's ``num_iterations``, say) must not
+    be able to leave it in a global for the quiz to find.
+    """
     oracles = Oracles(assignment, student)
-    return [
-        run_check(check, assignment, student, reference, oracles)
-        for check in assignment.checks()
-        if (reference is not None or not check.hidden) and (targets is None or check.target in targets)
-    ]
+    checks = [check for check in assignment.checks()
+              if (reference is not None or not check.hidden) and (targets is None or check.target in targets)]
+    quiz_first = sorted(range(len(checks)), key=lambda i: checks[i].target not in assignment.quiz)
+    results = {i: run_check(checks[i], assignment, student, reference, oracles) for i in quiz_first}
+    return [results[i] for i in range(len(checks))]
 
 
 class Oracles:
