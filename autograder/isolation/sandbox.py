@@ -12,8 +12,9 @@ Inside, before any student code runs (`confine_self`):
 - no new privileges and, for a process that is still root, no capabilities;
 - Landlock (Linux 5.13+): read only Python and ``autograder``, write only the scratch
   folder; from ABI 4 no TCP, from ABI 6 no signals or abstract sockets outside;
-- seccomp, through libseccomp: no new processes (threads are fine), no sockets but Unix
-  ones, no ``io_uring``, ``ptrace``, ``bpf``, mounts or namespaces.
+- seccomp, through libseccomp: no new processes (threads are fine), no sockets (a pair of
+  connected Unix ones is fine), no ``io_uring``, ``ptrace``, ``bpf``, mounts or namespaces,
+  no memory outside the address-space limit (``memfd_create``, System V shared memory).
 
 Each layer that the kernel or a container refuses is reported in words (`Containment`);
 the grade's notes list them, and the README says what each environment gets.
@@ -211,7 +212,10 @@ DENIED_CALLS = ("fork", "vfork", "execve", "execveat", "ptrace", "process_vm_rea
                 "userfaultfd", "keyctl", "add_key", "request_key", "mount", "umount2", "pivot_root",
                 "unshare", "setns", "chroot", "kexec_load", "init_module", "finit_module",
                 "delete_module", "reboot", "swapon", "swapoff", "acct", "quotactl", "syslog",
-                "name_to_handle_at", "open_by_handle_at", "mknod", "mknodat")
+                "name_to_handle_at", "open_by_handle_at", "mknod", "mknodat",
+                # memory no address-space limit counts: anonymous files and System V shared
+                # memory (which, without an IPC namespace, even outlives the process)
+                "memfd_create", "memfd_secret", "shmget", "shmat", "msgget", "semget", "mq_open")
 
 
 def system_call_filter():
@@ -228,7 +232,9 @@ def system_call_filter():
             rules.add_rule(denied, name)
     rules.add_rule(denied, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, CLONE_THREAD, 0))  # a process
     rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")  # C libraries then use clone for threads
-    rules.add_rule(seccomp.ERRNO(errno.EACCES), "socket", seccomp.Arg(0, seccomp.NE, socket.AF_UNIX))
+    # No socket at all: a Unix one reaches any listening path it can name (a Docker, D-Bus or
+    # agent socket), which Landlock does not confine. A socketpair connects only to itself.
+    rules.add_rule(seccomp.ERRNO(errno.EACCES), "socket")
     rules.add_rule(seccomp.ERRNO(errno.EACCES), "socketpair", seccomp.Arg(0, seccomp.NE, socket.AF_UNIX))
     return rules
 
