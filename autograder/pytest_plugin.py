@@ -9,6 +9,14 @@ grading process of its own, with the command line's limits, exactly as
 whose failure shows the check's feedback, not a traceback. One notebook cannot crash, stall
 or zero the others. The plugin is registered through the ``pytest11`` entry point and does
 nothing without ``--grade``.
+
+With ``--grade`` the folders searched hold students' files, so pytest is kept from running
+any of them in this process: no ``conftest.py`` is loaded, no package ``__init__.py`` is
+imported, nothing but notebooks is collected, links to folders are not followed (as the
+command line does; a notebook given as a link is refused when it is read), and no
+``.pytest_cache`` is written among the submissions. pytest's own configuration file is the
+exception: pytest reads it, and loads the plugins it names, from the folder it is given or
+a parent before any plugin runs, so grade a folder whose root you made, or pass ``-c``.
 """
 
 from __future__ import annotations
@@ -29,6 +37,34 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--solutions", metavar="DIR", help="reference solutions folder (default: found)")
     group.addoption("--public-only", action="store_true", help="run only the public checks")
     group.addoption("--grade-json", metavar="FILE", help="write every notebook's results as JSON")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser, args) -> None:
+    if getattr(early_config.known_args_namespace, "grade", False):
+        early_config.known_args_namespace.noconftest = True  # a student's conftest.py is code
+        for name in ("cacheprovider", "stepwise", "pytest_stepwise"):  # as -p no:cacheprovider
+            early_config.pluginmanager.set_blocked(name)  # the cache is written into the rootdir
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """With --grade: never follow a link to a folder, never collect anything but notebooks
+    (a student's test_*.py is code)."""
+    if not config.getoption("grade"):
+        return None
+    if collection_path.is_symlink() and collection_path.is_dir():
+        return True
+    if not collection_path.is_dir() and collection_path.suffix != ".ipynb":
+        return True
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """With --grade, a folder is never a package: its ``__init__.py`` would be imported."""
+    if parent.config.getoption("grade"):
+        return pytest.Dir.from_parent(parent, path=path)
+    return None
 
 
 def pytest_configure(config: pytest.Config) -> None:
