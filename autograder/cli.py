@@ -110,7 +110,7 @@ def grade(args: argparse.Namespace) -> int:
     from autograder.files import find_notebooks
     from autograder.references import find_solutions
     from autograder.report import gradescope_results, write_csv, write_json
-    from autograder.results import results_document
+    from autograder.results import clean_text, results_document
     from autograder.terminal import ClassProgress, print_report, summary_table
 
     if args.jobs < 1 or args.timeout <= 0:
@@ -119,8 +119,8 @@ def grade(args: argparse.Namespace) -> int:
         found = find_notebooks(args.paths)
     except FileNotFoundError as problem:
         return error(str(problem))
-    for skipped in found.skipped:
-        print(f"note: {skipped}")
+    for skipped in found.skipped:  # file names come from students: no escape sequences, one line
+        print(f"note: {' '.join(clean_text(skipped, 500).split())}")
     if not found.notebooks:
         return error("no notebooks (.ipynb) to grade in " + ", ".join(args.paths))
     if args.gradescope and len(found.notebooks) != 1:
