@@ -133,11 +133,11 @@ def grade(args: argparse.Namespace) -> int:
                       limits=LIMITS.with_notebook_seconds(args.timeout))
     cache = Path(args.cache) if args.cache else None
     if len(found.notebooks) == 1:
-        results = grade_many(found.notebooks, options, args.jobs, cache)
+        results = name_students(grade_many(found.notebooks, options, args.jobs, cache), found.roots)
     else:
         with ClassProgress(len(found.notebooks)) as progress:
             graded = grade_many(found.notebooks, options, args.jobs, cache, on_result=progress.advance)
-        results = keep_one_per_assignment(graded)
+        results = keep_one_per_assignment(name_students(graded, found.roots))
     if len(results) == 1 or args.details:
         print_report(results)
     else:
@@ -155,6 +155,21 @@ def grade(args: argparse.Namespace) -> int:
         print(f"Wrote the class report to {args.report}")
     graded = [r for r in results if r.assignment and r.checks]
     return 0 if graded else 2
+
+
+def name_students(results: list, roots: dict[Path, Path]) -> list:
+    """Name each result's student from the layout of the folder it was found in (not from the
+    folders around the notebook alone, which a student's own upload can nest); flag a notebook
+    found inside another assignment folder. Returns ``results``."""
+    from autograder.core import nested_submission, student_of
+
+    for result in results:
+        root = roots.get(Path(result.path))
+        result.student = student_of(Path(result.path), root)
+        nested = nested_submission(Path(result.path), root)
+        if nested:
+            result.flag(nested)
+    return results
 
 
 def keep_one_per_assignment(results: list) -> list:

@@ -96,11 +96,26 @@ class SubmittedNotebook(pytest.File):
         solutions = Path(option).resolve() if option else find_solutions()
         result = grade_in_process(self.path, Options(solutions=solutions,
                                                      public_only=self.config.getoption("public_only")))
+        name_student(result, self.path, self.config)
         self.config.stash[graded_key].append(result)
         for check in result.checks:
             yield CheckItem.from_parent(self, name=check.name, result=check)
         if not result.checks:
             yield NotGraded.from_parent(self, name="not graded", submission=result)
+
+
+def name_student(result: SubmissionResult, path: Path, config: pytest.Config) -> None:
+    """The student, read from the layout of the folder given on the command line (as the
+    command line does: see `autograder.core.student_of`)."""
+    from autograder.core import nested_submission, student_of
+
+    folders = [config.invocation_params.dir / arg for arg in config.args]
+    folders = [f.absolute() for f in folders if f.is_dir() and path.absolute().is_relative_to(f.absolute())]
+    root = max(folders, key=lambda f: len(f.parts), default=None)
+    result.student = student_of(path, root)
+    nested = nested_submission(path, root)
+    if nested:
+        result.flag(nested)
 
 
 class CheckFailure(Exception):
