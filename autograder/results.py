@@ -18,6 +18,7 @@ from typing import Any
 
 from autograder.limits import LIMITS, Limits
 
+SUSPICIOUS = "suspicious code"  # how flags of `autograder.suspicious` begin
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)*(?:e-?\d+)?")
@@ -163,7 +164,16 @@ class SubmissionResult:
             if c.error:
                 self.flag("a check could not complete: review by hand")
         self.notes = [clean_text(n, 1000) for n in self.notes[:20]]
-        self.flags = [clean_text(f, 500) for f in self.flags[:20]]
+        # Findings of the source scan are as many as the student writes: they never crowd out
+        # what grading itself found (timeouts, crashes, checks that could not complete).
+        graded = [f for f in self.flags if not f.startswith(SUSPICIOUS)][:20]
+        suspicious = [f for f in self.flags if f.startswith(SUSPICIOUS)]
+        room = 20 - len(graded)
+        if len(suspicious) > room:
+            kept = max(room - 1, 0)
+            more = f"{SUSPICIOUS}, review by hand: {len(suspicious) - kept} more findings"
+            suspicious = suspicious[:kept] + ([more] if room else [])
+        self.flags = [clean_text(f, 500) for f in suspicious + graded]
         return self
 
     def to_dict(self) -> dict[str, Any]:
