@@ -21,12 +21,14 @@ from autograder.limits import LIMITS, Limits
 SUSPICIOUS = "suspicious code"  # how flags of `autograder.suspicious` begin
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # a file name's bytes that are not UTF-8
 _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)*(?:e-?\d+)?")
 
 
 def clean_text(text: str, limit: int) -> str:
-    """``text`` without control characters or addresses, at most ``limit`` characters."""
-    text = _ADDRESS.sub("", _CONTROL.sub("", str(text)))
+    """``text`` without control characters, addresses or undecodable bytes, at most ``limit``
+    characters."""
+    text = _SURROGATE.sub("\ufffd", _ADDRESS.sub("", _CONTROL.sub("", str(text))))
     if len(text) > limit:
         text = text[: max(0, limit - 40)].rstrip() + "\n  ... (feedback shortened)"
     return text
