@@ -17,7 +17,9 @@ import multiprocessing
 import multiprocessing.forkserver
 import os
 import resource
+import shutil
 import signal
+import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -61,9 +63,10 @@ def start_judges() -> None:
         _infrastructure.update(children())
 
 
-def _grading_process(writer, path: str, options: Options) -> None:
+def _grading_process(writer, path: str, options: Options, scratch: str) -> None:
     """The grading process of one notebook: grade it, send the result, exit."""
     os.setsid()  # its own process group, killed as a whole afterwards
+    tempfile.tempdir = scratch  # the student's scratch folders: removed even if this process is killed
     limit = options.limits.grader_memory
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     devnull = os.open(os.devnull, os.O_RDWR)
@@ -86,7 +89,8 @@ def grade_in_process(path: str | Path, options: Options = Options()) -> Submissi
     path = Path(path)
     started = time.monotonic()
     reader, writer = _judges.Pipe(duplex=False)
-    process = _judges.Process(target=_grading_process, args=(writer, str(path.absolute()), options))
+    scratch = tempfile.mkdtemp(prefix="autograder-notebook-")
+    process = _judges.Process(target=_grading_process, args=(writer, str(path.absolute()), options, scratch))
     process.start()
     writer.close()
     _running.add(process.pid)
@@ -103,6 +107,7 @@ def grade_in_process(path: str | Path, options: Options = Options()) -> Submissi
         _kill_group(process)  # anything the notebook left running in the background
         _running.discard(process.pid)
         kill_orphans(keep=_running | _infrastructure)  # ...even if it left its process group
+        shutil.rmtree(scratch, ignore_errors=True)  # what a killed grading process could not remove
     if payload is None:
         return _failed(path, f"crashed: the grading process ended without a result (exit code "
                              f"{process.exitcode})", started)
