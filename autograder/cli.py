@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
 def grade(args: argparse.Namespace) -> int:
     from autograder.classrun import Options, grade_many
     from autograder.files import find_notebooks
-    from autograder.references import find_solutions
+    from autograder.references import SOLUTIONS_ENV, among_submissions, find_solutions
     from autograder.report import gradescope_results, write_csv, write_json
     from autograder.results import clean_text, results_document
     from autograder.terminal import ClassProgress, print_report, summary_table
@@ -128,6 +128,10 @@ def grade(args: argparse.Namespace) -> int:
     solutions = Path(args.solutions).resolve() if args.solutions else find_solutions()
     if args.solutions and not solutions.is_dir():
         return error(f"{args.solutions}: no such folder")
+    if not args.solutions and not os.environ.get(SOLUTIONS_ENV) and solutions \
+            and among_submissions(solutions, args.paths):
+        return error(f"{solutions}, found from the working directory, lies among the submissions to grade: "
+                     "a student's upload could hold it. Run from the course directory, or pass --solutions.")
 
     options = Options(solutions=solutions, public_only=args.public_only,
                       limits=LIMITS.with_notebook_seconds(args.timeout))

@@ -70,8 +70,18 @@ def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Col
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[graded_key] = []
     if config.getoption("grade"):
-        from autograder.isolation import become_subreaper
+        import os
 
+        from autograder.isolation import become_subreaper
+        from autograder.references import SOLUTIONS_ENV, among_submissions, find_solutions
+
+        found = find_solutions()
+        graded = [config.invocation_params.dir / arg for arg in config.args]
+        if not config.getoption("solutions") and not os.environ.get(SOLUTIONS_ENV) and found \
+                and among_submissions(found, graded):
+            raise pytest.UsageError(f"{found}, found from the working directory, lies among the submissions "
+                                    "to grade: a student's upload could hold it. Run from the course "
+                                    "directory, or pass --solutions.")
         become_subreaper()  # student code runs in grandchildren: keep them from escaping
 
 
