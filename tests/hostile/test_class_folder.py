@@ -11,10 +11,22 @@ import csv
 import json
 import os
 import socket
+import sys
 import time
 
 import pytest
-from hostile_support import EXERCISES, SOLUTIONS, assert_graded_cleanly, digest, grade_class, total
+from hostile_support import (
+    EXERCISES,
+    ROOT,
+    SOLUTIONS,
+    assert_graded_cleanly,
+    digest,
+    earned,
+    grade_class,
+    notebook,
+    total,
+    watch,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -176,3 +188,38 @@ def test_an_unreadable_notebook_is_flagged_not_graded(graded):
     run, *_ = graded
     assert run.submissions["unreadable"]["flags"][0].startswith("not graded: ")
 
+
+
+# A student's upload holds a solutions/ folder: a "reference" whose quiz key is the student's own
+# (wrong) answers and whose softmax, lent to cross_entropy, would run in the grading process.
+PLANTED_REFERENCE = {
+    "softmax": "def softmax(logits):\n    open({marker!r}, 'w').write('ran in the grader')\n"
+               "    return logits\n",
+    "answer_Q1": "Q1 = 'A'\n",
+}
+TRUSTING = {"cross_entropy": "def cross_entropy(logits, labels):\n    softmax(logits)\n    return 0.0\n",
+            "answer_Q1": "Q1 = 'A'\n"}
+
+
+@pytest.mark.parametrize("command", ["grade", "pytest --grade"])
+def test_a_solutions_folder_in_a_students_upload_is_never_the_reference(tmp_path, command):
+    upload = tmp_path / "class" / "mallory" / "01_losses"
+    marker = tmp_path / "planted-reference-ran"
+    cells = {name: code.format(marker=str(marker)) for name, code in PLANTED_REFERENCE.items()}
+    (upload / "solutions" / "01_losses").mkdir(parents=True)
+    (upload / "solutions" / "01_losses" / "losses.ipynb").write_text(
+        json.dumps(notebook("01_losses", cells, base=EXERCISES)))
+    (upload / "losses.ipynb").write_text(json.dumps(notebook("01_losses", TRUSTING)))
+    report = tmp_path / "report.json"
+    cli = [sys.executable, "-m", "autograder", "grade", "losses.ipynb", "--json", str(report)]
+    plugin = [sys.executable, "-m", "pytest", "--grade", ".", "--grade-json", str(report)]
+    argv = cli if command == "grade" else plugin
+    # the instructor looks at one submission from inside its folder
+    run = watch(argv, tmp_path / "run", cwd=upload, env={"PYTHONPATH": os.pathsep.join(
+        filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}, timeout=300)
+    assert not marker.exists(), "the planted reference ran in the grader"
+    if report.exists():  # graded after all: never with the planted key
+        (submission,) = json.loads(report.read_text())["submissions"]
+        assert earned(submission, "Q1") == 0
+    else:
+        assert run.returncode in (2, 4) and "lies among the submissions" in run.stdout + run.stderr
