@@ -77,6 +77,8 @@ FORGED = {
         "\nclass _Runs:\n    def __reduce__(self):\n        import os\n"
         "        return (os.system, ('true',))\n"),
     "forged_kind": forged_mse('("hello", 1)'),
+    "forged_marker": forged_mse(f'("reply", ({WIRE}.Same(0), (), {{}}))'),  # only the grader sends these
+    "forged_request": forged_mse('("request", "lend", ({"mse": 1},))'),  # only the grader asks this
     "forged_size": FORGE + "\ndef mse(y_pred, y_true):\n    _to_grader((2**62).to_bytes(8, 'big'))\n"
                            "    import time\n    time.sleep(60)\n",
     "forged_truncated": FORGE + "\ndef mse(y_pred, y_true):\n"
