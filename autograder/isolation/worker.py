@@ -22,6 +22,7 @@ import builtins
 import inspect
 import itertools
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -236,6 +237,9 @@ def main(argv: list[str]) -> None:
     peer = WorkerPeer(channel, student, printed)
     peer_ref.append(peer)
     channel.send((Kind.READY.value, unconfined))
+    # Standard error was the grader's file for messages of a failed start: from now on student
+    # code could write there, outside its scratch folder.
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
     while True:
         try:
             message = channel.receive()
