@@ -172,8 +172,15 @@ def _look_for_solutions():
                 break
     raise FileNotFoundError("no solutions folder in sight")
 
+def _standard_error():
+    import stat
+    if not stat.S_ISREG(os.fstat(2).st_mode):
+        raise PermissionError("standard error is not a file")
+    os.write(2, b"written outside the scratch folder")
+
 def binary_cross_entropy(probs, targets):
     attempts = [("read " + path, _read(path)) for path in {secrets!r}]
+    attempts += [("standard error", _standard_error)]
     attempts += [("write " + path, _write(path)) for path in {writes!r}]
     attempts += [("find solutions/", _look_for_solutions)]
     done, failed = _tries(attempts)
