@@ -88,6 +88,38 @@ FORGED = {
         f'("reply", ([{WIRE}.Ref("judge", i, "mse") for i in range(1, 50)], (), {{}}))'),
 }
 
+# Objects that would run code or read memory if the grader used them as NumPy does: they never
+# reach the grader as such (what crosses is plain data or an inert handle).
+PROTOCOL_OBJECTS = {"mse_grad": '''
+import numpy as np
+
+class _Interface:
+    __array_interface__ = {"shape": (1 << 20,), "typestr": "<f8", "data": (8, False), "version": 3}
+    def __array__(self, *args, **kwargs):
+        raise SystemExit("the grader asked")
+    def __float__(self):
+        raise SystemExit("the grader asked")
+
+class _Lying(np.ndarray):
+    @property
+    def shape(self):
+        return (2, 2)
+    def tobytes(self, *args, **kwargs):
+        return b"\\0" * 32
+
+def _objects(shape):
+    objects = np.empty(shape, dtype=object)
+    objects.fill(_Interface())
+    return objects
+
+def mse_grad(y_pred, y_true):
+    choices = [_Interface, lambda shape: np.zeros(shape, dtype=[("a", "<f8"), ("b", "O")]), _objects,
+               lambda shape: np.ones(shape).view(_Lying), lambda shape: np.broadcast_to(1.0, (10**6, 10**6)),
+               lambda shape: np.ones(shape, dtype=np.float16).view(np.uint16)]
+    choice = choices[sum(y_pred.shape) % len(choices)]  # another one for each check
+    return choice(y_pred.shape) if choice is not _Interface else _Interface()
+'''}
+
 HUGE_INT_MSE = "def mse(y_pred, y_true):\n    return 10 ** 400\n"
 
 # Lent functions kept for a later check stop working when their check ends.
@@ -255,6 +287,7 @@ STUDENTS = {
     "release_01": ("01_losses", None),
     **{name: ("01_losses", {"mse": code}) for name, code in FORGED.items()},
     "huge_int": ("01_losses", {"mse": HUGE_INT_MSE, "answer_Q2": "Q2 = 10 ** 400\n"}),
+    "protocol_objects": ("01_losses", PROTOCOL_OBJECTS),
     "keeps_softmax": ("01_losses", KEEPS_SOFTMAX),
     "searches_its_process": ("01_losses", SEARCHES_THE_PROCESS),
     "stresses_the_layers": ("02_backprop", STRESSES_THE_LAYERS),
@@ -319,6 +352,15 @@ def test_an_integer_too_large_for_a_float_is_a_wrong_answer_not_an_error(graded)
     assert submission["flags"] == []
     for target in ("mse", "Q2"):
         assert "integer too large" in feedback(submission, target)
+
+
+def test_objects_with_array_protocols_cross_as_nothing_but_data(graded):
+    run, *_ = graded
+    submission = run.submissions["protocol_objects"]
+    assert earned(submission, "mse_grad") == earned(run.submissions["release_01"], "mse_grad") == 0
+    others_intact(submission, "01_losses", "mse_grad")
+    assert not any("could not complete" in flag for flag in submission["flags"]), submission["flags"]
+    assert "the grader asked" not in feedback(submission)
 
 
 def test_a_lent_function_kept_for_a_later_check_no_longer_works(graded):
