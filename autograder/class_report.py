@@ -99,7 +99,7 @@ def write_class_report(
     entries = [_Entry(i, s) for i, s in enumerate(submissions)]
     page = _page(entries, title)
     path = Path(path)
-    path.write_text(page, encoding="utf-8")
+    path.write_text(page, encoding="utf-8", errors="replace")  # names that are not UTF-8 too
     return path
 
 

@@ -118,9 +118,9 @@ def main(argv: list[str] | None = None) -> int:
 def grade(args: argparse.Namespace) -> int:
     from autograder.classrun import Options, grade_many
     from autograder.files import find_notebooks
-    from autograder.references import find_solutions
+    from autograder.references import SOLUTIONS_ENV, among_submissions, find_solutions
     from autograder.report import gradescope_results, write_csv, write_json
-    from autograder.results import results_document
+    from autograder.results import clean_text, results_document
     from autograder.terminal import ClassProgress, print_report, summary_table
 
     if args.jobs < 1 or args.timeout <= 0:
@@ -129,8 +129,8 @@ def grade(args: argparse.Namespace) -> int:
         found = find_notebooks(args.paths)
     except FileNotFoundError as problem:
         return error(str(problem))
-    for skipped in found.skipped:
-        print(f"note: {skipped}")
+    for skipped in found.skipped:  # file names come from students: no escape sequences, one line
+        print(f"note: {' '.join(clean_text(skipped, 500).split())}")
     if not found.notebooks:
         return error("no notebooks (.ipynb) to grade in " + ", ".join(args.paths))
     if args.gradescope and len(found.notebooks) != 1:
@@ -138,16 +138,20 @@ def grade(args: argparse.Namespace) -> int:
     solutions = Path(args.solutions).resolve() if args.solutions else find_solutions()
     if args.solutions and not solutions.is_dir():
         return error(f"{args.solutions}: no such folder")
+    if not args.solutions and not os.environ.get(SOLUTIONS_ENV) and solutions \
+            and among_submissions(solutions, args.paths):
+        return error(f"{solutions}, found from the working directory, lies among the submissions to grade: "
+                     "a student's upload could hold it. Run from the course directory, or pass --solutions.")
 
     options = Options(solutions=solutions, public_only=args.public_only,
                       limits=LIMITS.with_notebook_seconds(args.timeout))
     cache = Path(args.cache) if args.cache else None
     if len(found.notebooks) == 1:
-        results = grade_many(found.notebooks, options, args.jobs, cache)
+        results = name_students(grade_many(found.notebooks, options, args.jobs, cache), found.roots)
     else:
         with ClassProgress(len(found.notebooks)) as progress:
             graded = grade_many(found.notebooks, options, args.jobs, cache, on_result=progress.advance)
-        results = keep_one_per_assignment(graded)
+        results = keep_one_per_assignment(name_students(graded, found.roots))
     if len(results) == 1 or args.details:
         print_report(results)
     else:
@@ -165,6 +169,21 @@ def grade(args: argparse.Namespace) -> int:
         print(f"Wrote the class report to {args.report}")
     graded = [r for r in results if r.assignment and r.checks]
     return 0 if graded else 2
+
+
+def name_students(results: list, roots: dict[Path, Path]) -> list:
+    """Name each result's student from the layout of the folder it was found in (not from the
+    folders around the notebook alone, which a student's own upload can nest); flag a notebook
+    found inside another assignment folder. Returns ``results``."""
+    from autograder.core import nested_submission, student_of
+
+    for result in results:
+        root = roots.get(Path(result.path))
+        result.student = student_of(Path(result.path), root)
+        nested = nested_submission(Path(result.path), root)
+        if nested:
+            result.flag(nested)
+    return results
 
 
 def keep_one_per_assignment(results: list) -> list:

@@ -38,15 +38,41 @@ from autograder.results import CheckResult, SubmissionResult, mistake_label
 from autograder.suspicious import suspicious_code
 
 
-def student_of(path: Path) -> str:
+def student_of(path: Path, root: Path | None = None) -> str:
     """The student a notebook belongs to, from the class layout ``<student>/<assignment>/<nb>``.
 
-    Outside that layout, the name of the folder holding the notebook.
+    Outside that layout, the name of the folder holding the notebook. With ``root``, the
+    folder that was searched, the layout is read from the top: the student is the folder
+    above the outermost assignment folder below ``root`` (or ``root`` itself, if its
+    folders are assignments), so folders a student nests inside their own submission
+    (``mallory/01_losses/alice/01_losses/...``) cannot name another student.
     """
-    folder = Path(path).absolute().parent
+    path = Path(path).absolute()
+    if root is not None:
+        root = Path(root).absolute()
+        parts = path.parent.relative_to(root).parts if path.is_relative_to(root) else ()
+        if parts and parts[0] in ASSIGNMENTS:
+            return root.name
+        for i in range(1, len(parts)):
+            if parts[i] in ASSIGNMENTS:
+                return parts[i - 1]
+    folder = path.parent
     if folder.name in ASSIGNMENTS and folder.parent.name:
         return folder.parent.name
     return folder.name
+
+
+def nested_submission(path: Path, root: Path | None) -> str | None:
+    """A flag for a notebook that lies inside another assignment folder below ``root`` (where a
+    student would plant one for someone else), or None."""
+    if root is None or not Path(path).absolute().is_relative_to(Path(root).absolute()):
+        return None
+    root = Path(root).absolute()
+    folders = (root.name, *Path(path).absolute().parent.relative_to(root).parts)
+    if sum(folder in ASSIGNMENTS for folder in folders) < 2:
+        return None
+    return (f"{Path(path).name} lies inside another assignment folder ({Path(path).parent}); it was graded "
+            f"as {student_of(path, root)}'s: review by hand")
 
 
 def grade_notebook(
@@ -115,13 +141,19 @@ def run_checks(
     reference: Namespace | None = None,
     targets: tuple[str, ...] | None = None,
 ) -> list[CheckResult]:
-    """Run the checks of ``assignment`` (hidden ones only with a ``reference``), in order."""
+    """Run the checks of ``assignment`` (hidden ones only with a ``reference``); results in
+    the assignment's order.
+
+    The quiz answers are read first, before any check lends the student's code a function: a
+    function that could compute an answer (the reference's ``num_iterations``, say) must not
+    be able to leave it in a global for the quiz to find.
+    """
     oracles = Oracles(assignment, student)
-    return [
-        run_check(check, assignment, student, reference, oracles)
-        for check in assignment.checks()
-        if (reference is not None or not check.hidden) and (targets is None or check.target in targets)
-    ]
+    checks = [check for check in assignment.checks()
+              if (reference is not None or not check.hidden) and (targets is None or check.target in targets)]
+    quiz_first = sorted(range(len(checks)), key=lambda i: checks[i].target not in assignment.quiz)
+    results = {i: run_check(checks[i], assignment, student, reference, oracles) for i in quiz_first}
+    return [results[i] for i in range(len(checks))]
 
 
 class Oracles:

@@ -25,6 +25,7 @@ class Found:
 
     notebooks: list[Path] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    roots: dict[Path, Path] = field(default_factory=dict)  # notebook -> the folder searched
 
 
 def find_notebooks(paths: list[str | Path], limits: Limits = LIMITS) -> Found:
@@ -53,6 +54,7 @@ def _search(folder: Path, found: Found, limits: Limits) -> None:
     here = Found(skipped=found.skipped)
     _walk(folder, here, limits, already=len(found.notebooks))
     found.notebooks += sorted(here.notebooks, key=str)
+    found.roots.update(dict.fromkeys(here.notebooks, folder))
 
 
 def _walk(folder: Path, found: Found, limits: Limits, already: int) -> None:

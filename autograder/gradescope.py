@@ -114,5 +114,8 @@ def _grade_upload(assignment_id: str, root: Path) -> dict:
 
 def _ungraded(assignment_id: str, message: str) -> dict:
     """A results.json that scores 0 and says why, keeping the assignment's maximum."""
+    from autograder.results import clean_text
+
     total = sum(c.points for c in get_assignment(assignment_id).checks())
-    return {"score": 0.0, "max_score": total, "output": message, "tests": []}
+    # the message names uploaded files: no escape sequences, and bounded however many there are
+    return {"score": 0.0, "max_score": total, "output": clean_text(message, 4000), "tests": []}

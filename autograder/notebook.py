@@ -70,10 +70,10 @@ def parse_cells(data: bytes, name: str = "the notebook") -> tuple[list[Cell], di
         raw = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise NotebookError(f"{name} is not a valid notebook file (not UTF-8 text)") from None
-    except json.JSONDecodeError as error:
-        raise NotebookError(f"{name} is not a valid notebook file (not JSON: {error})") from None
     except RecursionError:
         raise NotebookError(f"{name} is not a valid notebook file (JSON nested too deeply)") from None
+    except ValueError as error:  # not JSON, or a number JSON can hold and Python will not read
+        raise NotebookError(f"{name} is not a valid notebook file (not JSON: {str(error)[:200]})") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
         raise NotebookError(f"{name} is not a Jupyter notebook (no list of cells)")
 

@@ -9,6 +9,14 @@ grading process of its own, with the command line's limits, exactly as
 whose failure shows the check's feedback, not a traceback. One notebook cannot crash, stall
 or zero the others. The plugin is registered through the ``pytest11`` entry point and does
 nothing without ``--grade``.
+
+With ``--grade`` the folders searched hold students' files, so pytest is kept from running
+any of them in this process: no ``conftest.py`` is loaded, no package ``__init__.py`` is
+imported, nothing but notebooks is collected, links to folders are not followed (as the
+command line does; a notebook given as a link is refused when it is read), and no
+``.pytest_cache`` is written among the submissions. pytest's own configuration file is the
+exception: pytest reads it, and loads the plugins it names, from the folder it is given or
+a parent before any plugin runs, so grade a folder whose root you made, or pass ``-c``.
 """
 
 from __future__ import annotations
@@ -31,8 +39,48 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--grade-json", metavar="FILE", help="write every notebook's results as JSON")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser, args) -> None:
+    if getattr(early_config.known_args_namespace, "grade", False):
+        early_config.known_args_namespace.noconftest = True  # a student's conftest.py is code
+        for name in ("cacheprovider", "stepwise", "pytest_stepwise"):  # as -p no:cacheprovider
+            early_config.pluginmanager.set_blocked(name)  # the cache is written into the rootdir
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """With --grade: never follow a link to a folder, never collect anything but notebooks
+    (a student's test_*.py is code)."""
+    if not config.getoption("grade"):
+        return None
+    if collection_path.is_symlink() and collection_path.is_dir():
+        return True
+    if not collection_path.is_dir() and collection_path.suffix != ".ipynb":
+        return True
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """With --grade, a folder is never a package: its ``__init__.py`` would be imported."""
+    if parent.config.getoption("grade"):
+        return pytest.Dir.from_parent(parent, path=path)
+    return None
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[graded_key] = []
+    if config.getoption("grade"):
+        import os
+
+        from autograder.references import SOLUTIONS_ENV, among_submissions, find_solutions
+
+        found = find_solutions()
+        graded = [config.invocation_params.dir / arg for arg in config.args]
+        if not config.getoption("solutions") and not os.environ.get(SOLUTIONS_ENV) and found \
+                and among_submissions(found, graded):
+            raise pytest.UsageError(f"{found}, found from the working directory, lies among the submissions "
+                                    "to grade: a student's upload could hold it. Run from the course "
+                                    "directory, or pass --solutions.")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
@@ -56,11 +104,26 @@ class SubmittedNotebook(pytest.File):
         solutions = Path(option).resolve() if option else find_solutions()
         result = grade_in_process(self.path, Options(solutions=solutions,
                                                      public_only=self.config.getoption("public_only")))
+        name_student(result, self.path, self.config)
         self.config.stash[graded_key].append(result)
         for check in result.checks:
             yield CheckItem.from_parent(self, name=check.name, result=check)
         if not result.checks:
             yield NotGraded.from_parent(self, name="not graded", submission=result)
+
+
+def name_student(result: SubmissionResult, path: Path, config: pytest.Config) -> None:
+    """The student, read from the layout of the folder given on the command line (as the
+    command line does: see `autograder.core.student_of`)."""
+    from autograder.core import nested_submission, student_of
+
+    folders = [config.invocation_params.dir / arg for arg in config.args]
+    folders = [f.absolute() for f in folders if f.is_dir() and path.absolute().is_relative_to(f.absolute())]
+    root = max(folders, key=lambda f: len(f.parts), default=None)
+    result.student = student_of(path, root)
+    nested = nested_submission(path, root)
+    if nested:
+        result.flag(nested)
 
 
 class CheckFailure(Exception):

@@ -30,6 +30,21 @@ def find_solutions(start: str | Path | None = None) -> Path | None:
     return beside_package if beside_package.is_dir() else None
 
 
+def among_submissions(solutions: Path, graded: list[str | Path]) -> bool:
+    """Whether a ``solutions/`` folder found by searching lies among the submissions being
+    graded: in the folder of a notebook given, or inside a folder given. A student's upload
+    can hold such a folder; taken as the reference, it would supply the key the student's own
+    answers are compared with, and run its code in the grader. (Only a folder found from the
+    working directory can be one: ``--solutions`` and ``$AUTOGRADER_SOLUTIONS`` are the
+    instructor's choice.)"""
+    home = Path(solutions).resolve().parent
+    for path in map(Path, graded):
+        folder = path.resolve() if path.is_dir() else path.resolve().parent
+        if home == folder or home.is_relative_to(folder):
+            return True
+    return False
+
+
 def reference_notebook(solutions: Path, assignment_id: str) -> Path:
     """The reference notebook of ``assignment_id`` inside ``solutions``."""
     notebooks = sorted((solutions / assignment_id).glob("*.ipynb"))

@@ -94,7 +94,7 @@ def write_csv(path: str | Path, submissions: list[SubmissionResult]) -> None:
     The timestamp is the notebook file's modification time; names, e-mails and due dates
     are not known to the grader and stay empty, and there is no late penalty.
     """
-    with open(path, "w", newline="", encoding="utf-8") as f:
+    with open(path, "w", newline="", encoding="utf-8", errors="replace") as f:  # any file name
         writer = csv.DictWriter(f, fieldnames=NBGRADER_CSV_COLUMNS)
         writer.writeheader()
         for s in submissions:

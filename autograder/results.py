@@ -18,8 +18,10 @@ from typing import Any
 
 from autograder.limits import LIMITS, Limits
 
+SUSPICIOUS = "suspicious code"  # how flags of `autograder.suspicious` begin
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # a file name's bytes that are not UTF-8
 _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)*(?:e-?\d+)?")
 
 
@@ -29,8 +31,9 @@ def strip_addresses(text: str) -> str:
 
 
 def clean_text(text: str, limit: int) -> str:
-    """``text`` without control characters or addresses, at most ``limit`` characters."""
-    text = _ADDRESS.sub("", _CONTROL.sub("", str(text)))
+    """``text`` without control characters, addresses or undecodable bytes, at most ``limit``
+    characters."""
+    text = _SURROGATE.sub("\ufffd", _ADDRESS.sub("", _CONTROL.sub("", str(text))))
     if len(text) > limit:
         text = text[: max(0, limit - 40)].rstrip() + "\n  ... (feedback shortened)"
     return text
@@ -168,7 +171,16 @@ class SubmissionResult:
             if c.error:
                 self.flag("a check could not complete: review by hand")
         self.notes = [clean_text(n, 1000) for n in self.notes[:20]]
-        self.flags = [clean_text(f, 500) for f in self.flags[:20]]
+        # Findings of the source scan are as many as the student writes: they never crowd out
+        # what grading itself found (timeouts, crashes, checks that could not complete).
+        graded = [f for f in self.flags if not f.startswith(SUSPICIOUS)][:20]
+        suspicious = [f for f in self.flags if f.startswith(SUSPICIOUS)]
+        room = 20 - len(graded)
+        if len(suspicious) > room:
+            kept = max(room - 1, 0)
+            more = f"{SUSPICIOUS}, review by hand: {len(suspicious) - kept} more findings"
+            suspicious = suspicious[:kept] + ([more] if room else [])
+        self.flags = [clean_text(f, 500) for f in suspicious + graded]
         return self
 
     def to_dict(self) -> dict[str, Any]:

@@ -27,6 +27,7 @@ version of a function may serve as an oracle.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
@@ -53,7 +54,7 @@ class Check:
     function: Callable
     is_property: bool = False
 
-    @property
+    @builtins.property  # the field `property` shadows the builtin in this class body
     def name(self) -> str:
         """The test name: the graded function first, then what is checked."""
         return f"{self.target}: {self.title}"

@@ -75,6 +75,9 @@ def as_number(value: Any, who: str) -> float:
         )
     try:
         number = complex(value)
+    except OverflowError:
+        raise CheckFailed(f"{who} should return a single number (a float), not an integer too large "
+                          "to be one.") from None
     except (TypeError, ValueError):
         raise CheckFailed(
             f"{who} should return a single number (a float), not a {type_name(value)}."

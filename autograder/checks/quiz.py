@@ -43,6 +43,12 @@ class Number:
     tolerance: float = 1e-9
 
     def read(self, name: str, value: Any) -> float:
+        if isinstance(value, int) and not isinstance(value, bool):
+            try:
+                float(value)
+            except OverflowError:
+                raise CheckFailed(f"{name} should be a number; it is an integer too large to be one."
+                                  ) from None
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             try:
                 number = float(value)  # accepts NumPy scalars

@@ -411,13 +411,25 @@ class IsolatedNamespace:
             yield
         finally:
             if not worker.lost and isinstance(previous, tuple) and len(previous) == 2:
-                with contextlib.suppress(WorkerLost, RemoteError, CheckFailed):
+                try:
                     worker.peer.request(Request.RECLAIM, *previous)
+                except WorkerLost:
+                    self.stopped_after_check = True
+                except (RemoteError, CheckFailed):
+                    pass
+
+    # A process alive when its check ended but silent since (a thread that holds the
+    # interpreter, a reply forged before the call returned) is stopped; that is flagged too.
+    STOPPED_AFTER_CHECK = "stopped answering the grader once the check was over; its process was stopped"
+    stopped_after_check = False
 
     def end_check(self) -> str | None:
         """Take back everything lent during the check that just ended. Returns a problem to
-        flag (a scratch folder over its limit) or None."""
+        flag (a scratch folder over its limit, a process that stopped answering) or None."""
         worker = self.worker
+        if self.stopped_after_check:
+            self.stopped_after_check = False
+            return self.STOPPED_AFTER_CHECK
         if worker is None or worker.lost:
             return None
         worker.peer.forget()
@@ -427,8 +439,12 @@ class IsolatedNamespace:
                        "stopped")
             worker.stop(problem, Trouble.CRASH)
             return problem
-        with contextlib.suppress(WorkerLost, RemoteError, CheckFailed):
+        try:
             worker.peer.request(Request.FORGET)
+        except WorkerLost:
+            return self.STOPPED_AFTER_CHECK
+        except (RemoteError, CheckFailed):
+            pass
         return problem
 
     def close(self) -> None:

@@ -84,8 +84,9 @@ class Peer:
             if kind is Kind.REPLY and len(body) == 1:
                 try:
                     return self.decode(body[0])
-                except ValueError as error:  # a forged array, reference or depth
-                    raise ProtocolError(f"sent something that is not plain data: {error}") from None
+                except Exception as error:  # a forged array, reference, set, dtype or depth
+                    problem = str(error)[:200]
+                    raise ProtocolError(f"sent something that is not plain data: {problem}") from None
             if kind is Kind.RAISED and len(body) == 3:
                 raise self.raised(*(str(part)[:4000] for part in body))
             if kind is Kind.REQUEST and len(body) == 2:

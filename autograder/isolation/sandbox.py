@@ -14,7 +14,8 @@ Then the student's process confines itself (`confine_self`), before any student 
 - Landlock (Linux 5.13+): read only Python, its packages and ``autograder``, write only the
   scratch folder; from ABI 4 no TCP, from ABI 6 no signals or abstract sockets outside;
 - seccomp, through libseccomp: no new processes (threads are fine), no sockets, no
-  ``io_uring``, ``ptrace``, ``bpf``, mounts or namespaces.
+  ``io_uring``, ``ptrace``, ``bpf``, mounts or namespaces, no memory outside the address-space
+  limit (``memfd_create``, System V shared memory).
 
 Each layer that the kernel or a container refuses is reported in words; the grade's notes
 list them, and the README says what each environment gets.
@@ -180,7 +181,10 @@ DENIED_CALLS = ("fork", "vfork", "execve", "execveat", "socketpair", "connect", 
                 "userfaultfd", "keyctl", "add_key", "request_key", "mount", "umount2", "pivot_root",
                 "unshare", "setns", "chroot", "kexec_load", "init_module", "finit_module",
                 "delete_module", "reboot", "swapon", "swapoff", "acct", "quotactl", "syslog",
-                "name_to_handle_at", "open_by_handle_at", "mknod", "mknodat")
+                "name_to_handle_at", "open_by_handle_at", "mknod", "mknodat",
+                # memory no address-space limit counts: anonymous files and System V shared
+                # memory (which, without an IPC namespace, even outlives the process)
+                "memfd_create", "memfd_secret", "shmget", "shmat", "msgget", "semget", "mq_open")
 
 
 def system_call_filter():
@@ -197,7 +201,9 @@ def system_call_filter():
             rules.add_rule(denied, name)
     rules.add_rule(denied, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, CLONE_THREAD, 0))  # a process
     rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")  # C libraries then use clone for threads
-    rules.add_rule(seccomp.ERRNO(errno.EACCES), "socket")  # of any family: it talks over its pipes
+    # No socket at all: a Unix one reaches any listening path it can name (a Docker, D-Bus or
+    # agent socket), which Landlock does not confine. It talks to the grader over its pipes.
+    rules.add_rule(seccomp.ERRNO(errno.EACCES), "socket")
     return rules
 
 

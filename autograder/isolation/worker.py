@@ -237,6 +237,9 @@ def serve(read_fd: int, write_fd: int, scratch: Path, limits: Limits, missing: l
     peer = WorkerPeer(channel, student, printed)
     peer_ref.append(peer)
     channel.send((Kind.READY.value, unconfined))
+    # Standard error was the grader's file for messages of a failed start: from now on student
+    # code could write there, outside its scratch folder.
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
     while True:
         try:
             message = channel.receive()

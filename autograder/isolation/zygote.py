@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -51,8 +52,6 @@ class Spawned:
 
     def ended(self, timeout: float = 0.5) -> int | None:
         """Its exit code (negative: killed by that signal), or None if unknown yet."""
-        import select
-
         if not select.select([self.status_fd], [], [], timeout)[0]:
             return None
         data = os.read(self.status_fd, 64)
@@ -112,7 +111,8 @@ class Zygote:
         status_read, status_write = os.pipe()
         reply, reply_there = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
-            request = json.dumps({"limits": asdict(limits), "namespaces": namespaces}).encode()
+            request = json.dumps({"limits": asdict(limits), "namespaces": namespaces,
+                                  "requester": os.getpid()}).encode()
             fds = [from_judge, to_judge, status_write, reply_there.fileno()]
             socket.send_fds(self.socket, [request], fds)
             reply.settimeout(limits.load_seconds)
@@ -174,8 +174,11 @@ def main(argv: list[str]) -> None:
     sandbox.die_with_parent()
     sandbox.become_subreaper()  # without namespaces, what a student process detaches comes here
     control.send(b"ready")
+    # Standard error was the grader's pipe for the messages of a failed start; nobody reads it
+    # from now on, and a student's process must not write where the grader could see it.
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
     control.settimeout(1.0)
-    monitors: set[int] = set()
+    monitors: dict[int, Path] = {}  # monitor -> its student's scratch folder
     while True:
         _reap(monitors)
         try:
@@ -190,17 +193,19 @@ def main(argv: list[str]) -> None:
             for fd in fds:
                 os.close(fd)
             continue
+        scratch = Path(tempfile.mkdtemp(prefix="autograder-student-"))
         pid = os.fork()
         if pid == 0:
             control.close()
-            _monitor(json.loads(message), *fds, sandbox=sandbox, worker=worker)
-        monitors.add(pid)
+            _monitor(json.loads(message), *fds, scratch=scratch, sandbox=sandbox, worker=worker)
+        monitors[pid] = scratch
         for fd in fds:
             os.close(fd)
 
 
-def _reap(monitors: set[int]) -> None:
-    """Collect ended monitors; kill every other child (processes detached by student code)."""
+def _reap(monitors: dict[int, Path]) -> None:
+    """Collect ended monitors and remove their scratch folders; kill every other child
+    (processes detached by student code)."""
     while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
@@ -208,7 +213,10 @@ def _reap(monitors: set[int]) -> None:
             return
         if pid == 0:
             break
-        monitors.discard(pid)
+        with contextlib.suppress(OSError):
+            import shutil
+
+            shutil.rmtree(monitors.pop(pid))
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) in monitors:
             continue
@@ -217,14 +225,15 @@ def _reap(monitors: set[int]) -> None:
                 os.kill(int(entry.name), signal.SIGKILL)
 
 
-def _monitor(request: dict, read_fd: int, write_fd: int, status_fd: int, reply_fd: int, *, sandbox,
-             worker) -> None:
-    """The monitor: contain, fork the student process, report it, wait for it."""
+def _monitor(request: dict, read_fd: int, write_fd: int, status_fd: int, reply_fd: int, *, scratch: Path,
+             sandbox, worker) -> None:
+    """The monitor: contain, fork the student process, report it, wait for it; kill it if the
+    grading process that asked for it ends first (killed at its notebook's time limit, say)."""
     try:
         os.setsid()
         sandbox.die_with_parent()
         limits = Limits(**request["limits"])
-        scratch = Path(tempfile.mkdtemp(prefix="autograder-student-"))
+        requester = os.pidfd_open(int(request["requester"]))
         if request["namespaces"]:
             missing = sandbox.enter_namespaces(scratch, limits)
         else:
@@ -245,6 +254,10 @@ def _monitor(request: dict, read_fd: int, write_fd: int, status_fd: int, reply_f
         reply = socket.socket(fileno=reply_fd)
         reply.send(json.dumps({"pid": child, "scratch": str(scratch), "missing": missing}).encode())
         reply.close()
+        student = os.pidfd_open(child)
+        while not select.select([student, requester], [], [])[0].count(student):
+            with contextlib.suppress(ProcessLookupError):  # the grading process is gone
+                os.kill(child, signal.SIGKILL)
         _, status = os.waitpid(child, 0)
         with contextlib.suppress(OSError):
             os.write(status_fd, str(status).encode())

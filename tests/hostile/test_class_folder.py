@@ -1,0 +1,225 @@
+"""A class folder holds whatever students' uploads and an LMS download hold: links (to
+/dev/zero, to solutions/, in loops), pipes, sockets, folders named like notebooks, empty,
+huge, malformed or odd notebooks, names with escape sequences, line breaks and unicode, and
+folders a student nests inside their own upload to look like someone else's. The command
+line grades the rest of the class, skips or flags each of these in one line, follows no
+link, changes nothing, and names every student from the class layout."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import socket
+import sys
+import time
+
+import pytest
+from hostile_support import (
+    EXERCISES,
+    ROOT,
+    SOLUTIONS,
+    assert_graded_cleanly,
+    digest,
+    earned,
+    grade_class,
+    notebook,
+    total,
+    watch,
+)
+
+pytestmark = pytest.mark.slow
+
+REFERENCE = (SOLUTIONS / "01_losses" / "losses.ipynb").read_text(encoding="utf-8")
+RELEASE = (EXERCISES / "01_losses" / "losses.ipynb").read_text(encoding="utf-8")
+ESCAPES = "\x1b[2J\x1b]0;owned\x07\x1b[31m"
+
+
+def with_metadata(**changes) -> str:
+    document = json.loads(REFERENCE)
+    document["metadata"].update(changes)
+    return json.dumps(document)
+
+
+def odd_cells() -> str:
+    document = json.loads(REFERENCE)
+    document["cells"] = [cell if i % 2 else {"cell_type": "code", "source": 123, "metadata": [1]}
+                         for i, cell in enumerate(document["cells"])] + [None, 5, "x", {"cell_type": []}]
+    return json.dumps(document)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("folder")
+    folder = tmp / "class"
+
+    def put(relative: str, text: str | None = None):
+        path = folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if text is not None:
+            path.write_text(text, encoding="utf-8")
+        return path
+
+    put("alice/01_losses/losses.ipynb", REFERENCE)
+    put("bob/01_losses/losses.ipynb", REFERENCE)
+    # links: never followed, whatever they point at
+    os.symlink("/dev/zero", put("zero/01_losses/losses.ipynb"))
+    os.symlink(SOLUTIONS / "01_losses" / "losses.ipynb", put("link_to_reference/01_losses/losses.ipynb"))
+    os.symlink(SOLUTIONS, folder / "link_to_solutions")
+    os.symlink(SOLUTIONS / "01_losses", put("linked_folder/01_losses").parent / "submitted")
+    os.symlink("loop.ipynb", put("loop/01_losses/loop.ipynb"))
+    os.symlink("..", put("loop/01_losses/up").parent / "up")
+    # not files
+    os.mkfifo(put("fifo/01_losses/losses.ipynb"))
+    listening = socket.socket(socket.AF_UNIX)
+    listening.bind(str(put("socket/01_losses/losses.ipynb")))
+    put("folder_named_like_a_notebook/01_losses/losses.ipynb").mkdir()
+    # files that are not notebooks, or not readable ones
+    put("empty/01_losses/losses.ipynb", "")
+    with put("huge/01_losses/losses.ipynb").open("wb") as f:
+        f.truncate(100 * 2**20)
+    put("outputs_too_large/01_losses/losses.ipynb", with_metadata(padding="x" * (17 * 2**20)))
+    put("nested/01_losses/losses.ipynb", "[" * 200_000 + "]" * 200_000)
+    put("not_json/01_losses/losses.ipynb", '{"cells": [')
+    put("utf16/01_losses/losses.ipynb").write_bytes(b"\xff\xfe" + REFERENCE.encode("utf-16-le"))
+    put("number_too_long/01_losses/losses.ipynb", with_metadata(execution="BIG").replace('"BIG"', "1" * 5000))
+    put("metadata_of_every_type/01_losses/losses.ipynb",
+        with_metadata(autograder=["01_losses"], kernelspec=5, nbgrader="x", language_info=None))
+    put("odd_cells/01_losses/losses.ipynb", odd_cells())
+    put("text_file/01_losses/losses.txt", REFERENCE)
+    # names
+    put(f"escapes/01_losses/{ESCAPES}losses.ipynb", REFERENCE)
+    os.symlink("/dev/null", put(f"escaped_link/01_losses/x{ESCAPES}\nnote: forged line.ipynb"))
+    put("line_break/01_losses/a\nb.ipynb", REFERENCE)
+    put("unicode/01_losses/l\u00f6sungen\u202eb\u0131lyat.ipynb", REFERENCE)
+    put(os.fsdecode(b"not_utf8/01_losses/\xff\xfe.ipynb"), REFERENCE)  # bytes a zip may hold
+    put(os.fsdecode(b"\xffnot_utf8_student/01_losses/losses.ipynb"), REFERENCE)
+    # a student nests folders in their own upload to pass a notebook off as alice's and bob's
+    put("mallory/01_losses/losses.ipynb", RELEASE)
+    for planted in ("mallory/01_losses/alice/01_losses/losses.ipynb", "mallory/01_losses/bob/losses.ipynb",
+                    'mallory/01_losses/=HYPERLINK("x")/01_losses/losses.ipynb'):
+        future = time.time() + 365 * 86400  # newer than the real ones
+        os.utime(put(planted, RELEASE), (future, future))
+    if os.geteuid() != 0:  # root reads every file
+        unreadable = put("unreadable/01_losses/losses.ipynb", REFERENCE)
+        unreadable.chmod(0)
+    before = digest(folder)
+    strict = {"PYTHONIOENCODING": "utf-8:strict"}  # a terminal that refuses bytes it cannot show
+    run = grade_class(folder, tmp, "--csv", str(tmp / "grades.csv"), "--report", str(tmp / "class.html"),
+                      timeout=60, env=strict)
+    listening.close()
+    rows = []
+    if (tmp / "grades.csv").exists():  # else the run failed: the tests below say how
+        with (tmp / "grades.csv").open(newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+    return run, folder, before, rows
+
+
+def test_the_class_is_graded_cleanly(graded):
+    run, folder, before, _ = graded
+    assert_graded_cleanly(run, folder, before, {"alice": "01_losses", "bob": "01_losses"}, seconds=180)
+
+
+def test_links_pipes_sockets_and_folders_are_skipped_in_one_line_each(graded):
+    run, *_ = graded
+    notes = [line for line in run.stdout.splitlines() if line.startswith("note: ")]
+    for student in ("zero", "link_to_reference", "loop", "escaped_link"):
+        assert any(f"/{student}/" in line and "(links are not followed)" in line for line in notes)
+    for student in ("fifo", "socket"):
+        assert any(f"/{student}/" in line and "a pipe or socket" in line for line in notes)
+    assert any("/empty/" in line and "skipped, empty" in line for line in notes)
+    for student in ("zero", "link_to_reference", "linked_folder", "link_to_solutions", "fifo", "socket",
+                    "folder_named_like_a_notebook", "empty", "text_file", "loop"):
+        assert student not in run.submissions, student
+    assert all(line.endswith(("(links are not followed)", "not a file", "empty")) for line in notes), notes
+
+
+def test_nothing_a_student_controls_reaches_the_terminal_raw(graded):
+    run, *_ = graded
+    assert "\x1b" not in run.stdout + run.stderr and "\x07" not in run.stdout + run.stderr
+    assert not any(line.startswith("note: forged line") for line in run.stdout.splitlines())
+
+
+@pytest.mark.parametrize("student, reason", [
+    ("huge", "too large to be a notebook"), ("outputs_too_large", "too large to be a notebook"),
+    ("nested", "nested too deeply"), ("not_json", "not JSON"), ("utf16", "not UTF-8"),
+    ("number_too_long", "not JSON"),
+])
+def test_a_file_that_is_not_a_readable_notebook_is_flagged_not_graded(graded, student, reason):
+    run, *_ = graded
+    submission = run.submissions[student]
+    assert submission["score"] == 0 and submission["tests"] == []
+    assert len(submission["flags"]) == 1 and submission["flags"][0].startswith("not graded: ")
+    assert reason in submission["flags"][0]
+
+
+def test_odd_metadata_and_names_change_nothing(graded):
+    run, *_ = graded
+    for student in ("metadata_of_every_type", "escapes", "line_break", "unicode", "not_utf8",
+                    os.fsdecode(b"\xffnot_utf8_student")):
+        submission = run.submissions[student]
+        assert submission["score"] == total("01_losses") and submission["flags"] == [], student
+    assert 0 < run.submissions["odd_cells"]["score"] < total("01_losses")
+
+
+def test_a_notebook_nested_in_a_students_upload_stays_that_students(graded):
+    run, _, _, rows = graded
+    for student in ("alice", "bob"):
+        assert run.submissions[student]["student"] == student
+        assert run.submissions[student]["score"] == total("01_losses")
+    mallory = run.submissions["mallory"]
+    assert mallory["student"] == "mallory" and mallory["score"] == 0
+    assert any("lies inside another assignment folder" in flag for flag in mallory["flags"])
+    students = [row["student_id"] for row in rows]
+    assert sorted(students) == sorted(set(students)), "one gradebook row per student"
+    assert {row["student_id"]: float(row["score"]) for row in rows}["alice"] == total("01_losses")
+    assert not any(student.startswith("=") for student in students)
+    assert "?not_utf8_student" in students  # bytes that are not UTF-8, replaced
+
+
+def test_names_that_are_not_utf8_do_not_stop_the_reports(graded):
+    run, folder, *_ = graded
+    assert (folder.parent / "class.html").stat().st_size > 0
+    assert "Wrote the class report" in run.stdout
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file: there is no unreadable file to grade")
+def test_an_unreadable_notebook_is_flagged_not_graded(graded):
+    run, *_ = graded
+    assert run.submissions["unreadable"]["flags"][0].startswith("not graded: ")
+
+
+
+# A student's upload holds a solutions/ folder: a "reference" whose quiz key is the student's own
+# (wrong) answers and whose softmax, lent to cross_entropy, would run in the grading process.
+PLANTED_REFERENCE = {
+    "softmax": "def softmax(logits):\n    open({marker!r}, 'w').write('ran in the grader')\n"
+               "    return logits\n",
+    "answer_Q1": "Q1 = 'A'\n",
+}
+TRUSTING = {"cross_entropy": "def cross_entropy(logits, labels):\n    softmax(logits)\n    return 0.0\n",
+            "answer_Q1": "Q1 = 'A'\n"}
+
+
+@pytest.mark.parametrize("command", ["grade", "pytest --grade"])
+def test_a_solutions_folder_in_a_students_upload_is_never_the_reference(tmp_path, command):
+    upload = tmp_path / "class" / "mallory" / "01_losses"
+    marker = tmp_path / "planted-reference-ran"
+    cells = {name: code.format(marker=str(marker)) for name, code in PLANTED_REFERENCE.items()}
+    (upload / "solutions" / "01_losses").mkdir(parents=True)
+    (upload / "solutions" / "01_losses" / "losses.ipynb").write_text(
+        json.dumps(notebook("01_losses", cells, base=EXERCISES)))
+    (upload / "losses.ipynb").write_text(json.dumps(notebook("01_losses", TRUSTING)))
+    report = tmp_path / "report.json"
+    cli = [sys.executable, "-m", "autograder", "grade", "losses.ipynb", "--json", str(report)]
+    plugin = [sys.executable, "-m", "pytest", "--grade", ".", "--grade-json", str(report)]
+    argv = cli if command == "grade" else plugin
+    # the instructor looks at one submission from inside its folder
+    run = watch(argv, tmp_path / "run", cwd=upload, env={"PYTHONPATH": os.pathsep.join(
+        filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}, timeout=300)
+    assert not marker.exists(), "the planted reference ran in the grader"
+    if report.exists():  # graded after all: never with the planted key
+        (submission,) = json.loads(report.read_text())["submissions"]
+        assert earned(submission, "Q1") == 0
+    else:
+        assert run.returncode in (2, 4) and "lies among the submissions" in run.stdout + run.stderr
