@@ -167,7 +167,9 @@ def grade(args: argparse.Namespace) -> int:
 
         write_class_report(results, Path(args.report))
         print(f"Wrote the class report to {args.report}")
-    graded = [r for r in results if r.assignment and r.checks]
+    # Grading ran for a notebook that got checks, or that was stopped (timed out, crashed) and
+    # scored 0 with a flag; not for one that could not be read or recognised.
+    graded = [r for r in results if r.checks or any(f.startswith(("timed out", "crashed")) for f in r.flags)]
     return 0 if graded else 2
 
 

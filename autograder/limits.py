@@ -31,6 +31,7 @@ class Limits:
         student_memory: bytes of address space of the student's process.
         grader_memory: bytes of address space of a grading process.
         scratch_disk: bytes the student's process may write in total (its scratch folder).
+        scratch_files: files and folders it may create there.
         file_size: bytes of the largest file the student's process may write.
         open_files: file descriptors the student's process may hold.
         cpu_seconds: CPU time of the student's process before the kernel stops it.
@@ -51,6 +52,7 @@ class Limits:
     student_memory: int = 4096 * MB
     grader_memory: int = 4096 * MB
     scratch_disk: int = 64 * MB
+    scratch_files: int = 1_000
     file_size: int = 16 * MB
     open_files: int = 256
     cpu_seconds: int = 600

@@ -187,6 +187,8 @@ class Worker:
         self.limits = limits
         self.exit_code: int | None = None
         try:
+            # AUTOGRADER_NO_NAMESPACES=1 grades as a container that refuses namespaces would
+            namespaces = namespaces and os.environ.get("AUTOGRADER_NO_NAMESPACES") != "1"
             self.spawned = zygote().spawn(limits, namespaces)
         except ZygoteLost as error:
             self.spawned = None
@@ -226,14 +228,16 @@ class Worker:
             return f"ended the grading process (it was killed by signal {-code}); {what}"
         return f"ended the grading process (exit code {code}): code must return, not exit"
 
-    def scratch_used(self) -> int:
-        """Bytes in the scratch folder (only for a process without its own tmpfs)."""
-        total = 0
-        for folder, _, files in os.walk(self.spawned.scratch):
+    def scratch_used(self) -> tuple[int, int]:
+        """(bytes, files and folders) in the scratch folder (for a process without a tmpfs of
+        its own, whose limits the kernel enforces)."""
+        total, count = 0, 0
+        for folder, folders, files in os.walk(self.spawned.scratch):
+            count += len(folders) + len(files)
             for name in files:
                 with contextlib.suppress(OSError):
                     total += os.lstat(os.path.join(folder, name)).st_size
-        return total
+        return total, count
 
     def stop(self, reason: str = "finished", trouble: Trouble | None = None) -> None:
         """Kill the process and everything it started; later requests fail with ``reason``."""
@@ -434,7 +438,12 @@ class IsolatedNamespace:
             return None
         worker.peer.forget()
         problem = None
-        if not worker.namespaced and worker.scratch_used() > self.limits.scratch_disk:
+        written, files = (0, 0) if worker.namespaced else worker.scratch_used()
+        if files > self.limits.scratch_files:
+            problem = (f"created more than {self.limits.scratch_files:,} files; its process was stopped")
+            worker.stop(problem, Trouble.CRASH)
+            return problem
+        if written > self.limits.scratch_disk:
             problem = (f"wrote more than {self.limits.scratch_disk / 2**20:g} MB to disk; its process was "
                        "stopped")
             worker.stop(problem, Trouble.CRASH)

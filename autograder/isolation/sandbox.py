@@ -6,7 +6,8 @@ enters new namespaces (`enter_namespaces`):
   namespace has no interface that is up), no signal to or view of any process outside;
   when the grader kills the student's process, PID 1 of its namespace, the kernel ends every
   process it could have started, however it forked or detached;
-- a mount namespace with a size-limited tmpfs as its scratch folder (`Limits.scratch_disk`).
+- a mount namespace with a tmpfs as its scratch folder, limited in bytes and in files
+  (`Limits.scratch_disk`, `Limits.scratch_files`).
 
 Then the student's process confines itself (`confine_self`), before any student code runs:
 - resource limits: address space, file size, open files, CPU time, no core dumps;
@@ -68,7 +69,7 @@ def enter_namespaces(scratch: Path, limits: Limits = LIMITS) -> list[str]:
         Path("/proc/self/uid_map").write_text(f"0 {uid} 1")
         Path("/proc/self/gid_map").write_text(f"0 {gid} 1")
         _check(_libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None))  # nothing leaks out
-        options = f"size={limits.scratch_disk},mode=0700".encode()
+        options = f"size={limits.scratch_disk},nr_inodes={limits.scratch_files},mode=0700".encode()
         flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
         _check(_libc.mount(b"tmpfs", str(scratch).encode(), b"tmpfs", flags, options))
     except OSError as error:

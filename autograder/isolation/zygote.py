@@ -22,6 +22,7 @@ and the grading processes it forks) shares one zygote.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -31,6 +32,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -103,6 +105,7 @@ class Zygote:
             self.stop()
             raise ZygoteLost(" | ".join(error) or "it ended at once")
         here.settimeout(None)
+        atexit.register(self.stop)
 
     def spawn(self, limits: Limits = LIMITS, namespaces: bool = True) -> Spawned:
         """A new contained student process (see the module docstring)."""
@@ -145,12 +148,15 @@ class Zygote:
         return True
 
     def stop(self) -> None:
-        if os.getpid() != self.owner:
+        """Let the zygote end its student processes and remove their folders, then stop it."""
+        if os.getpid() != self.owner or self.process.returncode is not None:
             return  # a grading process forked from the owner: the zygote is not its to stop
-        self.socket.close()
-        with contextlib.suppress(ProcessLookupError):
+        self.socket.close()  # the zygote sees the end of its requests and cleans up
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
             self.process.kill()
-        self.process.wait()
+            self.process.wait()
 
 
 _zygote: Zygote | None = None
@@ -186,8 +192,9 @@ def main(argv: list[str]) -> None:
         except TimeoutError:
             continue
         except OSError:
-            return
-        if not message:
+            message, fds = b"", []
+        if not message:  # the grading run is over
+            _end(monitors)
             return
         if len(fds) != 4:
             for fd in fds:
@@ -201,6 +208,17 @@ def main(argv: list[str]) -> None:
         monitors[pid] = scratch
         for fd in fds:
             os.close(fd)
+
+
+def _end(monitors: dict[int, Path]) -> None:
+    """Kill every monitor (its student process dies with it) and remove every scratch folder."""
+    for pid in monitors:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while monitors and time.monotonic() < deadline:
+        _reap(monitors)
+        time.sleep(0.01)
 
 
 def _reap(monitors: dict[int, Path]) -> None:
