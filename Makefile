@@ -4,6 +4,7 @@
 #   make test     install if needed, then run every test tier and the linter
 #                 (the browser tier installs Debian's chromium and chromium-driver if it can)
 #   make exercises  regenerate exercises/ from solutions/ with nbgrader
+#   make clean    remove build and test output (never grading/: submissions and the gradebook)
 
 PYTHON ?= python3
 VENV := .venv
@@ -88,5 +89,7 @@ exercises: setup
 	@for a in $(ASSIGNMENTS); do $(BIN)/nbgrader generate_assignment $$a --force --log-level=WARN || exit 1; done
 	@echo "Regenerated exercises/ for: $(ASSIGNMENTS)"
 
+# Only what a build or a test run recreates. Submissions, autograded copies, feedback and the
+# gradebook under grading/ are never removed by any target: delete them by hand, knowingly.
 clean:
-	rm -rf _build grading .pytest_cache .ruff_cache .artifacts
+	rm -rf _build .pytest_cache .ruff_cache .artifacts

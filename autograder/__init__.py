@@ -11,6 +11,7 @@ from typing import Any
 
 __all__ = ["check", "load_digits", "load_functions"]
 __version__ = "0.1.0"
+EDITION = "full"  # "student" in the wheel the course site ships: public checks only
 
 _HOMES = {"check": "notebook_checks", "load_digits": "datasets", "load_functions": "reuse"}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 
+from autograder import EDITION
 from autograder.checks import Check, checks_in
 from autograder.checks.quiz import Choice, Number, quiz_checks
 from autograder.notebook import Cell
@@ -48,6 +49,8 @@ class Assignment:
         checks.sort(key=lambda c: rank.get(c.target, len(rank)))
         for name, kind in self.quiz.items():
             checks += quiz_checks(name, kind, self.quiz_points)
+        if EDITION == "student":  # the site's wheel: no check that needs the reference
+            checks = [c for c in checks if not c.hidden]
         return checks
 
     def dependency_order(self) -> list[str]:

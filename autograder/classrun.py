@@ -1,11 +1,12 @@
 """Grade notebooks in grading processes of their own: one notebook, one process.
 
-`grade_in_process` runs `autograder.core.grade_notebook` in a fresh grading process with the
-notebook's time limit and memory limit, and reads its result back through a pipe. So one
-notebook cannot slow down, crash or tamper with another's grading; a grading process that runs
-past the limit is killed with its process group and the submission is flagged, as is one that
-ends without a result. `grade_many` does this for a class, several at a time, optionally
-reusing results from a cache.
+`grade_many` runs `autograder.core.grade_notebook` for each notebook in a fresh grading
+process, forked from this one, several at a time, with the notebook's time and memory limits,
+and reads each result back through a pipe. So one notebook cannot slow down, crash or tamper
+with another's grading; a grading process that runs past the limit is killed with its process
+group and the submission is flagged, as is one that ends without a result. Student code runs
+one level further down, in processes forked by the zygote (`autograder.isolation.zygote`),
+which this process starts once for the whole run.
 """
 
 from __future__ import annotations
@@ -14,27 +15,23 @@ import contextlib
 import hashlib
 import json
 import multiprocessing
-import multiprocessing.forkserver
+import multiprocessing.connection
 import os
 import resource
 import signal
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.core import student_of
 from autograder.errors import NotebookError
 from autograder.files import read_notebook_bytes
-from autograder.isolation import kill_orphans
-from autograder.isolation.judge import children
 from autograder.limits import LIMITS, Limits
 from autograder.results import SubmissionResult
 
 RESULT_BYTES = 8 * 2**20  # a bounded result is far smaller; anything larger is not one
-_running: set[int] = set()  # grading processes alive now (grade_many runs several in threads)
-_infrastructure: set[int] = set()  # our children that are not grading processes (the fork server)
+_forking = multiprocessing.get_context("fork")  # cheap: this process has imported what grading needs
 
 
 @dataclass(frozen=True)
@@ -46,21 +43,6 @@ class Options:
     limits: Limits = LIMITS
 
 
-# Grading processes are forked from a server that imported pytest, NumPy and the checks once,
-# rather than each starting Python afresh.
-_judges = multiprocessing.get_context("forkserver")
-_judges.set_forkserver_preload(["autograder.classrun", "autograder.core", "autograder.checks.losses",
-                                "autograder.checks.layers", "autograder.checks.autodiff",
-                                "autograder.checks.optimizers", "autograder.checks.training"])
-
-
-def start_judges() -> None:
-    """Start the fork server (once), and remember it is ours (see `kill_orphans`)."""
-    if not _infrastructure:
-        multiprocessing.forkserver.ensure_running()
-        _infrastructure.update(children())
-
-
 def _grading_process(writer, path: str, options: Options) -> None:
     """The grading process of one notebook: grade it, send the result, exit."""
     os.setsid()  # its own process group, killed as a whole afterwards
@@ -70,9 +52,9 @@ def _grading_process(writer, path: str, options: Options) -> None:
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
     from autograder.core import grade_notebook
-    from autograder.isolation import become_subreaper
+    from autograder.isolation.sandbox import keep_memory_private
 
-    become_subreaper()
+    keep_memory_private()
     result = grade_notebook(path, solutions=options.solutions, public_only=options.public_only,
                             limits=options.limits)
     writer.send_bytes(json.dumps(result.to_dict()).encode())
@@ -80,50 +62,57 @@ def _grading_process(writer, path: str, options: Options) -> None:
     os._exit(0)
 
 
-def grade_in_process(path: str | Path, options: Options = Options()) -> SubmissionResult:  # noqa: B008
-    """Grade one notebook in a fresh grading process (see the module docstring)."""
-    start_judges()
-    path = Path(path)
-    started = time.monotonic()
-    reader, writer = _judges.Pipe(duplex=False)
-    process = _judges.Process(target=_grading_process, args=(writer, str(path.absolute()), options))
+@dataclass
+class _Running:
+    path: Path
+    process: multiprocessing.process.BaseProcess
+    reader: multiprocessing.connection.Connection
+    started: float
+
+
+def _start(path: Path, options: Options) -> _Running:
+    reader, writer = _forking.Pipe(duplex=False)
+    process = _forking.Process(target=_grading_process, args=(writer, str(path.absolute()), options))
     process.start()
     writer.close()
-    _running.add(process.pid)
-    seconds = options.limits.notebook_seconds
-    try:
-        payload = None
-        if reader.poll(seconds):
-            with contextlib.suppress(EOFError, OSError):
-                payload = reader.recv_bytes(RESULT_BYTES)
-        elif process.is_alive():
-            return _failed(path, f"timed out: grading took longer than {seconds:g} s", started)
-    finally:
-        reader.close()
-        _kill_group(process)  # anything the notebook left running in the background
-        _running.discard(process.pid)
-        kill_orphans(keep=_running | _infrastructure)  # ...even if it left its process group
+    return _Running(path, process, reader, time.monotonic())
+
+
+def _finish(running: _Running, options: Options, timed_out: bool) -> SubmissionResult:
+    """The result of a grading process that sent it, ended, or ran out of time."""
+    payload = None
+    if not timed_out:
+        with contextlib.suppress(EOFError, OSError):
+            payload = running.reader.recv_bytes(RESULT_BYTES)
+    running.reader.close()
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(running.process.pid, signal.SIGKILL)  # anything it left running
+    running.process.join()
+    path = running.path
+    if timed_out:
+        return _failed(path, f"timed out: grading took longer than {options.limits.notebook_seconds:g} s",
+                       running.started)
     if payload is None:
         return _failed(path, f"crashed: the grading process ended without a result (exit code "
-                             f"{process.exitcode})", started)
+                             f"{running.process.exitcode})", running.started)
     try:
         result = SubmissionResult.from_dict(json.loads(payload))
     except (ValueError, KeyError, TypeError):
-        return _failed(path, "crashed: the grading process sent a truncated result", started)
+        return _failed(path, "crashed: the grading process sent a truncated result", running.started)
     result.path, result.student = str(path), student_of(path)
     return result
 
 
 def _failed(path: Path, flag: str, started: float) -> SubmissionResult:
-    result = SubmissionResult(str(path), student_of(path), flags=[flag], hidden_checks="not run: see flags")
+    result = SubmissionResult(str(path), student_of(path), flags=[flag],
+                              hidden_checks="the notebook could not be graded (see the flags)")
     result.seconds = time.monotonic() - started
     return result
 
 
-def _kill_group(process: multiprocessing.process.BaseProcess) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.join()
+def grade_in_process(path: str | Path, options: Options = Options()) -> SubmissionResult:  # noqa: B008
+    """Grade one notebook in a fresh grading process (see the module docstring)."""
+    return grade_many([Path(path)], options)[0]
 
 
 def cache_key(path: Path, options: Options) -> str | None:
@@ -143,27 +132,27 @@ def cache_key(path: Path, options: Options) -> str | None:
     return digest.hexdigest()
 
 
-def grade_cached(path: Path, options: Options, cache: Path | None) -> SubmissionResult:
-    """grade_in_process, reusing a result from ``cache`` when nothing it depends on changed.
-
-    A result is stored as soon as its notebook is graded, so a class run that is interrupted
-    and started again only grades the notebooks it had not finished.
-    """
+def _cached(path: Path, options: Options, cache: Path | None) -> tuple[SubmissionResult | None, Path | None]:
+    """(the stored result, None) when ``cache`` holds one for this notebook as it is now; else
+    (None, where to store it once graded, or None when it cannot be cached)."""
     key = cache_key(path, options) if cache is not None else None
-    if cache is None or key is None:
-        return grade_in_process(path, options)
+    if key is None:
+        return None, None
     stored = cache / f"{key}.json"
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
         result = SubmissionResult.from_dict(json.loads(stored.read_text(encoding="utf-8")))
         result.path, result.student = str(path), student_of(path)
-        return result
-    result = grade_in_process(path, options)
-    if not any(flag.startswith(("timed out", "crashed")) for flag in result.flags):
-        cache.mkdir(parents=True, exist_ok=True)
-        partial = stored.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(json.dumps(result.to_dict()), encoding="utf-8")
-        partial.replace(stored)  # never a half-written result
-    return result
+        return result, None
+    return None, stored
+
+
+def _store(result: SubmissionResult, stored: Path) -> None:
+    if any(flag.startswith(("timed out", "crashed")) for flag in result.flags):
+        return  # the machine may have been busy: grade it again next time
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    partial = stored.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(json.dumps(result.to_dict()), encoding="utf-8")
+    partial.replace(stored)  # never a half-written result
 
 
 def grade_many(
@@ -173,15 +162,44 @@ def grade_many(
     cache: Path | None = None,
     on_result: Callable[[SubmissionResult], None] | None = None,
 ) -> list[SubmissionResult]:
-    """Grade ``notebooks`` with up to ``jobs`` processes at once; results in the given order.
+    """Grade ``notebooks`` with up to ``jobs`` grading processes at once; results in the given
+    order. With ``cache``, a notebook graded before (same bytes, references, grader and
+    options) is not graded again, and each result is stored as soon as it is ready, so an
+    interrupted class run resumes where it stopped. ``on_result`` is told about each result
+    as it arrives (a progress bar)."""
+    from autograder.isolation.zygote import ZygoteLost, zygote
 
-    ``on_result`` is told about each result as soon as it is ready (a progress bar).
-    """
-    def one(path: Path) -> SubmissionResult:
-        result = grade_cached(path, options, cache)
-        if on_result is not None:
-            on_result(result)
-        return result
-
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(one, notebooks))
+    with contextlib.suppress(ZygoteLost):
+        zygote()  # one for the whole run, shared by every grading process forked below
+    results: dict[int, SubmissionResult] = {}
+    waiting: list[tuple[int, Path, Path | None]] = []
+    for index, path in enumerate(notebooks):
+        stored_result, store_at = _cached(path, options, cache)
+        if stored_result is not None:
+            results[index] = stored_result
+            if on_result is not None:
+                on_result(stored_result)
+        else:
+            waiting.append((index, path, store_at))
+    running: dict[multiprocessing.connection.Connection, tuple[int, _Running, Path | None]] = {}
+    limit = options.limits.notebook_seconds
+    while waiting or running:
+        while waiting and len(running) < max(1, jobs):
+            index, path, store_at = waiting.pop(0)
+            started = _start(path, options)
+            running[started.reader] = (index, started, store_at)
+        now = time.monotonic()
+        deadline = min(r.started + limit for _, r, _ in running.values())
+        ready = multiprocessing.connection.wait(list(running), timeout=max(0.0, deadline - now))
+        now = time.monotonic()
+        for reader in list(running):
+            index, state, store_at = running[reader]
+            if reader in ready or now >= state.started + limit:
+                del running[reader]
+                result = _finish(state, options, timed_out=reader not in ready)
+                if store_at is not None:
+                    _store(result, store_at)
+                results[index] = result
+                if on_result is not None:
+                    on_result(result)
+    return [results[i] for i in range(len(notebooks))]

@@ -56,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("limits", help="print every limit grading applies to a notebook")
 
+    wheel = commands.add_parser("student-wheel", help="build the wheel of public checks students install")
+    wheel.add_argument("--output", metavar="DIR", default="dist",
+                       help="folder to write it to (default: dist)")
+
     bundle = commands.add_parser("gradescope-bundle", help="build a Gradescope autograder zip")
     bundle.add_argument("assignment", help="assignment id, e.g. 01_losses")
     bundle.add_argument("--output", metavar="FILE",
@@ -78,6 +82,15 @@ def main(argv: list[str] | None = None) -> int:
         for name, value in LIMITS.describe():
             print(f"{name:<26}{value}")
         return 0
+    if args.command == "student-wheel":
+        from autograder.edition import build_student_wheel
+
+        try:
+            wheel = build_student_wheel(Path(args.output))
+        except RuntimeError as problem:
+            return error(str(problem))
+        print(f"Wrote {wheel}")
+        return 0
     if args.command == "report":
         from autograder.class_report import report_command
 
@@ -93,9 +106,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Wrote {output}: upload it as the autograder of {args.assignment} "
               "(Gradescope's Ubuntu 24.04 base image).")
         return 0
-    from autograder.isolation import become_subreaper
-
-    become_subreaper()  # what student code detaches is re-parented here, to be killed
     if args.command == "gradescope-run":
         from autograder.gradescope import run as run_in_gradescope
 

@@ -11,9 +11,10 @@ notebook's own test cells use.
 What a check receives, by parameter name (see `autograder.checks`):
 - the graded function's name: the student's function;
 - ``own_<name>``: the student's own version of another function (a layer's cache);
-- another function's name: an *oracle* for it: the reference's when the reference is
-  available; otherwise the student's own, but only if it passes its own public checks (if not,
-  the check fails with "fix <name> first", never blaming the function under test);
+- another function's name, or ``oracle_<target>``: an *oracle* for it: the reference's when
+  the reference is available; otherwise the student's own, but only if it passes its own public
+  value checks (if not, the check fails with "fix <name> first", never blaming the function
+  under test);
 - ``student``, ``reference``: the namespaces themselves.
 While a check runs, student code calls the reference's versions of the functions its target
 is declared to build on (`Assignment.builds_on`), and of nothing else, until the check ends.
@@ -100,12 +101,12 @@ def reference_for(assignment: Assignment, solutions: Path | None, public_only: b
                   ) -> tuple[Namespace | None, str]:
     """(the reference solution, "run") or (None, why the hidden checks do not run)."""
     if public_only:
-        return None, "not run: --public-only was given"
+        return None, "--public-only was given"
     solutions = solutions or find_solutions()
     try:
         return load_reference(assignment.id, solutions), "run"
     except ReferenceMissing as missing:
-        return None, f"not run: {missing}"
+        return None, str(missing)
 
 
 def run_checks(
@@ -124,8 +125,8 @@ def run_checks(
 
 
 class Oracles:
-    """Whether each of the student's own functions passes its own public checks (asked only
-    when no reference is available, and remembered)."""
+    """Whether each of the student's own functions passes its own public value checks (asked
+    only when no reference is available, and remembered)."""
 
     def __init__(self, assignment: Assignment, student: Any):
         self.assignment, self.student = assignment, student
@@ -134,9 +135,10 @@ class Oracles:
     def passes(self, name: str) -> bool:
         if name not in self.verdicts:
             self.verdicts[name] = False  # while it is being decided (a cycle counts as failing)
-            checks = [c for c in self.assignment.checks() if c.target == name and not c.hidden]
+            checks = [c for c in self.assignment.checks()
+                      if c.target == name and not c.hidden and not c.is_property]
             self.verdicts[name] = bool(checks) and all(
-                run_check(c, self.assignment, self.student, None, self).passed for c in checks)
+                run_check(c, self.assignment, self.student, None, self, nested=True).passed for c in checks)
         return self.verdicts[name]
 
 
@@ -153,15 +155,21 @@ def arguments_for(check: Check, assignment: Assignment, student: Any, reference:
             arguments[name] = student.function(name)
         elif name.startswith("own_") and name[4:] in assignment.functions:
             arguments[name] = student.function(name[4:])
-        elif name in assignment.functions:
+        elif name in assignment.functions or name == f"oracle_{check.target}":
+            function = name.removeprefix("oracle_")
             if reference is not None:
-                arguments[name] = reference.function(name)
-            elif oracles.passes(name):
-                arguments[name] = student.function(name)
+                arguments[name] = reference.function(function)
+            elif oracles.passes(function):
+                arguments[name] = student.function(function)
+            elif function == check.target:
+                raise CheckFailed(
+                    f"{check.target}: this check compares with what your {function} computes elsewhere, "
+                    "and its value checks fail: fix those first."
+                )
             else:
                 raise CheckFailed(
-                    f"{check.target}: this check uses your {name}, which does not pass its own checks yet. "
-                    f"Fix {name} first; then this check can tell whether {check.target} is right."
+                    f"{check.target}: this check uses your {function}, which does not pass its own checks "
+                    f"yet. Fix {function} first; then this check can tell whether {check.target} is right."
                 )
         else:
             raise TypeError(f"check {check.name!r} asks for unknown argument {name!r}")
@@ -174,8 +182,11 @@ def run_check(
     student: Any,
     reference: Namespace | None,
     oracles: Oracles | None = None,
+    nested: bool = False,
 ) -> CheckResult:
-    """Run one check; never raises for anything the student's code does."""
+    """Run one check; never raises for anything the student's code does. A ``nested`` check
+    (an oracle's own check, run while another check is under way) leaves the end of the
+    check, and the taking back of what was lent, to that other check."""
     result = CheckResult(check.target, check.title, check.points, hidden=check.hidden)
     lent = {name: reference.values[name] for name in assignment.lent_to(check.target)
             if reference is not None and name in reference.values}
@@ -197,7 +208,7 @@ def run_check(
     else:
         result.score = check.points
     finally:
-        problem = student.end_check()
+        problem = None if nested else student.end_check()
         if problem:
             result.score, result.trouble = 0.0, "crashed"
             result.feedback = (result.feedback + "\n" if result.feedback else "") + f"Your code {problem}."

@@ -49,6 +49,13 @@ def find_notebooks(paths: list[str | Path], limits: Limits = LIMITS) -> Found:
 
 
 def _search(folder: Path, found: Found, limits: Limits) -> None:
+    """Add the notebooks under ``folder`` (in path order) to ``found``."""
+    here = Found(skipped=found.skipped)
+    _walk(folder, here, limits, already=len(found.notebooks))
+    found.notebooks += sorted(here.notebooks, key=str)
+
+
+def _walk(folder: Path, found: Found, limits: Limits, already: int) -> None:
     pending = [folder]
     while pending:
         current = pending.pop()
@@ -70,11 +77,10 @@ def _search(folder: Path, found: Found, limits: Limits) -> None:
                 folders.append(path)
             elif path.suffix == ".ipynb":
                 _consider(path, info, found)
-            if len(found.notebooks) >= limits.submissions:
+            if already + len(found.notebooks) >= limits.submissions:
                 found.skipped.append(f"{folder}: stopped after {limits.submissions:,} notebooks")
                 return
         pending.extend(reversed(folders))
-    found.notebooks.sort(key=lambda p: str(p))
 
 
 def _consider(path: Path, info: os.stat_result, found: Found) -> None:

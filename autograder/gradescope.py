@@ -27,7 +27,9 @@ SETUP_SH = """#!/usr/bin/env bash
 # Python 3.12). It installs the course package into a virtual environment.
 set -euo pipefail
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
-apt-get update -q && apt-get install -y -q python3 python3-venv
+# libseccomp filters the student's process's system calls. Where the container refuses
+# namespaces, grading falls back to the other layers and each report's notes say so.
+apt-get update -q && apt-get install -y -q python3 python3-venv libseccomp2
 python3 -m venv "$ROOT/venv"
 "$ROOT/venv/bin/pip" install --quiet "$ROOT/source/package"
 """

@@ -201,17 +201,22 @@ def not_defined(name: str, label: str, notes: list[str]) -> CheckFailed:
     )
 
 
+def register_source(block: Block, prefix: str = "") -> str:
+    """Make the cell's source known to tracebacks and ``inspect``; returns its file name."""
+    filename = f"<{prefix}{block.filename.strip('<>')}>"
+    linecache.cache[filename] = (len(block.source), None, block.source.splitlines(keepends=True), filename)
+    return filename
+
+
 def run_statement(block: Block, statement: ast.stmt, values: dict, limits: Limits = LIMITS,
-                  ) -> tuple[str, bool] | None:
-    """Run one kept statement of a notebook into ``values``.
+                  filename: str | None = None) -> tuple[str, bool] | None:
+    """Run one kept statement of a notebook into ``values`` (``filename``: see
+    `register_source`).
 
     Returns None, or (what went wrong, whether an instructor should review it): an import
     that cannot work during grading is flagged, since the student's own Jupyter had it.
     """
-    filename = f"<{block.filename.strip('<>')}>"
-    if filename not in linecache.cache:
-        lines = block.source.splitlines(keepends=True)
-        linecache.cache[filename] = (len(block.source), None, lines, filename)
+    filename = filename or register_source(block)
     where = f"{filename.strip('<>')}, line {statement.lineno}"
     try:
         code = compile(ast.Module(body=[statement], type_ignores=[]), filename, "exec")
@@ -240,9 +245,11 @@ def execute(definitions: Definitions, label: str = "your notebook", limits: Limi
     """
     values: dict[str, Any] = {"__name__": "__submission__", "__builtins__": __builtins__}
     notes, flags = list(definitions.notes), []
+    prefix = "" if label == "your notebook" else "reference "  # two notebooks, one process
     for block in definitions.blocks:
+        filename = register_source(block, prefix)
         for statement in block.tree.body:
-            problem = run_statement(block, statement, values, limits)
+            problem = run_statement(block, statement, values, limits, filename)
             if problem:
                 notes.append(problem[0])
                 if problem[1]:

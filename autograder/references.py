@@ -59,6 +59,6 @@ def load_reference(assignment_id: str, solutions: Path | None = None) -> Namespa
     """
     solutions = solutions or find_solutions()
     if solutions is None:
-        raise ReferenceMissing("no solutions/ folder found, so the hidden checks cannot run")
+        raise ReferenceMissing("no solutions/ folder was found")
     path = reference_notebook(solutions, assignment_id)
     return _load(path, path.stat().st_mtime)

@@ -16,8 +16,8 @@ import textwrap
 from pathlib import Path
 from types import SimpleNamespace
 
-from autograder.notebook import NotebookError
-from autograder.submission import load_namespace
+from autograder.errors import NotebookError
+from autograder.namespace import load_namespace
 
 
 class NotReady(Exception):

@@ -50,18 +50,25 @@ SUSPICIOUS_MODULES = {
 ALLOWED = {("sys", "setrecursionlimit"), ("sys", "getrecursionlimit")}
 
 
-def _module_aliases(blocks: list[Block]) -> dict[str, str]:
-    """Local name -> top-level module, for every import in the kept code."""
+def _module_aliases(blocks: list[Block]) -> dict[str, tuple[str, str | None]]:
+    """Local name -> (top-level module, the name imported from it or None), for every import
+    in the kept code."""
     aliases = {}
     for block in blocks:
         for node in ast.walk(block.tree):
             if isinstance(node, ast.Import):
                 for alias in node.names:
-                    aliases[alias.asname or alias.name.split(".")[0]] = alias.name.split(".")[0]
+                    aliases[alias.asname or alias.name.split(".")[0]] = (alias.name.split(".")[0], None)
             elif isinstance(node, ast.ImportFrom) and node.module:
                 for alias in node.names:
-                    aliases[alias.asname or alias.name] = node.module.split(".")[0]
+                    aliases[alias.asname or alias.name] = (node.module.split(".")[0], alias.name)
     return aliases
+
+
+def _harmless(module: str, name: str | None) -> bool:
+    """``from builtins import range``, ``sys.setrecursionlimit``: nothing to review."""
+    return (module, name) in ALLOWED or (module == "builtins" and name is not None
+                                         and name not in SUSPICIOUS_NAMES)
 
 
 def suspicious_code(blocks: list[Block]) -> list[str]:
@@ -78,17 +85,18 @@ def suspicious_code(blocks: list[Block]) -> list[str]:
         for node in ast.walk(block.tree):
             if isinstance(node, ast.Name) and node.id in SUSPICIOUS_NAMES and isinstance(node.ctx, ast.Load):
                 report(block, node, f"`{node.id}` ({SUSPICIOUS_NAMES[node.id]})")
-            elif isinstance(node, ast.Name) and node.id in aliases and aliases[node.id] in SUSPICIOUS_MODULES:
-                module = aliases[node.id]
-                parent_attr = getattr(getattr(node, "_parent_attr", None), "attr", None)
-                if (module, parent_attr) not in ALLOWED:
-                    report(block, node, f"`{node.id}` ({SUSPICIOUS_MODULES[module]})")
+            elif isinstance(node, ast.Name) and aliases.get(node.id, ("",))[0] in SUSPICIOUS_MODULES:
+                module, imported = aliases[node.id]
+                used = imported or getattr(getattr(node, "_parent_attr", None), "attr", None)
+                if not _harmless(module, used):
+                    what = SUSPICIOUS_NAMES.get(used or "") if module == "builtins" else None
+                    report(block, node, f"`{node.id}` ({what or SUSPICIOUS_MODULES[module]})")
             elif isinstance(node, ast.Assign | ast.AugAssign | ast.Delete):
                 targets = node.targets if isinstance(node, ast.Assign | ast.Delete) else [node.target]
                 for target in targets:
                     if isinstance(target, ast.Attribute) and _root_name(target) in aliases:
                         report(block, node, f"changes `{ast.unparse(target)}`, an attribute of the module "
-                                            f"{aliases[_root_name(target)]}")
+                                            f"{aliases[_root_name(target)][0]}")
             for child in ast.iter_child_nodes(node):
                 if isinstance(node, ast.Attribute):
                     child._parent_attr = node  # lets a module name see the attribute used on it

@@ -26,11 +26,11 @@ import numpy as np
 
 from autograder.assignments import ASSIGNMENTS
 from autograder.checks.gradients import assert_matches_finite_differences, central_differences
+from autograder.core import run_checks
 from autograder.isolation import IsolatedNamespace
+from autograder.namespace import load_namespace
 from autograder.notebook import load_definitions
 from autograder.references import load_reference
-from autograder.runner import run_checks
-from autograder.submission import load_namespace
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,7 +55,7 @@ def grade_isolated(assignment_id: str) -> float:
         results = run_checks(ASSIGNMENTS[assignment_id], student, reference)
     finally:
         student.close()
-    assert sum(r.score for r in results) == sum(r.max_score for r in results)
+    assert sum(r.score for r in results) == sum(r.points for r in results)
     return time.perf_counter() - start
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -21,10 +22,10 @@ REFERENCE_01 = SOLUTIONS / "01_losses" / "losses.ipynb"
 RELEASE_01 = EXERCISES / "01_losses" / "losses.ipynb"
 
 
-def run_grader(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+def run_grader(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "autograder", "grade", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=300,
+        cwd=cwd, capture_output=True, text=True, timeout=300, env=os.environ | (env or {}),
     )
 
 
@@ -74,8 +75,10 @@ def test_json_report_follows_the_grader_interface(tmp_path):
     assert {"path", "student", "assignment", "score", "max_score", "tests", "flags"} <= submission.keys()
     targets = get_assignment("01_losses").targets
     for test in submission["tests"]:
-        assert set(test) == {"name", "score", "max_score", "output"}
-        assert test["name"].split(": ", 1)[0] in targets, test["name"]
+        assert {"name", "score", "max_score", "output"} <= set(test)
+        assert test["name"].split(": ", 1)[0] == test["function"] in targets, test["name"]
+        assert test["name"] == f"{test['function']}: {test['title']}"
+        assert isinstance(test["hidden"], bool) and test["error"] is False
 
 
 def test_gradescope_results_for_one_submission(tmp_path):
@@ -112,7 +115,19 @@ def test_without_solutions_only_public_checks_run_and_the_report_says_so(tmp_pat
     result, report = graded(tmp_path, str(notebook), "--public-only")
     (submission,) = report["submissions"]
     assert submission["score"] == submission["max_score"] == PUBLIC_01
-    assert "hidden checks: not run" in result.stdout
+    assert "hidden checks not run: --public-only was given" in result.stdout
+    assert submission["hidden_checks"] == "--public-only was given"
+
+
+def test_without_a_solutions_folder_the_report_says_why(tmp_path):
+    notebook = tmp_path / "losses.ipynb"
+    shutil.copy(REFERENCE_01, notebook)
+    result = run_grader(str(notebook), "--json", str(tmp_path / "r.json"), cwd=tmp_path,
+                        env={"AUTOGRADER_SOLUTIONS": str(tmp_path / "none")})
+    assert result.returncode == 0, result.stderr
+    (submission,) = json.loads((tmp_path / "r.json").read_text())["submissions"]
+    assert submission["hidden_checks"] == "no solutions/ folder was found"
+    assert "hidden checks not run: no solutions/ folder was found" in result.stdout
 
 
 def test_assignment_is_recognised_from_the_notebook_not_its_folder(tmp_path):
@@ -146,8 +161,10 @@ def test_extra_cells_changed_outputs_and_slow_demos_do_not_matter(tmp_path):
 def test_malformed_notebook_is_flagged_without_a_traceback(tmp_path, content, message):
     notebook = tmp_path / "broken.ipynb"
     notebook.write_text(content)
-    result, report = graded(tmp_path, str(notebook))
-    (submission,) = report["submissions"]
+    report = tmp_path / "report.json"
+    result = run_grader(str(notebook), "--json", str(report))
+    assert result.returncode == 2, "nothing could be graded"
+    (submission,) = json.loads(report.read_text())["submissions"]
     assert submission["score"] == 0
     assert any(message in flag for flag in submission["flags"]), submission["flags"]
     assert "Traceback" not in result.stdout + result.stderr
@@ -195,6 +212,9 @@ def test_grading_leaves_submissions_byte_identical_and_is_idempotent(tmp_path):
     _, second = graded(tmp_path, str(tmp_path / "class"))
     assert notebook.read_bytes() == before
     assert sorted(p.name for p in notebook.parent.iterdir()) == ["losses.ipynb"], "grading left files behind"
+    for report in (first, second):
+        for submission in report["submissions"]:
+            assert submission.pop("seconds") > 0  # the one field that may differ between runs
     assert first == second
 
 

@@ -3,8 +3,16 @@ named; optimizers written in other correct styles earn full marks."""
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import pytest
 from catalogue import Wrong, assert_full_marks, assert_loses_its_own_points
+from conftest import reference
+from gaps import Gap, assert_gap_closed
+
+from autograder.assignments import get_assignment
+from autograder.checks.optimizers import KNOWN_HYPER, KNOWN_STEPS, QUIZ_MISTAKES, known_path
 
 # A correct Adam written step by step, which the wrong variants change in one place each.
 ADAM = """
@@ -126,6 +134,85 @@ def test_wrong_implementation_loses_its_own_points_with_a_named_mistake(wrong):
     assert_loses_its_own_points("03_optimizers", wrong)
 
 
+GAPS = [
+    # What an earlier version of the checks let through or named wrongly: a property check that
+    # scored without right values, a stand-in that never did what a real argument may do.
+    Gap(Wrong("sgd", "returns w unchanged", """
+        def sgd(w, dw, state, lr=0.01):
+            return w.copy(), state
+    """, r"w_next is w unchanged"), check=r"does not modify"),
+    Gap(Wrong("sgd", "returns zeros", """
+        def sgd(w, dw, state, lr=0.01):
+            return np.zeros_like(w), state
+    """, r"all zeros"), check=r"converges"),
+    Gap(Wrong("sgd", "returns the step instead of w_next", """
+        def sgd(w, dw, state, lr=0.01):
+            return lr * dw, state
+    """, r"returns the step itself")),
+    Gap(Wrong("sgd_momentum", "never stores the velocity (plain SGD)", """
+        def sgd_momentum(w, dw, state, lr=0.01, momentum=0.9):
+            return w - lr * dw, state
+    """, r"state is not carried over"), check=r"one state per parameter|does not modify"),
+    Gap(Wrong("sgd_momentum", "velocity in a global, reset on a fresh state", """
+        VELOCITY = {}
+
+        def sgd_momentum(w, dw, state, lr=0.01, momentum=0.9):
+            if not state:
+                VELOCITY.clear()
+            v = momentum * VELOCITY.get("v", 0.0) + dw
+            VELOCITY["v"] = v
+            return w - lr * v, {"t": state.get("t", 0) + 1}
+    """, r"goes wrong at step 2(.|\n)*global variable"), check=r"one state per parameter"),
+    Gap(Wrong("adam", "t still 0 on the first call (NaN), not a global state", edit(
+        edit(ADAM, 't = state.get("t", 0) + 1', 't = state.get("t", 0)'),
+        '{"t": t, "m": m, "v": v}', '{"t": t + 1, "m": m, "v": v}'), r"increment t before"),
+        check=r"one state per parameter|does not modify", absent=r"global variable|remembers something"),
+    Gap(Wrong("adam", "no square root in the denominator", edit(ADAM, "np.sqrt(v_hat) + eps", "v_hat + eps"),
+              r"no square root")),
+    Gap(Wrong("adam", "v averages dw, not dw ** 2", edit(ADAM, "(1 - beta2) * dw ** 2", "(1 - beta2) * dw"),
+              r"square root of a\s+negative number"), absent=r"global variable"),
+    Gap(Wrong("adam", "eps inside the square root, seen with tiny gradients", edit(
+        ADAM, "np.sqrt(v_hat) + eps", "np.sqrt(v_hat + eps)"), r"eps is inside the square root"),
+        check=r"known steps"),
+    Gap(Wrong("adam", "a default eps other than the signature's", edit(ADAM, "eps=1e-8", "eps=1e-6"),
+              r"defaults"), check=r"converges", absent=r"inside the square root"),
+    Gap(Wrong("adamw", "state not carried over", edit(ADAMW, 't = state.get("t", 0) + 1', "state = {}\n    t = 1"),
+              r"state is not carried over"), check=r"known steps|one state per parameter"),
+    Gap(Wrong("gradient_descent", "scales what grad_fn returned in place", """
+        def gradient_descent(grad_fn, x0, lr, steps):
+            x = np.array(x0, dtype=float)
+            path = [x.copy()]
+            for _ in range(steps):
+                g = grad_fn(x)
+                g *= lr
+                x = x - g
+                path.append(x)
+            return np.array(path)
+    """, r"changed what grad_fn returned in place"), check=r"any shape"),
+    Gap(Wrong("gradient_descent", "never moves", """
+        def gradient_descent(grad_fn, x0, lr, steps):
+            return np.stack([np.array(x0, dtype=float)] * (steps + 1))
+    """, r"never leaves x0"), absent=r"same array again"),
+]
+
+
+@pytest.mark.parametrize("gap", GAPS, ids=lambda g: f"{g.wrong.target}: {g.wrong.mistake}")
+def test_a_gap_of_an_earlier_check_is_closed_with_the_mistake_named(gap):
+    assert_gap_closed("03_optimizers", gap)
+
+
+def test_quiz_mistakes_are_wrong_answers_whose_hints_keep_the_right_one_to_themselves():
+    assignment, key = get_assignment("03_optimizers"), reference("03_optimizers")
+    for name, mistakes in QUIZ_MISTAKES.items():
+        kind = assignment.quiz[name]
+        right = kind.read(name, key.get(name))
+        for value, hint in mistakes.items():
+            assert not kind.same(kind.read(name, value), right), f"{name} = {value!r} is the right answer"
+            forms = {right} if isinstance(right, str) else {f"{right:g}", str(right)}
+            for form in forms:
+                assert not re.search(rf"(?<![\w.]){re.escape(form)}(?![\w]|\.\d)", hint), (name, value, hint)
+
+
 CORRECT = {
     "PyTorch-style denominators, state updated in place": """
         def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -157,6 +244,22 @@ CORRECT = {
                 path[k + 1] = path[k] - lr * grad_fn(path[k].copy())
             return path
     """,
+    "velocity buffer updated in place inside the state, which is returned": """
+        def sgd_momentum(w, dw, state, lr=0.01, momentum=0.9):
+            buf = state.setdefault("buf", np.zeros_like(w))
+            buf *= momentum
+            buf += dw
+            return w - lr * buf, state
+
+        def gradient_descent(grad_fn, x0, lr, steps):
+            x = np.asarray(x0, dtype=float)
+            path = np.empty((steps + 1,) + x.shape)
+            path[0] = x
+            for k in range(1, steps + 1):
+                x = x - lr * np.asarray(grad_fn(x))
+                path[k] = x
+            return path
+    """,
     "textbook hats with a new dict, copy-based sgd": ADAM + ADAMW + """
 def sgd(w, dw, state, lr=0.01):
     new_w = w.copy()
@@ -173,3 +276,16 @@ Q3 = 1 + 0.9 + 0.81
 @pytest.mark.parametrize("variant", CORRECT, ids=str)
 def test_correct_variant_earns_full_marks(variant):
     assert_full_marks("03_optimizers", variant, CORRECT[variant])
+
+
+@pytest.mark.parametrize("name", sorted(KNOWN_STEPS))
+def test_the_known_steps_are_the_references_for_both_parameters(name):
+    # The second parameter of the one-state-per-parameter check is the known one permuted: its
+    # expected path is the known path permuted, exactly, for a rule that acts element by element.
+    optimizer = reference("03_optimizers").values[name]
+    for parameter in "AB":
+        w, grads, expected = known_path(name, parameter)
+        state: dict = {}
+        for dw, w_expected in zip(grads, expected, strict=True):
+            w, state = optimizer(w, dw, state, **KNOWN_HYPER[name])
+            np.testing.assert_allclose(w, w_expected, rtol=1e-12, atol=1e-15)

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from conftest import reference
 
+from autograder.checks.optimizers import KNOWN_GRADS, KNOWN_HYPER, KNOWN_STEPS, KNOWN_W0
+
 torch = pytest.importorskip("torch")
 
 STEPS = 100
@@ -46,3 +48,21 @@ def test_reference_matches_torch_optim_over_100_steps(name, hyper, make_optimize
         expected = param.detach().numpy()
         worst = np.max(np.abs(w - expected) / np.maximum(np.abs(expected), 1e-300))
         assert worst < 1e-10, f"{name} {hyper}: step {step} differs from torch.optim by {worst:.2e}"
+
+
+@pytest.mark.parametrize("name", sorted(KNOWN_STEPS))
+def test_the_checks_known_steps_are_torch_optims(name):
+    params = {"sgd": {}, "sgd_momentum": {"dampening": 0, "nesterov": False}}
+    hyper = dict(KNOWN_HYPER[name])
+    lr = hyper.pop("lr")
+    if name in ("adam", "adamw"):
+        beta1, beta2 = hyper.pop("beta1"), hyper.pop("beta2")
+        hyper["betas"] = (beta1, beta2)
+    param = torch.nn.Parameter(torch.tensor(KNOWN_W0, dtype=torch.float64))
+    make = {"sgd": torch.optim.SGD, "sgd_momentum": torch.optim.SGD, "adam": torch.optim.Adam,
+            "adamw": torch.optim.AdamW}[name]
+    torch_optimizer = make([param], lr=lr, **hyper, **params.get(name, {}))
+    for dw, expected in zip(KNOWN_GRADS, KNOWN_STEPS[name], strict=True):
+        param.grad = torch.tensor(dw, dtype=torch.float64)
+        torch_optimizer.step()
+        np.testing.assert_allclose(param.detach().numpy(), expected, rtol=1e-12, atol=1e-15)

@@ -3,8 +3,15 @@ named; correct code written in other styles earns full marks."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from catalogue import Wrong, assert_full_marks, assert_loses_its_own_points
+from conftest import reference
+from gaps import Gap, assert_gap_closed
+
+from autograder.assignments import get_assignment
+from autograder.checks.training import QUIZ_MISTAKES
 
 # A correct train, written differently from the reference, which the wrong variants edit.
 TRAIN = """
@@ -141,8 +148,153 @@ def test_wrong_implementation_loses_its_own_points_with_a_named_mistake(wrong):
     assert_loses_its_own_points("04_training", wrong)
 
 
+# iterate_minibatches with one line left to fill: how it orders the samples when shuffling.
+MINIBATCHES = """
+def iterate_minibatches(X, y, batch_size, shuffle=True, rng=None, drop_last=False):
+    n = len(y)
+    order = ORDER if shuffle else np.arange(n)
+    end = n - n % batch_size if drop_last else n
+    for start in range(0, end, batch_size):
+        idx = order[start:start + batch_size]
+        yield X[idx], y[idx]
+"""
+LOOP = "iterate_minibatches(X, y, batch_size, rng=rng)"
+STEP = "current[k], states[k] = optimizer(current[k], grads[k], states[k], **hyper)"
+
+GAPS = [
+    # What an earlier version of the checks let through or named wrongly: a property check that
+    # scored without right values, a stand-in that never did what a real argument may do.
+    Gap(Wrong("iterate_minibatches", "shuffles with NumPy's global generator",
+              edit(MINIBATCHES, "ORDER", "np.random.permutation(n)"), r"global generator"), check=r"shuffles"),
+    Gap(Wrong("iterate_minibatches", "shuffles with a new unseeded generator",
+              edit(MINIBATCHES, "ORDER", "np.random.default_rng().permutation(n)"), r"same seed"),
+        check=r"shuffles"),
+    Gap(Wrong("iterate_minibatches", "fails when rng is None", edit(MINIBATCHES, "ORDER", "rng.permutation(n)"),
+              r"With rng=None"), check=r"shuffles"),
+    Gap(Wrong("iterate_minibatches", "drops the last batch when not shuffling", edit(
+        MINIBATCHES, "    end = n - n % batch_size if drop_last else n",
+        "    end = n - n % batch_size if drop_last or not shuffle else n"
+    ).replace("ORDER", "(rng or np.random.default_rng()).permutation(n)"), r"last, smaller batch is missing"),
+        check=r"shuffles", absent=r"keep the samples in order"),
+    Gap(Wrong("train", "one state dict shared by every parameter (dict.fromkeys)", edit(
+        TRAIN, "states = {k: {} for k in current}", "states = dict.fromkeys(current, {})"),
+        r"dict\.fromkeys"), check=r"one state each"),
+    Gap(Wrong("train", "ignores the state the optimizer returns", edit(
+        TRAIN, STEP, "current[k], _ = optimizer(current[k], grads[k], states[k], **hyper)"),
+        r"keep what it returns"), check=r"one state each"),
+    Gap(Wrong("train", "gradients of every batch at the epoch's first params", edit(
+        TRAIN, "loss, grads = loss_and_grads(current, xb, yb)", "loss, grads = loss_and_grads(start, xb, yb)"
+    ).replace("        losses, sizes = [], []\n", "        losses, sizes = [], []\n        start = dict(current)\n"),
+        r"params other than those the optimizer had just returned"), check=r"one state each"),
+    Gap(Wrong("train", "returns the params passed in", edit(
+        TRAIN, "return (best if patience is not None else current), history",
+        "return (best if patience is not None else params), history"), r"exactly as it was passed in"),
+        check=r"never modifies"),
+    Gap(Wrong("train", "val_loss before the epoch's updates", edit(edit(
+        TRAIN, "        losses, sizes = [], []\n",
+        "        losses, sizes = [], []\n        before = loss_and_grads(current, X_val, y_val)[0] if X_val is not None "
+        "else None\n"), 'entry["val_loss"] = loss_and_grads(current, X_val, y_val)[0]', 'entry["val_loss"] = before'),
+        r"before the epoch's updates"), check=r"^history"),
+    Gap(Wrong("train", "val_accuracy on the training data", edit(
+        TRAIN, "accuracy(predict(current, X_val), y_val)", "accuracy(predict(current, X), y)"),
+        r"val_accuracy should be"), check=r"^history"),
+    Gap(Wrong("train", "calls predict when it is None", edit(
+        TRAIN, "            if predict is not None:\n", "            if True:\n"), r"predict is None"),
+        check=r"^history"),
+    Gap(Wrong("train", "returns the best params only when it stops early", edit(edit(
+        TRAIN, "            if bad_epochs == patience:\n                break",
+        "            if bad_epochs == patience:\n                return best, history"),
+        "return (best if patience is not None else current), history", "return current, history"),
+        r"never stopped early"), check=r"patience"),
+    Gap(Wrong("train", "an equal validation loss counts as an improvement", edit(
+        TRAIN, 'if entry["val_loss"] < best_loss:', 'if entry["val_loss"] <= best_loss:'), r"not <="),
+        check=r"patience"),
+    Gap(Wrong("train", "rounds each batch's loss for its log (a 0-d array has no round)", edit(
+        TRAIN, "            losses.append(loss)", "            print('loss', round(loss, 4))\n            losses.append(loss)"),
+        r"float\(loss\)")),
+    Gap(Wrong("train", "shuffles X and y in place", edit(
+        TRAIN, "    for epoch in range(1, epochs + 1):\n",
+        "    for epoch in range(1, epochs + 1):\n        order = rng.permutation(len(y))\n        X[:] = X[order]\n"
+        "        y[:] = y[order]\n").replace(LOOP, "iterate_minibatches(X, y, batch_size, shuffle=False)"),
+        r"modified X and y in place"), check=r"never modifies"),
+    Gap(Wrong("accuracy", "subtracts the row maximum in place", """
+        def accuracy(logits, labels):
+            logits -= logits.max(axis=1, keepdims=True)
+            return float(np.mean(np.argmax(logits, axis=1) == labels))
+    """, r"modified logits in place"), check=r"unchanged"),
+    Gap(Wrong("train", "never shuffles", edit(TRAIN, LOOP, "iterate_minibatches(X, y, batch_size, shuffle=False)"),
+              r"same order in both epochs"), check=r"shuffles"),
+    Gap(Wrong("train", "shuffles with a new unseeded generator", edit(
+        TRAIN, LOOP, "iterate_minibatches(X, y, batch_size, rng=np.random.default_rng())"), r"same seed"),
+        check=r"shuffles"),
+    Gap(Wrong("train", "its own batches fail when rng is None", edit(
+        TRAIN, "    rng = np.random.default_rng() if rng is None else rng\n", "").replace(
+        LOOP, "((X[i], y[i]) for i in np.array_split(rng.permutation(len(y)), -(-len(y) // batch_size)))"),
+        r"rng is None in this run"), check=r"shuffles"),
+]
+
+
+@pytest.mark.parametrize("gap", GAPS, ids=lambda g: f"{g.wrong.target}: {g.wrong.mistake}")
+def test_a_gap_of_an_earlier_check_is_closed_with_the_mistake_named(gap):
+    assert_gap_closed("04_training", gap)
+
+
+def test_quiz_mistakes_are_wrong_answers_whose_hints_keep_the_right_one_to_themselves():
+    assignment, key = get_assignment("04_training"), reference("04_training")
+    for name, mistakes in QUIZ_MISTAKES.items():
+        kind = assignment.quiz[name]
+        right = kind.read(name, key.get(name))
+        for value, hint in mistakes.items():
+            assert not kind.same(kind.read(name, value), right), f"{name} = {value!r} is the right answer"
+            forms = {right} if isinstance(right, str) else {f"{right:g}", str(right)}
+            for form in forms:
+                assert not re.search(rf"(?<![\w.]){re.escape(form)}(?![\w]|\.\d)", hint), (name, value, hint)
+
+
 CORRECT = {
     "a train written another way": TRAIN,
+    "its own batches, float losses, copied states, shallow snapshots, extra history": """
+        def train(params, loss_and_grads, X, y, *, optimizer, hyper, epochs, batch_size, rng=None,
+                  predict=None, X_val=None, y_val=None, patience=None):
+            if rng is None:
+                rng = np.random.default_rng()
+            params = dict(params)  # the optimizer returns new arrays, so a shallow copy is enough
+            states = {name: {} for name in params}
+            history, best, best_params, waited = [], np.inf, None, 0
+            for epoch in range(epochs):
+                order = rng.permutation(len(y))
+                total = 0.0
+                for start in range(0, len(y), batch_size):
+                    batch = order[start:start + batch_size]
+                    loss, grads = loss_and_grads(params, X[batch], y[batch])
+                    for name in params:
+                        params[name], states[name] = optimizer(params[name], grads[name], dict(states[name]),
+                                                               **hyper)
+                    total += float(loss) * len(batch)
+                record = {"epoch": epoch + 1, "train_loss": total / len(y),  # and more than asked for:
+                          "full_train_loss": float(loss_and_grads(params, X, y)[0])}
+                if predict is not None:
+                    record["train_accuracy"] = float(np.mean(predict(params, X).argmax(axis=1) == y))
+                if X_val is not None:
+                    record["val_loss"] = float(loss_and_grads(params, X_val, y_val)[0])
+                    if predict is not None:
+                        record["val_accuracy"] = float(np.mean(predict(params, X_val).argmax(axis=1) == y_val))
+                history.append(record)
+                if patience is not None and X_val is not None:
+                    if record["val_loss"] < best:
+                        best, best_params, waited = record["val_loss"], dict(params), 0
+                    else:
+                        waited += 1
+                        if waited >= patience:
+                            break
+            return (best_params if patience is not None and X_val is not None else params), history
+
+        def iterate_minibatches(X, y, batch_size, shuffle=True, rng=None, drop_last=False):
+            rng = np.random.default_rng() if rng is None else rng
+            index = rng.choice(len(y), size=len(y), replace=False) if shuffle else np.arange(len(y))
+            stop = len(y) - len(y) % batch_size if drop_last else len(y)
+            return ((X[index[i:i + batch_size]], y[index[i:i + batch_size]]) for i in range(0, stop, batch_size))
+    """,
     "index shuffling in place, while loops, math.ceil, np.float64": """
         import math
 

@@ -5,17 +5,24 @@ and the runner (`autograder.runner`) passes them in by name:
 
 - the graded function's own name (``mse``): the student's function, wrapped in a
   `StudentFunction`;
-- another function of the same assignment (``mse`` in a check of ``mse_grad``): the
-  reference's when it is available, so one bug costs only the points of the function it
-  is in; the student's otherwise;
+- another function of the same assignment (``mse`` in a check of ``mse_grad``): an
+  *oracle*: the reference's when it is available, so one bug costs only the points of the
+  function it is in; otherwise the student's own, only if it passes its own value checks;
+- ``oracle_`` and the graded function's own name (``oracle_mlp_loss_and_grads``): the same
+  for the function under test (its loss, to check its gradients against);
 - ``own_`` and another function's name (``own_linear_forward``): the student's own
   version, for checks that need what it produces (a layer's cache);
-- ``reference``: the reference solution's `Namespace` (hidden checks only);
-- ``student``: the student's whole `Namespace`.
+- ``reference``: the reference solution's namespace (hidden checks only);
+- ``student``: the student's whole namespace.
 
 A check passes by returning and fails by raising `CheckFailed` with the feedback. While it
-runs with a reference, the student's code calls the reference's versions of the other
-functions (see `autograder.runner.reference_helpers`).
+runs, student code calls the reference's versions of the functions its target is declared to
+build on (see `autograder.core`).
+
+A *property* check (no mutation, shapes, normalisation, one state per parameter...) must
+also verify the values of the calls it makes: a property of a function that computes nothing
+is worth nothing. Value checks (``property=False``) are what decides whether the student's own
+version of a function may serve as an oracle.
 """
 
 from __future__ import annotations
@@ -35,6 +42,8 @@ class Check:
         points: what it is worth.
         hidden: whether it needs the reference solution (and is hidden from students).
         function: the check itself.
+        is_property: whether it checks a property (no mutation, shapes...) rather than
+            values; it must still verify the values of the calls it makes.
     """
 
     target: str
@@ -42,6 +51,7 @@ class Check:
     points: float
     hidden: bool
     function: Callable
+    is_property: bool = False
 
     @property
     def name(self) -> str:
@@ -49,11 +59,12 @@ class Check:
         return f"{self.target}: {self.title}"
 
 
-def check(target: str, title: str, points: float, *, hidden: bool = False) -> Callable:
+def check(target: str, title: str, points: float, *, hidden: bool = False, property: bool = False,
+          ) -> Callable:
     """Declare the decorated function as a check of ``target`` worth ``points``."""
 
     def declare(function: Callable) -> Callable:
-        function.check = Check(target, title, points, hidden, function)
+        function.check = Check(target, title, points, hidden, function, property)
         return function
 
     return declare

@@ -1,9 +1,14 @@
 """Checks for assignment 03: gradient descent and the optimizers SGD, momentum, Adam, AdamW.
 
-Optimizers are checked step by step: known first steps (numbers computed once with
+Optimizers are checked step by step: known steps (numbers computed once with
 ``torch.optim``), one state per parameter, no writes into ``w`` or ``dw``, convergence on
 a convex problem, and (hidden) trajectories of 25 steps against the reference, with
 gradients that change every step, at gradient scales 1 and 1e-5.
+
+Every check verifies the values of the calls it makes: leaving ``w`` alone, or keeping one
+state per parameter, is worth points only for an optimizer that steps correctly. All four
+rules act element by element, so a second parameter whose elements are a permutation of
+the known ones has the permuted known steps as its expected path.
 
 When a step goes wrong, the *step* ``w_next - w`` is compared with the expected one, so
 a wrong constant factor shows up as such (momentum's EMA form is 1 - mu times too small on
@@ -14,11 +19,13 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
 from autograder.checks import check
-from autograder.checks.compare import CheckFailed, Mistake, as_array, assert_close, fmt
+from autograder.checks.compare import CheckFailed, Mistake, as_array, assert_close, describe, fmt
 from autograder.checks.toolbox import type_name, unpack
 
 DEFAULTS = {
@@ -106,7 +113,12 @@ KNOWN_STEPS = {  # w after steps 1, 2 and 3
 
 def step(optimizer, name: str, w: np.ndarray, dw: np.ndarray, state: dict, hyper: dict):
     """One call ``optimizer(w, dw, state, **hyper)``, validated: (w_next, state)."""
-    w_next, new_state = unpack(optimizer(w, dw, state, **hyper), name, ("w_next", "state"))
+    return validated(optimizer(w, dw, state, **hyper), name, w)
+
+
+def validated(result: object, name: str, w: np.ndarray) -> tuple[np.ndarray, dict]:
+    """An optimizer's result as (w_next, state), or CheckFailed saying what is wrong with it."""
+    w_next, new_state = unpack(result, name, ("w_next", "state"))
     w_next = as_array(w_next, f"{name} (w_next)", w.shape)
     if not isinstance(new_state, dict):
         raise CheckFailed(
@@ -151,6 +163,8 @@ NOT_CARRIED = ("this step is what {name} gives on a *first* call: the state is n
                "Store what the rule remembers in state and return it.")
 EPS_INSIDE = ("eps is inside the square root: the denominator is sqrt(v_hat) + eps, with eps added "
               "after the square root (it matters when gradients are tiny).")
+NO_SQRT = ("the denominator has no square root: it is sqrt(v_hat) + eps. v averages the *squared* "
+           "gradient, so its square root is what has the gradient's scale.")
 L2_IN_GRADIENT = ("this is L2 regularisation (weight_decay * w added to the gradient), not decoupled "
                   "weight decay: shrink w by lr * weight_decay * w, then take the Adam step with the "
                   "plain gradient.")
@@ -158,6 +172,25 @@ DECAY_AFTER = ("the decay is applied after the Adam step; AdamW shrinks w first 
                "(w - lr * weight_decay * w), then takes the Adam step.")
 DECAY_UNSCALED = "the decay is not scaled by the learning rate: it is w - lr * weight_decay * w."
 NO_DECAY = "there is no weight decay at all: this is plain Adam."
+RETURNS_STEP = ("{name} returns the step itself: return the updated parameter, w_next = w - lr * ..., "
+                "not the amount it moves by.")
+WRONG_DEFAULTS = ("the step is close to the expected one, but not equal. The hyperparameters this call "
+                  "leaves out take your function's defaults: are they those of the assignment's signature "
+                  "(eps=1e-8, ...)?")
+UNCHANGED = "w_next is w unchanged: compute the update and return the new array (w - lr * ...)."
+ZEROS = "w_next is all zeros: return the updated parameter, w - lr * ..., not a new empty array."
+
+
+def first_adam_step(dw: np.ndarray, hyper: dict) -> np.ndarray:
+    """Adam's first step, bias-corrected: m_hat = g and v_hat = g², so lr * g / (|g| + eps)."""
+    return hyper["lr"] * dw / (np.abs(dw) + hyper["eps"])
+
+
+def first_step(name: str, w: np.ndarray, dw: np.ndarray, hyper: dict) -> np.ndarray:
+    """What the first call (state ``{}``) returns: every rule starts from zero memory."""
+    if name in ("sgd", "sgd_momentum"):
+        return w - hyper["lr"] * dw
+    return w * (1 - hyper["lr"] * hyper.get("weight_decay", 0.0)) - first_adam_step(dw, hyper)
 
 
 def first_step_mistakes(name: str, w: np.ndarray, dw: np.ndarray, hyper: dict) -> list[Mistake]:
@@ -169,19 +202,31 @@ def first_step_mistakes(name: str, w: np.ndarray, dw: np.ndarray, hyper: dict) -
     if name not in ("adam", "adamw"):
         return []
     lr, eps, wd = hyper["lr"], hyper["eps"], hyper.get("weight_decay", 0.0)
-
-    def first_adam_step(g):
-        return lr * g / (np.abs(g) + eps)
-
-    mistakes = [Mistake(EPS_INSIDE, lambda: w * (1 - lr * wd) - lr * dw / np.sqrt(dw**2 + eps))]
+    shrunk = w * (1 - lr * wd)
+    mistakes = [Mistake(EPS_INSIDE, lambda: shrunk - lr * dw / np.sqrt(dw**2 + eps)),
+                Mistake(NO_SQRT, lambda: shrunk - lr * dw / (dw**2 + eps))]
     if name == "adamw":
         mistakes += [
-            Mistake(L2_IN_GRADIENT, lambda: w - first_adam_step(dw + wd * w)),
-            Mistake(NO_DECAY, lambda: w - first_adam_step(dw)),
-            Mistake(DECAY_AFTER, lambda: (w - first_adam_step(dw)) * (1 - lr * wd)),
-            Mistake(DECAY_UNSCALED, lambda: w * (1 - wd) - first_adam_step(dw)),
+            Mistake(L2_IN_GRADIENT, lambda: w - first_adam_step(dw + wd * w, hyper)),
+            Mistake(NO_DECAY, lambda: w - first_adam_step(dw, hyper)),
+            Mistake(DECAY_AFTER, lambda: (w - first_adam_step(dw, hyper)) * (1 - lr * wd)),
+            Mistake(DECAY_UNSCALED, lambda: w * (1 - wd) - first_adam_step(dw, hyper)),
         ]
     return mistakes
+
+
+def non_finite_hint(name: str, first: bool, got_next: np.ndarray, dw: np.ndarray | None) -> str:
+    """Why a step holds NaN or infinity, when the pattern of the bad elements tells."""
+    if name not in ("adam", "adamw") or not first:
+        return ""
+    bad = ~np.isfinite(got_next)
+    if bad.all():
+        return (" Every element is NaN or infinite: on the first call, 1 - beta^t is 0 if t is "
+                "still 0: increment t before the bias correction.")
+    if dw is not None and np.array_equal(bad, np.asarray(dw) < 0):
+        return (" Exactly the elements whose gradient is negative: that is the square root of a "
+                "negative number. v averages the *squared* gradient, dw ** 2.")
+    return ""
 
 
 def assert_step(got_next, w, expected_next, *, name, case, hyper, first, dw=None, mistakes=()):
@@ -190,81 +235,190 @@ def assert_step(got_next, w, expected_next, *, name, case, hyper, first, dw=None
     ``mistakes`` produce a wrong ``w_next``; they are compared as steps too.
     """
     got_next = np.asarray(got_next)
+    if not np.all(np.isfinite(got_next)):
+        raise CheckFailed(f"{name} returned NaN or infinity for {case}."
+                          + non_finite_hint(name, first, got_next, dw))
+    for looks, hint in ((w, UNCHANGED), (np.zeros_like(w), ZEROS)):
+        if np.array_equal(got_next, looks) and not np.allclose(expected_next, looks):
+            raise CheckFailed(f"{name} gives a wrong result for {case}.\n  Likely mistake: {hint}",
+                              mistake=hint)
     if first and dw is not None:
         mistakes = [*first_step_mistakes(name, w, dw, hyper), *mistakes]
+    returns_step = RETURNS_STEP.format(name=name)
+    mistakes = [*mistakes, Mistake(returns_step, lambda: expected_next - w),
+                Mistake(returns_step, lambda: w - expected_next)]
     as_steps = [Mistake(m.hint, lambda m=m: np.asarray(m.produce()) - w) for m in mistakes]
-    if not np.all(np.isfinite(got_next)):
-        hint = ""
-        if name in ("adam", "adamw") and first:
-            hint = (" On the first call, 1 - beta^t is 0 if t is still 0: increment t before "
-                    "the bias correction.")
-        raise CheckFailed(f"{name} returned NaN or infinity for {case}.{hint}")
     assert_close(got_next - w, expected_next - w, who=f"{name} (the step w_next - w)", case=case,
                  factors=step_factors(name, hyper, first), mistakes=as_steps)
 
 
-def known_steps_check(optimizer, name: str) -> None:
-    w, state = KNOWN_W0.copy(), {}
-    hyper = KNOWN_HYPER[name]
-    for t, (dw, expected) in enumerate(zip(KNOWN_GRADS, KNOWN_STEPS[name], strict=True), start=1):
-        w_next, state = step(optimizer, name, w, dw, state, hyper)
-        setting = ", ".join(f"{k}={v:g}" for k, v in hyper.items())
-        assert_step(w_next, w, expected, name=name, hyper=hyper, first=t == 1, dw=dw,
-                    case=f"step {t} of a known sequence ({setting}, w of shape (2, 3))")
-        w = w_next
+# --- the known sequence, for one parameter or two -------------------------------------------
+
+def permuted(a: np.ndarray) -> np.ndarray:
+    """``a``'s elements in reverse order, same shape: for a rule that acts element by element,
+    a second parameter whose expected path is the known one, permuted the same way."""
+    return a.ravel()[::-1].reshape(a.shape)
+
+
+def known_path(name: str, parameter: str = "A") -> tuple[np.ndarray, list, list]:
+    """(w0, gradients, expected w after each step) of parameter A (the known sequence) or B
+    (the same, permuted)."""
+    f = permuted if parameter == "B" else np.copy
+    return f(KNOWN_W0), [f(g) for g in KNOWN_GRADS], [f(e) for e in KNOWN_STEPS[name]]
+
+
+def known_case(name: str, t: int, parameter: str = "A") -> str:
+    setting = ", ".join(f"{k}={v:g}" for k, v in KNOWN_HYPER[name].items())
+    which = "" if parameter == "A" else ", its elements in reverse order"
+    return f"step {t} of a known sequence ({setting}, w of shape (2, 3){which})"
 
 
 LEAKED_STATE = ("Keep everything the optimizer remembers in the state dict it is given, not in a "
                 "global variable or a default argument, so each parameter has its own.")
 
 
-def separate_states_check(optimizer, name: str) -> None:
-    """Two parameters stepped alternately must follow the paths each takes alone."""
-    hyper = KNOWN_HYPER[name]
-    w, dw = KNOWN_W0[0], KNOWN_GRADS[0][0]
-    try:
-        once, _ = step(optimizer, name, w, dw, {}, hyper)
-        again, _ = step(optimizer, name, w, dw, {}, hyper)
-    except CheckFailed as failure:
-        raise CheckFailed(f"{failure}\n  If this works on its own, {name} remembers something from "
-                          f"earlier calls. {LEAKED_STATE}") from None
-    if not np.allclose(once, again, rtol=1e-12, atol=1e-15):
-        raise CheckFailed(f"{name}: two calls with the same w and dw and a fresh state {{}} gave different "
-                          f"results. {LEAKED_STATE}")
-    rng = np.random.default_rng(90)
-    wa, wb = rng.normal(size=(3,)), rng.normal(size=(3,))  # one shape, so shared state shows as values
-    grads_a = [rng.normal(size=(3,)) for _ in range(4)]
-    grads_b = [rng.normal(size=(3,)) for _ in range(4)]
+def outcome(result: object) -> np.ndarray | str:
+    """What an optimizer call gave, to compare with another call: its w_next (any shape) or a
+    description of whatever it returned."""
+    first = result[0] if isinstance(result, tuple | list) and len(result) > 0 else result
+    if isinstance(first, np.ndarray | np.generic | float | int) and not isinstance(first, bool):
+        return np.asarray(first, dtype=float)
+    return describe(result)
 
-    alone, state, w = [], {}, wa
-    for dw in grads_a:
-        w, state = step(optimizer, name, w, dw, state, hyper)
-        alone.append(w)
-    together, state_a, state_b, w, v = [], {}, {}, wa, wb
-    for dwa, dwb in zip(grads_a, grads_b, strict=True):
-        w, state_a = step(optimizer, name, w, dwa, state_a, hyper)
-        v, state_b = step(optimizer, name, v, dwb, state_b, hyper)
-        together.append(w)
-    for t, (a, b) in enumerate(zip(alone, together, strict=True), start=1):
-        if not np.allclose(a, b, rtol=1e-12, atol=1e-15):
+
+def same_outcome(a: np.ndarray | str, b: np.ndarray | str) -> bool:
+    """Two outcomes of the same call agree (NaN where the other has NaN counts as agreeing)."""
+    if isinstance(a, str) or isinstance(b, str):
+        return a == b
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-12, atol=1e-15, equal_nan=True))
+
+
+def fresh_step(optimizer, name: str, w: np.ndarray, dw: np.ndarray, hyper: dict,
+               verify: Callable[[np.ndarray], None]) -> tuple[np.ndarray, dict]:
+    """A first call (state ``{}``), its result checked by ``verify``. When it fails and the very
+    same call now gives something else, the optimizer remembers earlier calls: that is the
+    mistake to name (a wrong step of its own would come out the same twice)."""
+
+    def call() -> tuple[object, np.ndarray | str]:
+        try:
+            result = optimizer(w, dw, {}, **hyper)
+        except CheckFailed as failure:
+            if failure.kind is not None:  # it hung or crashed: nothing to compare
+                raise
+            return failure, str(failure)
+        return result, outcome(result)
+
+    result, first = call()
+    try:
+        if isinstance(result, CheckFailed):
+            raise result
+        w_next, state = validated(result, name, w)
+        verify(w_next)
+        return w_next, state
+    except CheckFailed:
+        if not same_outcome(first, call()[1]):
             raise CheckFailed(
-                f"{name}: parameter A took a different path when a second parameter B (with its own "
-                f"state dict) was updated between its steps; they first differ at step {t}. {LEAKED_STATE}"
-            )
+                f"{name}: two calls with the same w and dw and a fresh state {{}} gave different results, "
+                f"so {name} remembers something from earlier calls. {LEAKED_STATE}",
+                mistake=LEAKED_STATE,
+            ) from None
+        raise
+
+
+def run_known(optimizer, name: str, parameter: str = "A", after_each_call=None) -> None:
+    """Step through the known sequence of ``parameter`` alone, each step compared with the known
+    one (``after_each_call()`` runs after each call, before its values are compared)."""
+    w, grads, expected = known_path(name, parameter)
+    hyper = KNOWN_HYPER[name]
+    state: dict = {}
+    for t, (dw, w_expected) in enumerate(zip(grads, expected, strict=True), start=1):
+        def verify(w_next, t=t, w=w, dw=dw, w_expected=w_expected) -> None:
+            if after_each_call is not None:
+                after_each_call()
+            not_carried = [] if t == 1 else [
+                Mistake(NOT_CARRIED.format(name=name), lambda: first_step(name, w, dw, hyper))]
+            assert_step(w_next, w, w_expected, name=name, hyper=hyper, first=t == 1, dw=dw,
+                        case=known_case(name, t, parameter), mistakes=not_carried)
+
+        if t == 1:
+            w_next, state = fresh_step(optimizer, name, w, dw, hyper, verify)
+        else:
+            w_next, state = step(optimizer, name, w, dw, state, hyper)
+            verify(w_next)
+        w = w_next
+
+
+@contextmanager
+def only_with_right_steps(name: str, what: str) -> Iterator[None]:
+    """A property is worth points only for right steps: say so when the steps are wrong."""
+    try:
+        yield
+    except CheckFailed as failure:
+        if failure.mistake == LEAKED_STATE:  # not a wrong step: the very thing a state is for
+            raise
+        raise CheckFailed(f"{failure}\n  ({what} counts only once {name}'s steps are right.)",
+                          kind=failure.kind, mistake=failure.mistake) from None
+
+
+def known_steps_check(optimizer, name: str) -> None:
+    run_known(optimizer, name)
+    if name in ("adam", "adamw"):  # a first step with tiny gradients, where eps is not negligible
+        hyper, w, dw = KNOWN_HYPER[name], KNOWN_W0.copy(), 1e-8 * KNOWN_GRADS[0]
+        setting = ", ".join(f"{k}={v:g}" for k, v in hyper.items())
+        case = f"a first step with gradients of scale 1e-8 ({setting}, w of shape (2, 3))"
+        fresh_step(optimizer, name, w, dw, hyper, lambda w_next: assert_step(
+            w_next, w, first_step(name, w, dw, hyper), name=name, hyper=hyper, first=True, dw=dw, case=case))
+
+
+def separate_states_check(optimizer, name: str) -> None:
+    """Two parameters stepped alternately, each with its own state dict, must both follow the
+    known path each takes alone."""
+    with only_with_right_steps(name, "Keeping one state per parameter"):
+        run_known(optimizer, name)
+    hyper = KNOWN_HYPER[name]
+    paths = {parameter: known_path(name, parameter) for parameter in "AB"}
+    w = {parameter: path[0] for parameter, path in paths.items()}
+    states: dict[str, dict] = {parameter: {} for parameter in paths}
+    for t in range(1, len(KNOWN_GRADS) + 1):
+        for parameter, (_, grads, expected) in paths.items():
+            w_next, states[parameter] = step(optimizer, name, w[parameter], grads[t - 1], states[parameter],
+                                             hyper)
+            try:
+                assert_step(w_next, w[parameter], expected[t - 1], name=name, hyper=hyper, first=t == 1,
+                            case=known_case(name, t, parameter))
+            except CheckFailed as failure:
+                with only_with_right_steps(name, "Keeping one state per parameter"):
+                    run_known(optimizer, name, parameter)  # wrong on its own: a plain value mistake
+                other = "B" if parameter == "A" else "A"
+                detail = "\n".join(str(failure).splitlines()[:2])
+                raise CheckFailed(
+                    f"{name}: two parameters A and B, each with its own state dict, were updated in turn. "
+                    f"Alone, each follows its known path; in turn, parameter {parameter} goes wrong at step "
+                    f"{t}, after {other} was updated.\n{detail}\n  {LEAKED_STATE}",
+                    mistake=LEAKED_STATE,
+                ) from None
+            w[parameter] = w_next
+
+
+MODIFIED_INPUT = ("Compute with new arrays (w - lr * dw) instead of writing into the ones you are given "
+                  "(w -= ..., dw *= ...): the caller may still need the old values.")
 
 
 def inputs_unchanged_check(optimizer, name: str) -> None:
-    w, state = KNOWN_W0.copy(), {}
-    for dw in KNOWN_GRADS:
-        w_next, state = step(optimizer, name, w, dw, state, KNOWN_HYPER[name])
+    def unchanged() -> None:
         changed = [arg for arg in optimizer.modified if arg in ("w", "dw")]
         if changed:
-            raise CheckFailed(
-                f"{name} modified its input {' and '.join(f'`{a}`' for a in changed)} in place. "
-                "Return a new array (w - lr * ...) instead of writing into w (w -= ...): the "
-                "caller may still need the old values."
-            )
-        w = w_next
+            listed = " and ".join(f"`{a}`" for a in changed)
+            raise CheckFailed(f"{name} modified its input {listed} in place. {MODIFIED_INPUT}",
+                              mistake=MODIFIED_INPUT)
+
+    try:
+        run_known(optimizer, name, after_each_call=unchanged)
+    except CheckFailed as failure:
+        if failure.mistake == MODIFIED_INPUT:
+            raise
+        with only_with_right_steps(name, "Leaving w and dw unchanged"):
+            raise failure from None
 
 
 # The convex problem: f(w) = 1/2 sum(a * w^2), minimum 0 at w = 0.
@@ -281,18 +435,36 @@ CONVERGENCE = {
 
 
 def convergence_check(optimizer, name: str) -> None:
+    """Converge, by the rule: the first step is known exactly (it starts from zero memory), so
+    an update that merely shrinks w to 0 does not count."""
     hyper, budget, tolerance = CONVERGENCE[name]
-    w, state = W_START.copy(), {}
-    for _ in range(budget):
+    setting = ", ".join(f"{k}={v:g}" for k, v in hyper.items())
+    problem = "f(w) = 1/2 (w1² + 4 w2² + 10 w3²) from w = [1, -1, 2]"
+    w, dw, full = W_START.copy(), CURVATURE * W_START, DEFAULTS[name] | hyper
+    case = f"the first step on {problem} ({setting}, the other hyperparameters at their defaults)"
+    expected = first_step(name, w, dw, full)
+
+    def verify(w_next: np.ndarray) -> None:
+        close = bool(np.allclose(w_next - w, expected - w, rtol=1e-3, atol=0))  # the rule is right
+        try:
+            assert_step(w_next, w, expected, name=name, hyper=full, first=True, dw=None if close else dw,
+                        case=case)
+        except CheckFailed as failure:
+            if close:
+                raise CheckFailed(f"{failure}\n  Likely mistake: {WRONG_DEFAULTS}",
+                                  mistake=WRONG_DEFAULTS) from None
+            raise
+
+    w, state = fresh_step(optimizer, name, w, dw, hyper, verify)
+    for _ in range(budget - 1):
         w, state = step(optimizer, name, w, CURVATURE * w, state, hyper)
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging optimizer overflows: inf fails below
         loss = 0.5 * float(np.sum(CURVATURE * w**2))
     if not loss < tolerance:
-        setting = ", ".join(f"{k}={v:g}" for k, v in hyper.items())
         raise CheckFailed(
-            f"{name} ({setting}) should bring f(w) = 1/2 (w1² + 4 w2² + 10 w3²) from w = [1, -1, 2] "
-            f"below {tolerance:g} within {budget} steps, but f = {fmt(loss)} after them"
-            f" (w = {np.round(w, 6).tolist()})."
+            f"{name} ({setting}) should bring {problem} below {tolerance:g} within {budget} steps, but "
+            f"f = {fmt(loss)} after them (w = {np.round(w, 6).tolist()}). Its first step is right: look at "
+            "what changes from the second step on (what the state carries, the step count)."
         )
 
 
@@ -342,12 +514,20 @@ def matches_reference_check(optimizer, name: str, reference, settings: list[dict
                 dw = gradient_at(t, w, scale, seed)
                 before = copy.deepcopy(ref_state)
                 expected, ref_state = ref(w, dw, ref_state, **hyper)
-                got, state = step(optimizer, name, w, dw, state, hyper)
                 case = (f"step {t} of {steps} ({setting}; gradients of scale {scale:g} that change "
                         f"every step; w of shape (3, 4), seed {seed})")
-                try:
+
+                def verify(got, t=t, w=w, dw=dw, expected=expected, before=before, case=case,
+                           hyper=hyper) -> None:
                     assert_step(got, w, expected, name=name, case=case, hyper=hyper, first=t == 1, dw=dw,
                                 mistakes=trajectory_mistakes(name, reference, w, dw, before, hyper, t))
+
+                try:
+                    if t == 1:
+                        got, state = fresh_step(optimizer, name, w, dw, hyper, verify)
+                    else:
+                        got, state = step(optimizer, name, w, dw, state, hyper)
+                        verify(got)
                 except CheckFailed as failure:
                     if scale < 1 and 1.0 in passed_scales and name in ("adam", "adamw"):
                         raise CheckFailed(
@@ -374,7 +554,10 @@ def trajectory(gradient_descent, grad_fn, x0, lr, steps):
     return as_array(path, "gradient_descent", shape)
 
 
-def aliasing_hint(path: np.ndarray) -> list[Mistake]:
+def aliasing_hint(path: np.ndarray, x0: np.ndarray) -> list[Mistake]:
+    if np.array_equal(path[-1], x0):
+        return [Mistake("the trajectory never leaves x0: each step moves x by -lr * grad_fn(x); "
+                        "append the new point, not x0 again.", lambda: np.broadcast_to(path[0], path.shape))]
     return [Mistake(
         "every row of the trajectory is the final point: the list holds the same array again and "
         "again, updated in place. Append a copy of each point, or create a new array per step "
@@ -388,22 +571,30 @@ def gradient_descent_demo(gradient_descent):
     path = trajectory(gradient_descent, lambda x: 2 * x, x0, 0.1, 10)
     expected = 10.0 * 0.8 ** np.arange(11)
     assert_close(path, expected, who="gradient_descent", case="f(x) = x² from x0 = 10, lr = 0.1, 10 steps",
-                 factors={}, mistakes=aliasing_hint(path) + [Mistake(
+                 factors={}, mistakes=aliasing_hint(path, x0) + [Mistake(
                      "the path grows: gradient descent subtracts lr * grad_fn(x), it doesn't add it.",
                      lambda: 10.0 * 1.2 ** np.arange(11))])
 
 
 @check("gradient_descent", "works for parameters of any shape, x0 unchanged", 1.0)
 def gradient_descent_shapes(gradient_descent):
-    for shape in [(2,), (2, 3)]:
-        rng = np.random.default_rng(91)
-        a = rng.uniform(0.5, 2.0, size=shape)
-        x0 = rng.normal(size=shape)
-        path = trajectory(gradient_descent, lambda x, a=a: a * x, x0, 0.3, 6)
-        expected = np.stack([(1 - 0.3 * a) ** k * x0 for k in range(7)])
+    # The last case's grad_fn returns its argument itself (the gradient of 1/2 |x|²), as a real
+    # one may: writing into what grad_fn returned then writes into x.
+    rng = np.random.default_rng(91)
+    cases = [(shape, rng.uniform(0.5, 2.0, size=shape), rng.normal(size=shape)) for shape in [(2,), (2, 3)]]
+    cases.append(((3,), None, rng.normal(size=(3,))))
+    for shape, a, x0 in cases:
+        grad_fn = (lambda x: x) if a is None else (lambda x, a=a: a * x)
+        path = trajectory(gradient_descent, grad_fn, x0, 0.3, 6)
+        factor = 1.0 if a is None else a
+        expected = np.stack([(1 - 0.3 * factor) ** k * x0 for k in range(7)])
+        problem = "f(x) = 1/2 |x|², whose grad_fn returns x itself," if a is None else "f(x) = 1/2 sum(a x²)"
         assert_close(path, expected, who="gradient_descent",
-                     case=f"f(x) = 1/2 sum(a x²) with x0 of shape {shape}, lr = 0.3, 6 steps",
-                     mistakes=aliasing_hint(path))
+                     case=f"{problem} with x0 of shape {shape}, lr = 0.3, 6 steps",
+                     mistakes=aliasing_hint(path, x0) + ([] if a is not None else [Mistake(
+                         "the path drops to 0 after the first step: you changed what grad_fn returned in "
+                         "place (g *= lr), and here that is x itself. Compute lr * g as a new array.",
+                         lambda x0=x0: np.stack([x0] + [np.zeros_like(x0)] * 6))]))
         if "x0" in gradient_descent.modified:
             raise CheckFailed("gradient_descent modified x0 in place: start from a copy "
                               "(x = np.array(x0, dtype=float)).")
@@ -420,7 +611,7 @@ def gradient_descent_matches_reference(gradient_descent, reference):
         path = trajectory(gradient_descent, rosenbrock_grad, x0, lr, steps)
         assert_close(path, ref(rosenbrock_grad, x0, lr, steps), who="gradient_descent",
                      case=f"the Rosenbrock function from {x0.tolist()}, lr = {lr:g}, {steps} steps",
-                     mistakes=aliasing_hint(path))
+                     mistakes=aliasing_hint(path, x0))
 
 
 # --- the optimizers: one set of checks each ------------------------------------------------
@@ -440,7 +631,7 @@ def sgd_known(sgd):
     known_steps_check(sgd, "sgd")
 
 
-@check("sgd", "does not modify w or dw", 0.5)
+@check("sgd", "does not modify w or dw", 0.5, property=True)
 def sgd_inputs_unchanged(sgd):
     inputs_unchanged_check(sgd, "sgd")
 
@@ -460,12 +651,12 @@ def sgd_momentum_known(sgd_momentum):
     known_steps_check(sgd_momentum, "sgd_momentum")
 
 
-@check("sgd_momentum", "keeps one state per parameter", 0.5)
+@check("sgd_momentum", "keeps one state per parameter", 0.5, property=True)
 def sgd_momentum_separate_states(sgd_momentum):
     separate_states_check(sgd_momentum, "sgd_momentum")
 
 
-@check("sgd_momentum", "does not modify w or dw", 0.5)
+@check("sgd_momentum", "does not modify w or dw", 0.5, property=True)
 def sgd_momentum_inputs_unchanged(sgd_momentum):
     inputs_unchanged_check(sgd_momentum, "sgd_momentum")
 
@@ -480,17 +671,17 @@ def sgd_momentum_matches_reference(sgd_momentum, reference):
     matches_reference_check(sgd_momentum, "sgd_momentum", reference, REFERENCE_SETTINGS["sgd_momentum"])
 
 
-@check("adam", "matches known steps", 1.0)
+@check("adam", "matches known steps, with ordinary and tiny gradients", 1.0)
 def adam_known(adam):
     known_steps_check(adam, "adam")
 
 
-@check("adam", "keeps one state per parameter", 0.5)
+@check("adam", "keeps one state per parameter", 0.5, property=True)
 def adam_separate_states(adam):
     separate_states_check(adam, "adam")
 
 
-@check("adam", "does not modify w or dw", 0.5)
+@check("adam", "does not modify w or dw", 0.5, property=True)
 def adam_inputs_unchanged(adam):
     inputs_unchanged_check(adam, "adam")
 
@@ -505,17 +696,17 @@ def adam_matches_reference(adam, reference):
     matches_reference_check(adam, "adam", reference, REFERENCE_SETTINGS["adam"])
 
 
-@check("adamw", "matches known steps (large lr * weight_decay)", 1.0)
+@check("adamw", "matches known steps (large lr * weight_decay), with ordinary and tiny gradients", 1.0)
 def adamw_known(adamw):
     known_steps_check(adamw, "adamw")
 
 
-@check("adamw", "keeps one state per parameter", 0.5)
+@check("adamw", "keeps one state per parameter", 0.5, property=True)
 def adamw_separate_states(adamw):
     separate_states_check(adamw, "adamw")
 
 
-@check("adamw", "does not modify w or dw", 0.5)
+@check("adamw", "does not modify w or dw", 0.5, property=True)
 def adamw_inputs_unchanged(adamw):
     inputs_unchanged_check(adamw, "adamw")
 
@@ -528,3 +719,37 @@ def adamw_converges(adamw):
 @check("adamw", "matches the reference over 25 steps, gradient scales 1 and 1e-5", 1.5, hidden=True)
 def adamw_matches_reference(adamw, reference):
     matches_reference_check(adamw, "adamw", reference, REFERENCE_SETTINGS["adamw"])
+
+
+# --- the quiz: answers that a known mistake gives ------------------------------------------
+# Quiz answer -> {wrong answer: hint}, for the quiz checks to show when an answer equals one of
+# these (compared as the quiz compares answers). A hint says where the reasoning went wrong and
+# never states the right answer.
+QUIZ_MISTAKES: dict[str, dict[str | float, str]] = {
+    "Q1": {
+        "B": "a smaller learning rate makes every step smaller still. Compare what a loss curve looks "
+             "like when the steps are too large and when they are too small.",
+        "C": "the loss function does not set how far each step moves. Which hyperparameter does?",
+    },
+    "Q2": {
+        30: "check that step in your trajectory: is |x| already below 0.01 there? Row k is x after k "
+            "steps.",
+        32: "row k of the trajectory is x after k steps and row 0 is x0 itself: did you count rows "
+            "instead of steps?",
+        66: "that is what a gradient of x would give. The gradient of x² is 2x, so each step "
+            "multiplies x by 1 - 2 * lr.",
+        21: "that is the count for a start at x = 1; this run starts at x = 10.",
+    },
+    "Q3": {
+        0.271: "that is the EMA form, v = 0.9 v + 0.1 g. The course uses PyTorch's momentum, "
+               "v = momentum * v + g.",
+        1.9: "that is the velocity after the second step: v starts at 0, so the first step already "
+             "makes it g.",
+        3.439: "that counts one step too many: v is 0 before the first step and g after it.",
+        3.0: "that leaves out the momentum factor: each step multiplies the previous velocity by 0.9 "
+             "before adding g.",
+        0.729: "that is momentum³ alone: every step also adds the new gradient g.",
+        10.0: "that is where v ends up after very many steps, 1 / (1 - momentum); the question asks "
+              "after the third.",
+    },
+}

@@ -1,12 +1,21 @@
 """Checks for assignment 04: iterations per epoch, mini-batches, accuracy and the training loop.
 
+Shuffling is checked through the generator passed in: two generators with the same seed must
+give the same orders, different seeds different ones, and the caller's generator advances.
+
 ``train`` is run with the checks' own model and optimizer, which record every call: the
-batches it sees, the state each parameter's optimizer receives, the keyword arguments.
-Validation losses can be scripted epoch by epoch, so early stopping is checked exactly.
+batches it sees, the params each call receives, the state each parameter's optimizer receives,
+the keyword arguments. They do what a real model and optimizer may do: the optimizer updates
+the state dict it is given in place and returns it (or returns a new one), losses come back as
+floats, NumPy scalars and 0-d arrays. Every value train reports is recomputed from what was
+recorded (the history from the params at the end of each epoch, full-batch params from the
+model itself); validation losses can be scripted epoch by epoch, so early stopping is checked
+exactly.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -152,7 +161,7 @@ def assert_one_epoch(batches, n: int, batch_size: int, drop_last: bool, what: st
 
 @check("iterate_minibatches", "one epoch visits every sample once; the last batch is smaller", 1.0)
 def iterate_minibatches_epoch(iterate_minibatches):
-    for n, b in [(10, 3), (12, 4), (7, 10), (1, 1)]:
+    for n, b in [(10, 3), (12, 4), (7, 10), (1, 1), (5, 1)]:
         X, y = numbered_data(n)
         batches = epoch_batches(iterate_minibatches, X, y, b, shuffle=True, rng=np.random.default_rng(2))
         assert_one_epoch(batches, n, b, False, f"iterate_minibatches with {n} samples, batch_size={b}")
@@ -160,7 +169,7 @@ def iterate_minibatches_epoch(iterate_minibatches):
 
 @check("iterate_minibatches", "drop_last drops only the incomplete batch", 0.5)
 def iterate_minibatches_drop_last(iterate_minibatches):
-    for n, b in [(10, 3), (12, 4)]:
+    for n, b in [(10, 3), (12, 4), (7, 10)]:
         X, y = numbered_data(n)
         batches = epoch_batches(
             iterate_minibatches, X, y, b, shuffle=True, rng=np.random.default_rng(3), drop_last=True
@@ -170,15 +179,34 @@ def iterate_minibatches_drop_last(iterate_minibatches):
         )
 
 
-@check("iterate_minibatches", "shuffles, with a new order every epoch from one rng", 1.0)
+GLOBAL_GENERATOR = (
+    "The order must come from the rng you are given: rng.permutation(n). np.random.shuffle and "
+    "np.random.permutation use NumPy's global generator, and np.random.default_rng() without a seed "
+    "a new one every time, so no seed can reproduce your batches."
+)
+
+
+def epoch_orders(iterate_minibatches, n: int, batch_size: int, epochs: int, **kwargs) -> list[np.ndarray]:
+    """The order of the samples in each of ``epochs`` epochs, each epoch checked as one epoch."""
+    X, y = numbered_data(n)
+    what = f"iterate_minibatches with {n} samples, batch_size={batch_size}"
+    orders = []
+    for _ in range(epochs):
+        batches = epoch_batches(iterate_minibatches, X, y, batch_size, **kwargs)
+        assert_one_epoch(batches, n, batch_size, False, what + ", " + ", ".join(
+            f"{k}={v!r}" for k, v in kwargs.items() if k != "rng"))
+        orders.append(np.concatenate([yb for _, yb in batches]))
+    return orders
+
+
+@check("iterate_minibatches", "shuffles: a new order every epoch, drawn from the rng it is given", 1.0)
 def iterate_minibatches_shuffles(iterate_minibatches):
-    X, y = numbered_data(40)
+    n = 40
     rng = np.random.default_rng(4)
-    orders = [
-        np.concatenate([yb for _, yb in epoch_batches(iterate_minibatches, X, y, 8, shuffle=True, rng=rng)])
-        for _ in range(3)
-    ]
-    if all(np.array_equal(order, y) for order in orders):
+    state = copy.deepcopy(rng.bit_generator.state)
+    orders = epoch_orders(iterate_minibatches, n, 8, 3, shuffle=True, rng=rng)
+    used = rng.bit_generator.state != state  # the caller's rng advances when the function draws from it
+    if all(np.array_equal(order, np.arange(n)) for order in orders):
         raise CheckFailed(
             "iterate_minibatches(..., shuffle=True) kept the samples in their original order. "
             "Draw a permutation of the indices with the rng (rng.permutation(n))."
@@ -188,10 +216,32 @@ def iterate_minibatches_shuffles(iterate_minibatches):
             "iterate_minibatches gave the same order in three epochs that share one rng. Use "
             "the rng you are given (don't create a new generator with a fixed seed inside)."
         )
-    X, y = numbered_data(12)
-    ordered = epoch_batches(iterate_minibatches, X, y, 5, shuffle=False)
-    if not np.array_equal(np.concatenate([yb for _, yb in ordered]), y):
-        raise CheckFailed("iterate_minibatches(..., shuffle=False) should keep the samples in order.")
+    again = epoch_orders(iterate_minibatches, n, 8, 3, shuffle=True, rng=np.random.default_rng(4))
+    if not all(np.array_equal(a, b) for a, b in zip(orders, again, strict=True)):
+        raise CheckFailed(
+            "iterate_minibatches gave different orders for two generators with the same seed (4): "
+            + ("it never drew from the rng it was given. " if not used else "") + GLOBAL_GENERATOR
+        )
+    other = epoch_orders(iterate_minibatches, n, 8, 1, shuffle=True, rng=np.random.default_rng(5))
+    if np.array_equal(other[0], orders[0]):
+        raise CheckFailed(
+            "iterate_minibatches gave the same order for generators with different seeds (4 and 5): the "
+            "order does not come from the rng you are given. Draw it with rng.permutation(n), not with a "
+            "generator of your own."
+        )
+    if not used:
+        raise CheckFailed(
+            "iterate_minibatches shuffles without drawing from the rng it is given. " + GLOBAL_GENERATOR
+        )
+    try:
+        epoch_orders(iterate_minibatches, 9, 4, 1, shuffle=True)
+    except CheckFailed as failure:
+        raise CheckFailed(f"{failure}\n  With rng=None (its default), make a generator of your own: "
+                          "rng = np.random.default_rng() if rng is None else rng.") from None
+    in_order = epoch_orders(iterate_minibatches, 12, 5, 1, shuffle=False, rng=np.random.default_rng(6))[0]
+    if not np.array_equal(in_order, np.arange(12)):
+        raise CheckFailed("iterate_minibatches(..., shuffle=False) should keep the samples in order "
+                          f"(0, 1, ..., 11), but the epoch visited them as {in_order.tolist()}.")
 
 
 @check("iterate_minibatches", "works on random sizes, with and without drop_last", 1.5, hidden=True)
@@ -226,7 +276,7 @@ def accuracy_mistakes(logits: np.ndarray, labels: np.ndarray) -> list[Mistake]:
     ]
 
 
-@check("accuracy", "matches known values", 0.5)
+@check("accuracy", "matches known values, logits and labels unchanged", 0.5)
 def accuracy_known(accuracy):
     cases = [
         (np.array([[2.0, 1.0, 0.0], [0.0, 3.0, 1.0], [1.0, 0.0, 5.0]]), np.array([0, 2, 2]), 2 / 3),
@@ -242,6 +292,10 @@ def accuracy_known(accuracy):
             factors={100.0: "this is a percentage: return the fraction of correct predictions, in [0, 1]."},
             mistakes=accuracy_mistakes(logits, labels),
         )
+        changed = [name for name in ("logits", "labels") if name in accuracy.modified]
+        if changed:
+            raise CheckFailed(f"accuracy modified {' and '.join(changed)} in place: compute on new arrays "
+                              "(logits - m, not logits -= m) so the caller's data stays as it was.")
 
 
 @check("accuracy", "matches the reference on random logits", 1.0, hidden=True)
@@ -264,40 +318,131 @@ def accuracy_matches_reference(accuracy, reference):
 # --- train: the checks' own model and optimizer, recording everything ---------------------
 
 
+def start_params() -> dict[str, np.ndarray]:
+    return {"W": np.zeros((3, 2)), "b": np.zeros(2)}
+
+
+def model_loss_and_grads(params: dict, X: np.ndarray, y: np.ndarray) -> tuple[float, dict]:
+    """The checks' model: logits X W + b, half the squared error to one-hot labels (mean)."""
+    residual = X @ params["W"] + params["b"] - np.eye(2)[np.asarray(y, dtype=int)]
+    loss = 0.5 * float(np.mean(np.sum(residual**2, axis=1)))
+    return loss, {"W": X.T @ residual / len(X), "b": residual.mean(axis=0)}
+
+
+def model_accuracy(params: dict, X: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean(np.argmax(X @ params["W"] + params["b"], axis=1) == y))
+
+
+# A real loss_and_grads may return its loss as a float, a NumPy scalar or a 0-d array.
+LOSS_TYPES: tuple[Callable[[float], object], ...] = (float, np.float64, np.asarray)
+
+
+@dataclass
+class Batch:
+    """One call of loss_and_grads on training data."""
+
+    samples: list[int]  # the rows of X it holds (-1: a row that is not in X)
+    loss: float
+    params_before: dict[str, np.ndarray]  # the params as the optimizer last returned them
+    current: bool  # whether train passed exactly those params
+    stepped: bool = False  # whether an optimizer step followed it (if not: an evaluation)
+
+
 @dataclass
 class Recorder:
-    """A linear classifier (logits X W + b, squared error to one-hot labels) and a plain
-    gradient-step optimizer that record every call ``train`` makes.
+    """A linear classifier and a plain gradient-step optimizer for ``train``, recording every call.
+
+    Like a real optimizer, this one may update the state dict it is given and return it
+    (``in_place``), or return a new dict: train must keep what it returns, and give every
+    parameter a dict of its own. Losses come back as floats, NumPy scalars and 0-d arrays in
+    turn. ``current`` holds the params as the optimizer last returned them, so the checks can
+    tell whether train evaluates and steps the params it should. A call on training data that
+    no optimizer step follows is an evaluation (train may report more than it must), not a batch.
 
     ``loss_and_grads``, ``optimizer`` and ``predict`` are plain functions (closures), so the
     grader's copies of train's arguments still record into this object.
     """
 
+    X: np.ndarray
+    in_place: bool = True
     X_val: np.ndarray | None = None
     scripted_val_loss: Callable[[dict], float] | None = None
-    batches: list[tuple[int, float]] = field(default_factory=list)  # (batch size, loss)
+    start: dict[str, np.ndarray] = field(default_factory=start_params)
+    batches: list[Batch] = field(default_factory=list)
     val_losses: list[float] = field(default_factory=list)
     optimizer_calls: list[dict] = field(default_factory=list)
+    calls: int = 0
 
     def __post_init__(self):
+        self.current = {k: np.array(v, dtype=np.float64) for k, v in self.start.items()}
+        self.key_of_shape = {v.shape: k for k, v in self.current.items()}  # the shapes differ
+        self.row_of = {row.tobytes(): i for i, row in enumerate(np.asarray(self.X, dtype=np.float64))}
         self.optimizer = lambda w, dw, state, **hyper: self._optimizer(w, dw, state, **hyper)
-        self.predict = lambda params, X: X @ params["W"] + params["b"]
+        self.predict = lambda params, X: self._predict(params, X)
         self.loss_and_grads = lambda params, X, y: self._loss_and_grads(params, X, y)
 
+    def is_current(self, params: object) -> bool:
+        return isinstance(params, dict) and params.keys() == self.current.keys() and all(
+            np.array_equal(np.asarray(params[k]), v) for k, v in self.current.items())
+
     def _loss_and_grads(self, params, X, y):
-        residual = X @ params["W"] + params["b"] - np.eye(2)[np.asarray(y, dtype=int)]
-        loss = 0.5 * float(np.mean(np.sum(residual**2, axis=1)))
+        if not isinstance(X, np.ndarray):
+            raise TypeError(f"the grader's loss_and_grads takes X as a NumPy array, not {type_name(X)}")
+        loss, grads = model_loss_and_grads(params, X, y)
         if self.X_val is not None and X.shape == self.X_val.shape and np.array_equal(X, self.X_val):
             if self.scripted_val_loss is not None:
                 loss = self.scripted_val_loss(params)
             self.val_losses.append(loss)
         else:
-            self.batches.append((len(X), loss))
-        return loss, {"W": X.T @ residual / len(X), "b": residual.mean(axis=0)}
+            samples = [self.row_of.get(np.asarray(row, dtype=np.float64).tobytes(), -1) for row in X]
+            before = {k: v.copy() for k, v in self.current.items()}
+            self.batches.append(Batch(samples, loss, before, self.is_current(params)))
+        self.calls += 1
+        return LOSS_TYPES[self.calls % len(LOSS_TYPES)](loss), grads
 
     def _optimizer(self, w, dw, state, **hyper):
-        self.optimizer_calls.append({"shape": np.shape(w), "state": dict(state), "hyper": hyper})
-        return w - hyper.get("lr", 0.0) * dw, {"param_shape": np.shape(w), "steps": state.get("steps", 0) + 1}
+        if self.batches:
+            self.batches[-1].stepped = True
+        shape = np.shape(w)
+        key = self.key_of_shape.get(shape)
+        current = key is not None and np.array_equal(np.asarray(w), self.current[key])
+        self.optimizer_calls.append({"shape": shape, "state": dict(state), "hyper": hyper,
+                                     "current": current})
+        w_next = np.asarray(w, dtype=np.float64) - hyper.get("lr", 0.0) * np.asarray(dw, dtype=np.float64)
+        if key is not None:
+            self.current[key] = w_next
+        record = {"param_shape": shape, "steps": state.get("steps", 0) + 1}
+        if not self.in_place:
+            return w_next, record
+        state.update(record)
+        return w_next, state
+
+    def _predict(self, params, X):
+        if not isinstance(X, np.ndarray):
+            raise TypeError(f"the grader's predict takes X as a NumPy array, not {type_name(X)}: call it "
+                            "only when there is validation data")
+        return X @ params["W"] + params["b"]
+
+    @property
+    def steps(self) -> list[Batch]:
+        """The training batches: the calls on training data that an optimizer step followed."""
+        return [batch for batch in self.batches if batch.stepped]
+
+    def epochs(self, n: int) -> list[list[Batch]]:
+        """The training batches, grouped into epochs of ``n`` samples each (in call order)."""
+        groups: list[list[Batch]] = []
+        count = n
+        for batch in self.steps:
+            if count >= n:
+                groups.append([])
+                count = 0
+            groups[-1].append(batch)
+            count += len(batch.samples)
+        return groups
+
+    def params_after(self, groups: list[list[Batch]], epoch: int) -> dict[str, np.ndarray]:
+        """The params at the end of ``epoch`` (1, 2, ...): those the next epoch starts from."""
+        return groups[epoch][0].params_before if epoch < len(groups) else self.current
 
 
 def class_data(seed: int, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -308,19 +453,42 @@ def class_data(seed: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     return centres[y] + 0.3 * rng.normal(size=(n, 3)), y
 
 
-def start_params() -> dict[str, np.ndarray]:
-    return {"W": np.zeros((3, 2)), "b": np.zeros(2)}
+NONE_HINTS = [
+    ("'NoneType' object is not callable", "predict is None in this run: compute val_accuracy only when "
+     "predict is given."),
+    ("'NoneType' object has no attribute", "rng is None in this run (its default): make a generator of "
+     "your own when none is given, rng = np.random.default_rng() if rng is None else rng."),
+    ("predict takes X as a NumPy array", "there is no validation data in this run: compute val_loss and "
+     "val_accuracy only when X_val is given."),
+]
+LOSS_TYPE_HINT = ("loss_and_grads may return its loss as a float, a NumPy scalar or a 0-d array, as a real "
+                  "one may: turn it into a float first, float(loss).")
+ARGUMENT_HINTS = [*NONE_HINTS, *((text, LOSS_TYPE_HINT) for text in (
+    "'float' object has no attribute", "numpy.ndarray doesn't define __round__"))]
+
+
+def call_train(train, *args, **kwargs) -> object:
+    """The student's train(*args, **kwargs), with a hint when it trips over an argument left None
+    or over the type of a loss."""
+    try:
+        return train(*args, **kwargs)
+    except CheckFailed as failure:
+        hints = [hint for text, hint in ARGUMENT_HINTS if text in str(failure) and failure.kind is None]
+        if hints:
+            raise CheckFailed(f"{failure}\n  Likely mistake: {hints[0]}", mistake=hints[0]) from None
+        raise
 
 
 def run_train(train, recorder: Recorder, X, y, **kwargs):
     """Call the student's train with the recorder's model and optimizer; (params, history)."""
-    result = train(start_params(), recorder.loss_and_grads, X, y, optimizer=recorder.optimizer, **kwargs)
+    params = {k: v.copy() for k, v in recorder.start.items()}
+    result = call_train(train, params, recorder.loss_and_grads, X, y, optimizer=recorder.optimizer, **kwargs)
     params, history = unpack(result, "train", ("params", "history"))
-    if not isinstance(params, dict) or set(params) != {"W", "b"}:
+    if not isinstance(params, dict) or set(params) != set(recorder.start):
         raise CheckFailed(
             f"train should return params as a dict with the keys of the params passed in "
             f"(here W and b), got {type_name(params)}"
-            + (f" with keys {sorted(params)}" if isinstance(params, dict) else "")
+            + (f" with keys {sorted(map(str, params))}" if isinstance(params, dict) else "")
             + "."
         )
     if not isinstance(history, list) or not all(isinstance(h, dict) for h in history):
@@ -332,22 +500,62 @@ def history_value(history: list[dict], epoch: int, key: str) -> float:
     record = history[epoch - 1]
     if key not in record:
         raise CheckFailed(
-            f"train's history entry for epoch {epoch} has no {key!r} (it has {sorted(record)})."
+            f"train's history entry for epoch {epoch} has no {key!r} (it has {sorted(map(str, record))})."
         )
     return as_number(record[key], f"history[{epoch - 1}][{key!r}]")
 
 
-@check("train", "keeps one optimizer state per parameter and passes hyper", 1.5)
+def returned_params(params: dict, expected: dict, case: str, start: dict | None = None) -> None:
+    """Fail unless train returned ``expected`` (every element)."""
+    for key, value in expected.items():
+        got = as_array(params[key], f"train (params[{key!r}])", value.shape)
+        if start is not None and np.array_equal(got, start[key]) and not np.allclose(value, start[key]):
+            raise CheckFailed(
+                f"train returned params[{key!r}] exactly as it was passed in, after {case}. Return the "
+                "trained params: the arrays the optimizer returned, step after step.",
+                mistake="train returns the params passed in, untrained.",
+            )
+        assert_close(got, value, who=f"train (params[{key!r}])", case=case, rtol=1e-9)
+
+
+def assert_steps_current_params(recorder: Recorder) -> None:
+    """Every batch's loss and every optimizer step used the params as last updated."""
+    for number, batch in enumerate(recorder.steps, start=1):
+        if not batch.current:
+            raise CheckFailed(
+                f"train called loss_and_grads for batch {number} with params other than those the "
+                "optimizer had just returned. Keep what it returns, params[k], states[k] = optimizer("
+                "params[k], grads[k], states[k], **hyper), and compute the next batch's gradients at "
+                "those params."
+            )
+    for number, call in enumerate(recorder.optimizer_calls, start=1):
+        if not call["current"]:
+            raise CheckFailed(
+                f"optimizer call {number} got a w that is not the parameter's current value (what the "
+                "optimizer returned for it last time). Step the current params and keep the result."
+            )
+
+
+@check("train", "steps every parameter with the optimizer, one state each, and hyper", 1.5)
 def train_optimizer_states(train):
+    # A real optimizer may return a new state dict, or update the one it is given in place and
+    # return it: train must work with both.
     X, y = class_data(1300, 10)
-    recorder = Recorder()
-    hyper = {"lr": 0.1, "momentum": 0.5}
-    run_train(train, recorder, X, y, hyper=hyper, epochs=2, batch_size=4, rng=np.random.default_rng(0))
+    for in_place in (False, True):
+        recorder = Recorder(X, in_place=in_place)
+        hyper = {"lr": 0.1, "momentum": 0.5}
+        run_train(train, recorder, X, y, hyper=hyper, epochs=2, batch_size=4, rng=np.random.default_rng(0))
+        assert_optimizer_calls(recorder, hyper)
+        assert_steps_current_params(recorder)
+
+
+def assert_optimizer_calls(recorder: Recorder, hyper: dict) -> None:
     calls = recorder.optimizer_calls
     if len(calls) != 2 * 3 * 2:
+        hint = " Is the last, smaller batch dropped?" if len(calls) == 2 * 2 * 2 else ""
         raise CheckFailed(
-            f"train with 2 parameters, 10 samples, batch_size=4 and 2 epochs should call the "
-            f"optimizer 12 times (once per parameter per batch: 3 batches an epoch), got {len(calls)}."
+            f"train with 2 parameters, 10 samples, batch_size=4 and 2 epochs should call the optimizer "
+            f"12 times (once per parameter per batch: 3 batches an epoch), got {len(calls)}.{hint}"
         )
     if any(call["hyper"] != hyper for call in calls):
         got = next(call["hyper"] for call in calls if call["hyper"] != hyper)
@@ -355,102 +563,150 @@ def train_optimizer_states(train):
             f"train should call the optimizer with the keyword arguments in hyper {hyper}, but it "
             f"passed {got}. Call optimizer(w, dw, state, **hyper)."
         )
+    how = ("This optimizer updates the state dict it is given and returns it, as a real one may"
+           if recorder.in_place else
+           "This optimizer returns a new state dict on every call, as a real one may")
     steps: dict[tuple, int] = {}
     for call in calls:
         shape, state = call["shape"], call["state"]
         done = steps.get(shape, 0)
         if state.get("param_shape", shape) != shape:
+            shared = "" if not recorder.in_place else (
+                ": if your parameters share one dict (dict.fromkeys(params, {}) or [{}] * n), each sees the "
+                "others' updates. Create a new {} for each parameter")
             raise CheckFailed(
-                "train passed the state of one parameter to the optimizer of another: each "
-                "parameter needs its own state dict (for example a dict of states keyed like params)."
+                "train passed the state of one parameter to the optimizer of another: each parameter needs "
+                f"its own state dict, for example a dict of states keyed like params. {how}{shared}."
             )
         if state.get("steps", 0) != done:
+            kept = "" if recorder.in_place else (
+                ": keep what it returns, params[k], states[k] = optimizer(params[k], grads[k], states[k], "
+                "**hyper)")
             raise CheckFailed(
                 f"train gave the optimizer a state that has seen {state.get('steps', 0)} steps at step "
                 f"{done + 1} of a parameter of shape {shape}. Create one state per parameter once, before "
-                "the loop, and keep "
-                "what the optimizer returns for the next call."
+                f"the loop, and pass each call what the previous call returned. {how}{kept}."
             )
         steps[shape] = done + 1
 
 
-@check("train", "history records epoch, sample-weighted train_loss, val_loss, val_accuracy", 1.5)
-def train_history(train):
-    X, y = class_data(1310, 10)
-    X_val, y_val = class_data(1311, 6)
-    recorder = Recorder(X_val=X_val)
-    _, history = run_train(
-        train,
-        recorder,
-        X,
-        y,
-        hyper={"lr": 0.05},
-        epochs=3,
-        batch_size=4,
-        rng=np.random.default_rng(1),
-        predict=recorder.predict,
-        X_val=X_val,
-        y_val=y_val,
-    )
-    if len(history) != 3:
-        raise CheckFailed(f"train(..., epochs=3) should return 3 history entries, got {len(history)}.")
-    for epoch in (1, 2, 3):
-        if history[epoch - 1].get("epoch") != epoch:
+def assert_epochs(recorder: Recorder, n: int, epochs: int, case: str) -> list[list[Batch]]:
+    """The training batches, one group per epoch, each visiting every sample exactly once."""
+    groups = recorder.epochs(n)
+    if len(groups) != epochs:
+        raise CheckFailed(f"train ({case}) should go through the {n} training samples {epochs} times, once "
+                          f"per epoch, but its batches hold {sum(len(b.samples) for b in recorder.steps)} "
+                          "samples in all.")
+    for epoch, group in enumerate(groups, start=1):
+        seen = sorted(s for batch in group for s in batch.samples)
+        if seen != list(range(n)):
             raise CheckFailed(
-                f"history entry {epoch - 1} should have 'epoch': {epoch}, "
-                f"got {history[epoch - 1].get('epoch')!r}."
+                f"train ({case}): epoch {epoch} should visit each of the {n} training samples exactly once, "
+                f"but its batches hold samples {seen} (-1: a row that is not one of X's). Take the batches "
+                "from iterate_minibatches(X, y, batch_size, rng=rng)."
             )
-        batches = recorder.batches[3 * (epoch - 1) : 3 * epoch]
-        weighted = sum(size * loss for size, loss in batches) / sum(size for size, _ in batches)
+    return groups
+
+
+def assert_history(recorder: Recorder, history: list[dict], n: int, epochs: int, case: str,
+                   y_val: np.ndarray | None, with_accuracy: bool) -> None:
+    """Every history entry is what the recorded batches and the params at each epoch's end give."""
+    if len(history) != epochs:
+        raise CheckFailed(f"train(..., epochs={epochs}) should return {epochs} history entries ({case}), "
+                          f"got {len(history)}.")
+    groups = assert_epochs(recorder, n, epochs, case)
+    for epoch, group in enumerate(groups, start=1):
+        if history[epoch - 1].get("epoch") != epoch:
+            got = history[epoch - 1].get("epoch")
+            raise CheckFailed(f"history entry {epoch - 1} should have 'epoch': {epoch}, got {got!r}.")
+        sizes = [len(b.samples) for b in group]
+        weighted = sum(size * b.loss for size, b in zip(sizes, group, strict=True)) / n
         got = history_value(history, epoch, "train_loss")
         if not math.isclose(got, weighted, rel_tol=1e-9, abs_tol=1e-12):
             hint = ""
-            if math.isclose(got, batches[-1][1], rel_tol=1e-9):
+            if math.isclose(got, group[-1].loss, rel_tol=1e-9):
                 hint = " That is the last batch's loss: report the mean over the whole epoch."
-            elif math.isclose(got, np.mean([loss for _, loss in batches]), rel_tol=1e-9):
-                hint = (
-                    " That is the plain mean of the batch losses; the last batch holds only 2 of the 10 "
-                    "samples, so weight each batch's loss by its size."
-                )
+            elif math.isclose(got, float(np.mean([b.loss for b in group])), rel_tol=1e-9):
+                hint = (f" That is the plain mean of the batch losses; the last batch holds only "
+                        f"{sizes[-1]} of the {n} samples, so weight each batch's loss by its size.")
             raise CheckFailed(
-                f"epoch {epoch}: train_loss should be the mean loss over the epoch's samples, "
-                f"{fmt(weighted)} (batches of 4, 4 and 2), got {fmt(got)}.{hint}"
+                f"epoch {epoch} ({case}): train_loss should be the mean loss over the epoch's samples, "
+                f"{fmt(weighted)} (batches of {', '.join(map(str, sizes))}), got {fmt(got)}.{hint}"
             )
-        if len(recorder.val_losses) < epoch:
-            raise CheckFailed(
-                "train should compute the validation loss once per epoch with "
-                "loss_and_grads(params, X_val, y_val)."
-            )
+        if recorder.X_val is None:
+            continue
+        after, before = recorder.params_after(groups, epoch), group[0].params_before
+        expected = model_loss_and_grads(after, recorder.X_val, y_val)[0]
         got = history_value(history, epoch, "val_loss")
-        if not math.isclose(got, recorder.val_losses[epoch - 1], rel_tol=1e-9, abs_tol=1e-12):
+        if not math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-12):
+            hint = ""
+            if math.isclose(got, model_loss_and_grads(before, recorder.X_val, y_val)[0], rel_tol=1e-9):
+                hint = " That is the loss before the epoch's updates: compute it after the epoch's last step."
             raise CheckFailed(
-                f"epoch {epoch}: val_loss should be the loss on (X_val, y_val) after the epoch, "
-                f"{fmt(recorder.val_losses[epoch - 1])}, got {fmt(got)}."
+                f"epoch {epoch} ({case}): val_loss should be loss_and_grads(params, X_val, y_val)[0] with "
+                f"the params at the end of the epoch, {fmt(expected)}, got {fmt(got)}.{hint}"
             )
-        history_value(history, epoch, "val_accuracy")
+        if with_accuracy:
+            expected = model_accuracy(after, recorder.X_val, y_val)
+            got = history_value(history, epoch, "val_accuracy")
+            if not math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-12):
+                raise CheckFailed(
+                    f"epoch {epoch} ({case}): val_accuracy should be accuracy(predict(params, X_val), y_val) "
+                    f"with the params at the end of the epoch, {fmt(expected)}, got {fmt(got)}."
+                )
 
 
-@check("train", "never modifies the params passed in", 1.0)
+@check("train", "history: epoch, sample-weighted train_loss, val_loss and val_accuracy after each epoch", 1.5)
+def train_history(train):
+    # Three runs: validation data and predict; validation data alone, with a last batch of one;
+    # a single epoch with predict but no validation data (nothing to predict on).
+    runs = [(10, 4, 3, True, True), (7, 3, 2, True, False), (5, 2, 1, False, True)]
+    for number, (n, batch_size, epochs, validate, with_predict) in enumerate(runs):
+        X, y = class_data(1310 + number, n)
+        X_val, y_val = class_data(1315 + number, 6) if validate else (None, None)
+        if validate:  # a third of the labels flipped: accuracy on these is not accuracy on X
+            y_val = np.where(np.arange(6) % 3 == 0, 1 - y_val, y_val)
+        recorder = Recorder(X, in_place=number % 2 == 1, X_val=X_val)
+        _, history = run_train(
+            train, recorder, X, y, hyper={"lr": 0.05}, epochs=epochs, batch_size=batch_size,
+            rng=np.random.default_rng(number), X_val=X_val, y_val=y_val,
+            **({"predict": recorder.predict} if with_predict else {}),
+        )
+        case = (f"{n} samples, batch_size={batch_size}, {epochs} epoch{'s' if epochs > 1 else ''}, "
+                + ("X_val and predict given" if validate and with_predict else
+                   "X_val given, predict not" if validate else "predict given, X_val not"))
+        assert_history(recorder, history, n, epochs, case, y_val, validate and with_predict)
+
+
+@check("train", "never modifies the params (or the data) passed in", 1.0, property=True)
 def train_params_unchanged(train):
+    # Full-batch training follows one path whatever the order of the samples, so the check knows
+    # the params train must return; leaving the params alone counts only for a train that trains.
     X, y = class_data(1320, 8)
-    recorder = Recorder()
-    result = train(
-        start_params() | {"W": np.ones((3, 2))},
-        recorder.loss_and_grads,
-        X,
-        y,
-        optimizer=recorder.optimizer,
-        hyper={"lr": 0.1},
-        epochs=2,
-        batch_size=3,
-        rng=np.random.default_rng(2),
-    )
-    unpack(result, "train", ("params", "history"))  # a property of a working function only
+    recorder = Recorder(X, in_place=False, start={"W": np.ones((3, 2)), "b": np.zeros(2)})
+    params, _ = run_train(train, recorder, X, y, hyper={"lr": 0.1}, epochs=3, batch_size=10,
+                          rng=np.random.default_rng(2))
     if "params" in train.modified:
         raise CheckFailed(
             "train modified the params passed in (the dict or its arrays). Work on a copy: "
             "params = {k: v.copy() for k, v in params.items()}, and let the optimizer return new arrays."
         )
+    data = [name for name in ("X", "y") if name in train.modified]
+    if data:
+        raise CheckFailed(
+            f"train modified {' and '.join(data)} in place (shuffling them, say). Shuffle an array of "
+            "indices instead, or let iterate_minibatches do it: the caller's data stays as it was."
+        )
+    expected = {k: v.copy() for k, v in recorder.start.items()}
+    for _ in range(3):
+        _, grads = model_loss_and_grads(expected, X, y)
+        expected = {k: v - 0.1 * grads[k] for k, v in expected.items()}
+    try:
+        returned_params(params, expected, start=recorder.start,
+                        case="3 epochs of full-batch training (8 samples, batch_size=10, lr=0.1)")
+    except CheckFailed as failure:
+        raise CheckFailed(f"{failure}\n  (Leaving the params passed in unchanged counts only for a train "
+                          "that returns the trained params.)", mistake=failure.mistake) from None
 
 
 def scripted(sequence: list[float]) -> Callable[[dict], float]:
@@ -458,74 +714,130 @@ def scripted(sequence: list[float]) -> Callable[[dict], float]:
     return lambda params: sequence[min(int(round(params["b"][0])), len(sequence)) - 1]
 
 
+def early_stopping(sequence: list[float], patience: int, *, ties_improve: bool = False,
+                   extra: int = 0) -> tuple[int, int]:
+    """(epochs run, epoch of the best params) of early stopping on ``sequence``; with a known
+    mistake: an equal loss counted as an improvement, or ``extra`` epochs more patience."""
+    best, best_epoch, waited = math.inf, 0, 0
+    for epoch, loss in enumerate(sequence, start=1):
+        if loss < best or (ties_improve and loss == best):
+            best, best_epoch, waited = loss, epoch, 0
+        else:
+            waited += 1
+            if waited == patience + extra:
+                return epoch, best_epoch
+    return len(sequence), best_epoch
+
+
+STOPPING_CASES = [
+    # (validation losses, one per epoch; patience): 10 epochs with a tie, 3 epochs with patience
+    # larger than that (it never stops; the best epoch is not the last), a single epoch
+    ([5.0, 4.0, 3.0, 3.0, 3.5, 3.2, 3.1, 2.0, 1.0, 0.5], 2),
+    ([5.0, 4.0, 3.0, 3.0, 3.5, 3.2, 3.1, 2.0, 1.0, 0.5], 3),
+    ([5.0, 4.0, 3.0, 3.0, 3.5, 3.2, 3.1, 2.0, 1.0, 0.5], 5),
+    ([5.0, 3.0, 4.0], 5),
+    ([2.0], 1),
+]
+
+
 @check("train", "stops after exactly patience epochs without improvement; returns the best params", 1.5)
 def train_early_stopping(train):
     # The gradient of b[0] is -1/N per sample, so with lr=1 each epoch adds exactly 1 to b[0].
-    sequence = [5.0, 4.0, 3.0, 3.5, 3.2, 3.1, 2.0, 1.0, 0.5, 0.25]
     X_val = np.full((2, 3), -7.0)
-    for patience, stop, best in [(2, 5, 3), (3, 6, 3), (5, 10, 10)]:
-        recorder = Recorder(X_val=X_val, scripted_val_loss=scripted(sequence))
+    X, y = class_data(1330, 8)
+    for sequence, patience in STOPPING_CASES:
+        recorder = Recorder(X, in_place=patience % 2 == 0, X_val=X_val, scripted_val_loss=scripted(sequence))
 
         def counting_loss(params, X, y, recorder=recorder):
             loss, _ = recorder.loss_and_grads(params, X, y)
             return loss, {"W": np.zeros((3, 2)), "b": np.array([-len(X) / 8, 0.0])}
 
-        X, y = class_data(1330, 8)
-        result = train(
-            start_params(),
-            counting_loss,
-            X,
-            y,
-            optimizer=recorder.optimizer,
-            hyper={"lr": 1.0},
-            epochs=len(sequence),
-            batch_size=3,
-            rng=np.random.default_rng(3),
-            X_val=X_val,
-            y_val=np.zeros(2, dtype=int),
-            patience=patience,
-        )
+        result = call_train(train, start_params(), counting_loss, X, y, optimizer=recorder.optimizer,
+                            hyper={"lr": 1.0}, epochs=len(sequence), batch_size=3,
+                            rng=np.random.default_rng(3), predict=recorder.predict, X_val=X_val,
+                            y_val=np.zeros(2, dtype=int), patience=patience)
         params, history = unpack(result, "train", ("params", "history"))
+        stop, best = early_stopping(sequence, patience)
         losses = ", ".join(f"{v:g}" for v in sequence)
+        setting = (f"with validation losses {losses} (epoch 1, 2, ...), epochs={len(sequence)} and "
+                   f"patience={patience}")
+        epoch_of_params = int(round(float(as_array(params["b"], "train (params['b'])", (2,))[0])))
+        got = (len(history), epoch_of_params)
+        if got == early_stopping(sequence, patience, ties_improve=True) != (stop, best):
+            raise CheckFailed(
+                f"{setting}, train should stop after epoch {stop} and return the params of epoch {best}, but "
+                f"it ran {got[0]} epochs and returned those of epoch {got[1]}. Likely mistake: an equal "
+                "validation loss is not an improvement: count it as an epoch without improvement "
+                "(loss < best, not <=).",
+                mistake="an equal validation loss counted as an improvement.",
+            )
         if len(history) != stop:
             hint = ""
-            if abs(len(history) - stop) == 1:
+            if len(history) in (early_stopping(sequence, patience, extra=1)[0],
+                                early_stopping(sequence, patience, extra=-1)[0]):
                 hint = (" Patience is off by one: stop when the count of epochs without improvement "
                         "reaches patience.")
             raise CheckFailed(
-                f"with validation losses {losses} (epoch 1, 2, ...) and patience={patience}, train "
-                f"should stop after epoch {stop} ({patience} epochs without improvement after the best, "
-                f"epoch {best}), but it ran {len(history)} epochs.{hint}"
+                f"{setting}, train should stop after epoch {stop} ({patience} epochs without improvement "
+                f"after the best, epoch {best}), but it ran {len(history)} epochs.{hint}"
+                if stop < len(sequence) else
+                f"{setting}, train should run all {stop} epochs (patience is never used up), but it ran "
+                f"{len(history)}.{hint}"
             )
-        epoch_of_params = int(round(float(np.asarray(params["b"])[0])))
         if epoch_of_params != best:
-            hint = (
-                " Those are the last params: keep a copy of the params whenever the validation loss "
-                "improves, "
-                "and return that copy."
-                if epoch_of_params == stop
-                else ""
-            )
+            hint = ""
+            if epoch_of_params == stop and stop == len(sequence):
+                hint = (" Those are the last params: training never stopped early here, but with patience "
+                        "train returns the best params all the same.")
+            elif epoch_of_params == stop:
+                hint = (" Those are the last params: keep a copy of the params whenever the validation loss "
+                        "improves, and return that copy.")
             raise CheckFailed(
-                f"with validation losses {losses} and patience={patience}, train should return the "
-                f"params of epoch {best} (the lowest validation loss), but returned those of epoch "
-                f"{epoch_of_params}.{hint}"
+                f"{setting}, train should return the params of epoch {best} (the lowest validation loss), "
+                f"but returned those of epoch {epoch_of_params}.{hint}"
             )
 
 
-@check("train", "converges on a small separable problem", 0.5)
+def visit_orders(train, X, y, seed: int | None) -> list[list[int]]:
+    """The order in which train visits the samples in each of 2 epochs, with rng seeded ``seed``."""
+    recorder = Recorder(X, in_place=False)
+    run_train(train, recorder, X, y, hyper={"lr": 0.05}, epochs=2, batch_size=4,
+              rng=np.random.default_rng(seed))
+    groups = assert_epochs(recorder, len(y), 2, "12 samples, batch_size=4, 2 epochs")
+    return [[s for batch in group for s in batch.samples] for group in groups]
+
+
+@check("train", "shuffles every epoch with rng (a new generator if None); converges", 0.5)
 def train_converges(train):
-    X, y = class_data(1340, 40)
-    recorder = Recorder()
-    params, _ = run_train(
-        train, recorder, X, y, hyper={"lr": 0.05}, epochs=30, batch_size=8, rng=np.random.default_rng(4)
-    )
-    correct = float(np.mean(np.argmax(recorder.predict(params, X), axis=1) == y))
+    X, y = class_data(1340, 12)
+    first, again, other = (visit_orders(train, X, y, seed) for seed in (7, 7, 8))
+    if first[0] == first[1]:
+        natural = first[0] == list(range(len(y)))
+        raise CheckFailed(
+            "train visited the samples in the same order in both epochs"
+            + (" (their order in X)" if natural else "") + ": shuffle them every epoch with the rng passed "
+            "to train, for example iterate_minibatches(X, y, batch_size, shuffle=True, rng=rng)."
+        )
+    if first != again:
+        raise CheckFailed(
+            "two runs of train with generators of the same seed visited the samples in different orders: "
+            "shuffle with the rng passed to train (pass it on to iterate_minibatches), not with NumPy's "
+            "global generator or a new generator without a seed."
+        )
+    if first == other:
+        raise CheckFailed(
+            "two runs of train with generators of different seeds visited the samples in the same order: "
+            "shuffle with the rng passed to train, not with a generator of your own."
+        )
+    X, y = class_data(1341, 40)
+    recorder = Recorder(X, in_place=True)
+    params, _ = run_train(train, recorder, X, y, hyper={"lr": 0.05}, epochs=30, batch_size=8)
+    correct = float(np.mean(np.argmax(X @ params["W"] + params["b"], axis=1) == y))
     if correct < 1.0:
         raise CheckFailed(
-            f"train with plain gradient steps (lr=0.05, batch_size=8, 30 epochs) should separate two "
-            f"well-separated clusters perfectly, but only {correct:.0%} of the training points end up "
-            "on the right side."
+            f"train with plain gradient steps (lr=0.05, batch_size=8, 30 epochs, rng left at None) should "
+            f"separate two well-separated clusters perfectly, but only {correct:.0%} of the training points "
+            "end up on the right side."
         )
 
 
@@ -534,8 +846,8 @@ def train_matches_reference(train, reference):
     ref = reference.function("train")
     X, y = class_data(1350, 12)
     X_val, y_val = class_data(1351, 5)
-    for epochs, patience in [(6, None), (15, 2)]:
-        mine, theirs = Recorder(X_val=X_val), Recorder(X_val=X_val)
+    for epochs, patience, in_place in [(6, None, True), (15, 2, False)]:
+        mine, theirs = (Recorder(X, in_place=in_place, X_val=X_val) for _ in range(2))
         kwargs = dict(
             hyper={"lr": 0.3}, epochs=epochs, batch_size=len(y), X_val=X_val, y_val=y_val, patience=patience
         )
@@ -563,10 +875,34 @@ def train_matches_reference(train, reference):
                     who=f"train (history {key!r})",
                     case=f"{case}, epoch {epoch}",
                 )
-        for key in ("W", "b"):
-            assert_close(
-                as_array(params[key], f"train (params[{key!r}])", ref_params[key].shape),
-                ref_params[key],
-                who=f"train (params[{key!r}])",
-                case=case,
-            )
+        returned_params(params, {k: np.asarray(v) for k, v in ref_params.items()}, case)
+
+
+# --- the quiz: answers that a known mistake gives ------------------------------------------
+# Quiz answer -> {wrong answer: hint}, for the quiz checks to show when an answer equals one of
+# these (compared as the quiz compares answers). A hint says where the reasoning went wrong and
+# never states the right answer.
+QUIZ_MISTAKES: dict[str, dict[str | float, str]] = {
+    "Q1": {
+        390: "that counts only the full batches. 50,000 is not a multiple of 128, and the question keeps "
+             "the last, incomplete batch: does your count include it?",
+        390.625: "an epoch takes a whole number of iterations: what happens to the samples that do not "
+                 "fill a whole batch?",
+        313: "that is the lesson's example (10,000 samples in batches of 32); this question has 50,000 "
+             "samples in batches of 128.",
+        312: "that is the lesson's example (10,000 samples in batches of 32); this question has 50,000 "
+             "samples in batches of 128.",
+    },
+    "Q2": {
+        "A": "underfitting shows in the training loss too: it would stay high. Here the training loss "
+             "keeps falling while the validation loss rises.",
+        "C": "too small a learning rate slows the training loss down; it does not make the validation loss "
+             "rise while the training loss falls.",
+    },
+    "Q3": {
+        "B": "more epochs give the first layers more tiny steps, but their gradients stay a millionth of the "
+             "last layer's. What shrinks them on the way back through each layer?",
+        "C": "larger batches make the gradient less noisy, not larger: the factor lost in every sigmoid "
+             "layer stays.",
+    },
+}

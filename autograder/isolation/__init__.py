@@ -5,13 +5,14 @@
   handles) and the restricted unpickling that keeps messages from running code.
 - `peer`: one side of the conversation.
 - `sandbox`: how the student's process is contained (namespaces, limits, Landlock, seccomp).
+- `zygote`: the clean process that forks contained student processes in milliseconds.
 - `worker`: the student's process.
 - `judge`: the grader's side, `IsolatedNamespace`, which the checks use like a `Namespace`.
 """
 
 from typing import Any
 
-__all__ = ["IsolatedNamespace", "become_subreaper", "kill_orphans"]
+__all__ = ["IsolatedNamespace"]
 
 
 def __getattr__(name: str) -> Any:

@@ -21,17 +21,12 @@ from __future__ import annotations
 import contextlib
 import copy
 import inspect
-import json
 import os
+import re
 import signal
-import subprocess
-import sys
-import tempfile
 import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,8 +34,8 @@ import numpy as np
 from autograder.errors import CheckFailed, Trouble
 from autograder.isolation.peer import Peer
 from autograder.isolation.protocol import Callback, Kind, ProtocolError, RemoteError, Request, parse
-from autograder.isolation.sandbox import Containment, launch
 from autograder.isolation.wire import Channel, Handle, Iter, Ref, Same, load_untrusted
+from autograder.isolation.zygote import ZygoteLost, zygote
 from autograder.limits import LIMITS, Limits
 from autograder.namespace import StudentFunction, WorkerLost, not_defined, time_limit
 from autograder.notebook import Definitions, blocks_to_plain
@@ -123,8 +118,9 @@ class JudgePeer(Peer):
         return result, updates
 
     def describe_error(self, error: BaseException) -> str:
-        text = super().describe_error(error)
-        return text[:300]
+        """What student code learns of an error in a lent function: its message, short, with
+        no address of the grader's memory."""
+        return re.sub(r" at 0x[0-9a-fA-F]+", "", super().describe_error(error))[:300]
 
     def request(self, name: Request, *args: Any) -> Any:
         if self.worker.lost:
@@ -185,70 +181,55 @@ def _default_time_limit(limits: Limits) -> Iterator[None]:
 class Worker:
     """One contained process running student code (see `autograder.isolation.worker`)."""
 
-    def __init__(self, containment: Containment, limits: Limits = LIMITS) -> None:
+    def __init__(self, limits: Limits = LIMITS, namespaces: bool = True) -> None:
         self.lost: str | None = None
         self.trouble: Trouble | None = None
         self.limits = limits
-        self.containment = containment
-        self.host_scratch = Path(tempfile.mkdtemp(prefix="autograder-student-"))
-        scratch = containment.scratch or str(self.host_scratch)
-        from_judge, to_worker = os.pipe()
-        from_worker, to_judge = os.pipe()
-        env = {"MPLBACKEND": "Agg", "MPLCONFIGDIR": scratch, "TMPDIR": scratch, "HOME": scratch,
-               "PYTHONDONTWRITEBYTECODE": "1", "PYTHONSAFEPATH": "1", "PYTHONHASHSEED": "0",
-               "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-               "PATH": "/usr/bin:/bin", "AUTOGRADER_CALL_TIMEOUT": str(limits.call_seconds)}
-        if not containment.namespaced:
-            env["PATH"] = os.environ.get("PATH", env["PATH"])
-        argv = [*containment.argv_prefix]
-        if containment.namespaced:
-            for key, value in env.items():
-                argv += ["--setenv", key, value]
-            argv.append("--")
-        argv += [sys.executable, "-m", "autograder.isolation.worker", str(from_judge), str(to_judge), scratch,
-                 json.dumps(asdict(limits))]
-        errors = self.host_scratch / "startup-errors.txt"  # read only if the process does not start
-        with errors.open("wb") as stderr:
-            self.process = subprocess.Popen(
-                argv, pass_fds=(from_judge, to_judge), cwd=self.host_scratch, env=env,
-                start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
-            )
-        os.close(from_judge)
-        os.close(to_judge)
-        self.channel = Channel(from_worker, to_worker, loads=load_untrusted, max_message=limits.message_bytes)
+        self.exit_code: int | None = None
+        try:
+            self.spawned = zygote().spawn(limits, namespaces)
+        except ZygoteLost as error:
+            self.spawned = None
+            self.lost = ("could not start the process that runs student code (a problem of the grader's "
+                         f"installation: {error})")
+            raise WorkerLost(self.lost) from None
+        self.namespaced = not any(m.startswith("no namespaces") for m in self.spawned.missing)
+        self.channel = Channel(self.spawned.read_fd, self.spawned.write_fd, loads=load_untrusted,
+                               max_message=limits.message_bytes)
         self.peer = JudgePeer(self, self.channel)
         _workers.add(self)
-        self.unconfined: list[str] = list(containment.missing)
+        self.unconfined: list[str] = []
         try:
             with time_limit(limits.load_seconds):
                 message = self.channel.receive()
             if not (isinstance(message, tuple) and len(message) == 2
                     and parse(Kind, message[0]) is Kind.READY and isinstance(message[1], list)):
                 raise ProtocolError("did not start")
-            self.unconfined += [str(p)[:300] for p in message[1]]
-        except BaseException:
-            lines = errors.read_text(errors="replace").strip().splitlines()[-3:]
-            self.stop("could not start the process that runs student code (a problem of the "
-                      "grader's installation: " + (" | ".join(lines) or "no message") + ")")
+            self.unconfined = [str(p)[:300] for p in message[1]]
+        except BaseException as error:
+            self.stop("could not start the process that runs student code (a problem of the grader's "
+                      f"installation: {self.ending(str(error))})")
             raise WorkerLost(self.lost) from None
+
+    @property
+    def pid(self) -> int | None:
+        return self.spawned.pid if self.spawned else None
 
     def ending(self, what: str) -> str:
         """How the process ended, in words for feedback."""
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=0.5)
-        code = self.process.returncode
+        if self.exit_code is None and self.spawned is not None:
+            self.exit_code = self.spawned.ended()
+        code = self.exit_code
         if code is None:
             return f"{what}; the grader stopped it"
         if code < 0:
             return f"ended the grading process (it was killed by signal {-code}); {what}"
-        if code > 128 and self.containment.namespaced:
-            return f"ended the grading process (it was killed by signal {code - 128}); {what}"
         return f"ended the grading process (exit code {code}): code must return, not exit"
 
     def scratch_used(self) -> int:
         """Bytes in the scratch folder (only for a process without its own tmpfs)."""
         total = 0
-        for folder, _, files in os.walk(self.host_scratch):
+        for folder, _, files in os.walk(self.spawned.scratch):
             for name in files:
                 with contextlib.suppress(OSError):
                     total += os.lstat(os.path.join(folder, name)).st_size
@@ -258,75 +239,18 @@ class Worker:
         """Kill the process and everything it started; later requests fail with ``reason``."""
         if self.lost is None:
             self.lost, self.trouble = reason, trouble
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-        kill_orphans()
-        self.channel.close()
-        _remove_tree(self.host_scratch)
+        if self.spawned is not None:
+            with contextlib.suppress(OSError):
+                self.channel.close()
+            if self.exit_code is None:
+                with contextlib.suppress(OSError):
+                    import select
+
+                    if select.select([self.spawned.status_fd], [], [], 0)[0]:  # it has already ended
+                        self.exit_code = self.spawned.ended(0)
+            self.spawned.kill()
+            self.spawned = None
         _workers.discard(self)
-
-
-def _remove_tree(path: Path) -> None:
-    import shutil
-
-    shutil.rmtree(path, ignore_errors=True)
-
-
-_subreaper = False  # set by become_subreaper
-
-
-def children() -> set[int]:
-    """The processes whose parent is this one."""
-    me, found = str(os.getpid()), set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[1] == me:  # the parent's pid
-            found.add(int(entry.name))
-    return found
-
-
-def kill_orphans(keep: set[int] | None = None) -> None:
-    """Kill the processes that student code detached from its own (they are re-parented to
-    this process once it is a subreaper: see `become_subreaper`), except ``keep``; repeat until
-    none is left, so a chain that forks while it is being killed does not escape.
-
-    Does nothing in a process that is not a subreaper: its children are its own business.
-    """
-    if not _subreaper:
-        return
-    keep = keep if keep is not None else {w.process.pid for w in _workers if w.process.returncode is None}
-    for _ in range(100):
-        orphans = children() - keep
-        if not orphans:
-            return
-        for pid in orphans:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        for pid in orphans:
-            with contextlib.suppress(OSError):
-                os.waitpid(pid, 0)
-
-
-def become_subreaper() -> None:
-    """Make this process the one that inherits (and can then kill) detached descendants, and
-    keep other processes of the same user from reading or writing its memory.
-
-    Only for a process whose children are all graders or student processes (the grading
-    process of one notebook, the command line's class run).
-    """
-    import ctypes
-
-    global _subreaper
-    libc = ctypes.CDLL(None)
-    libc.prctl(36, ctypes.c_ulong(1), 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-    libc.prctl(4, ctypes.c_ulong(0), 0, 0, 0)  # PR_SET_DUMPABLE: no /proc/<pid>/mem, no ptrace
-    _subreaper = True
 
 
 _P = inspect.Parameter
@@ -365,9 +289,9 @@ class IsolatedNamespace:
     def __init__(self, definitions: Definitions, label: str = "your notebook", limits: Limits = LIMITS,
                  use_namespaces: bool = True):
         self.definitions, self.label, self.limits = definitions, label, limits
-        self.containment = launch(limits, use_namespaces)
+        self.use_namespaces = use_namespaces
         self.metadata = definitions.metadata
-        self.notes: list[str] = []
+        self.notes: list[str] = list(definitions.notes)  # cells that could not be parsed
         self.flags: list[str] = []
         self.restarts = 0
         self.skip: list[int] = []
@@ -380,7 +304,7 @@ class IsolatedNamespace:
     def _start(self, first: bool = False) -> None:
         while True:
             try:
-                worker = self.worker = Worker(self.containment, self.limits)
+                worker = self.worker = Worker(self.limits, self.use_namespaces)
             except WorkerLost as lost:
                 self._give_up(str(lost), first)
                 return
@@ -498,7 +422,7 @@ class IsolatedNamespace:
             return None
         worker.peer.forget()
         problem = None
-        if not self.containment.namespaced and worker.scratch_used() > self.limits.scratch_disk:
+        if not worker.namespaced and worker.scratch_used() > self.limits.scratch_disk:
             problem = (f"wrote more than {self.limits.scratch_disk / 2**20:g} MB to disk; its process was "
                        "stopped")
             worker.stop(problem, Trouble.CRASH)

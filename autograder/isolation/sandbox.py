@@ -1,22 +1,23 @@
-"""Contain the student's process in every resource, with well-kept mechanisms where they exist.
+"""Contain the student's process in every resource, with the kernel's own mechanisms.
 
-Outside, before it starts (`launch`), with bubblewrap (``bwrap``) where it works:
-- namespaces: its own user, PID, network, IPC and mount namespaces. No network of any
-  protocol (the namespace has no interface that is up); when the grader kills it, the kernel
-  ends every process of its PID namespace, however it forked or detached;
-- a file system that holds only Python, its packages and the ``autograder`` package,
-  read-only, plus a size-limited tmpfs as its scratch folder (`Limits.scratch_disk`).
+Before the student's process exists, its monitor (see `autograder.isolation.zygote`)
+enters new namespaces (`enter_namespaces`):
+- user, PID, network, IPC and UTS namespaces: no network of any protocol (the new network
+  namespace has no interface that is up), no signal to or view of any process outside;
+  when the grader kills the student's process, PID 1 of its namespace, the kernel ends every
+  process it could have started, however it forked or detached;
+- a mount namespace with a size-limited tmpfs as its scratch folder (`Limits.scratch_disk`).
 
-Inside, before any student code runs (`confine_self`):
+Then the student's process confines itself (`confine_self`), before any student code runs:
 - resource limits: address space, file size, open files, CPU time, no core dumps;
-- no new privileges and, for a process that is still root, no capabilities;
-- Landlock (Linux 5.13+): read only Python and ``autograder``, write only the scratch
-  folder; from ABI 4 no TCP, from ABI 6 no signals or abstract sockets outside;
-- seccomp, through libseccomp: no new processes (threads are fine), no sockets but Unix
-  ones, no ``io_uring``, ``ptrace``, ``bpf``, mounts or namespaces.
+- no new privileges and no capabilities;
+- Landlock (Linux 5.13+): read only Python, its packages and ``autograder``, write only the
+  scratch folder; from ABI 4 no TCP, from ABI 6 no signals or abstract sockets outside;
+- seccomp, through libseccomp: no new processes (threads are fine), no sockets, no
+  ``io_uring``, ``ptrace``, ``bpf``, mounts or namespaces.
 
-Each layer that the kernel or a container refuses is reported in words (`Containment`);
-the grade's notes list them, and the README says what each environment gets.
+Each layer that the kernel or a container refuses is reported in words; the grade's notes
+list them, and the README says what each environment gets.
 """
 
 from __future__ import annotations
@@ -24,91 +25,60 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
-import functools
 import os
 import resource
-import shutil
-import socket
-import subprocess
 import sys
 import sysconfig
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.limits import LIMITS, Limits
 
-SCRATCH_INSIDE = "/scratch"
-
-# --- outside: the launcher --------------------------------------------------------------------
-
-
-@dataclass
-class Containment:
-    """How a student's process is started, and what could not be enforced."""
-
-    argv_prefix: list[str]
-    scratch: str  # the scratch folder as the student's process sees it
-    missing: list[str] = field(default_factory=list)
-
-    @property
-    def namespaced(self) -> bool:
-        return bool(self.argv_prefix)
+PACKAGE = Path(__file__).resolve().parents[1]  # the autograder package, wherever it is installed
 
 
 def readable_roots() -> list[Path]:
     """What the student's process may read: Python, its packages, and ``autograder``."""
     paths = {Path(sysconfig.get_path(key)) for key in ("stdlib", "platstdlib", "purelib", "platlib")}
-    paths |= {Path(sys.base_prefix), Path(sys.prefix), Path(__file__).resolve().parents[1]}
+    paths |= {Path(sys.base_prefix), Path(sys.prefix), PACKAGE}
     return sorted(p for p in paths if p.exists())
 
 
-def _bwrap_arguments(scratch_bytes: int) -> list[str]:
-    binary = shutil.which("bwrap")
-    if binary is None:
-        raise FileNotFoundError("bubblewrap (bwrap) is not installed")
-    argv = [binary, "--unshare-all", "--unshare-user", "--disable-userns", "--uid", "65534", "--gid", "65534",
-            "--die-with-parent", "--new-session", "--hostname", "sandbox", "--clearenv",
-            "--proc", "/proc", "--dev", "/dev"]
-    for top in ("/usr", "/lib", "/lib64", "/bin", "/sbin"):
-        if os.path.islink(top):
-            argv += ["--symlink", os.readlink(top), top]
-        elif os.path.isdir(top):
-            argv += ["--ro-bind", top, top]
-    if os.path.exists("/etc/ld.so.cache"):
-        argv += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
-    for root in readable_roots():
-        argv += ["--ro-bind", str(root), str(root)]
-    argv += ["--size", str(scratch_bytes), "--tmpfs", SCRATCH_INSIDE, "--chdir", SCRATCH_INSIDE]
-    return argv
+# --- the monitor: namespaces ----------------------------------------------------------------
+
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 0x4000, 1 << 18
+NO_NAMESPACES = ("no namespaces ({reason}): network is blocked by seccomp only, the scratch disk is "
+                 "checked after each check rather than capped, and leftover processes are killed one by one")
 
 
-@functools.cache
-def _probe_bwrap(scratch_bytes: int) -> tuple[tuple[str, ...], str | None]:
-    """The bubblewrap prefix, if a trial run works here (once per process), else why not."""
+def enter_namespaces(scratch: Path, limits: Limits = LIMITS) -> list[str]:
+    """Move this (single-threaded) process into new namespaces and mount a tmpfs of
+    ``limits.scratch_disk`` bytes on ``scratch``; its next child is PID 1 of the new PID
+    namespace. Returns what could not be done, in words (nothing if all went well)."""
+    uid, gid = os.getuid(), os.getgid()
+    flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID
     try:
-        argv = _bwrap_arguments(scratch_bytes)
-        trial = subprocess.run([*argv, "--", sys.executable, "-c", "pass"], capture_output=True, timeout=20,
-                               stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.SubprocessError) as error:
-        return (), str(error)
-    if trial.returncode != 0:
-        message = trial.stderr.decode(errors="replace").strip().splitlines()
-        last = message[-1] if message else "no message"
-        return (), f"bubblewrap cannot create namespaces here ({last})"
-    return tuple(argv), None
+        _check(_libc.unshare(flags))
+    except OSError as error:
+        return [NO_NAMESPACES.format(reason=error.strerror)]
+    try:
+        Path("/proc/self/setgroups").write_text("deny")
+        Path("/proc/self/uid_map").write_text(f"0 {uid} 1")
+        Path("/proc/self/gid_map").write_text(f"0 {gid} 1")
+        _check(_libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None))  # nothing leaks out
+        options = f"size={limits.scratch_disk},mode=0700".encode()
+        flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
+        _check(_libc.mount(b"tmpfs", str(scratch).encode(), b"tmpfs", flags, options))
+    except OSError as error:
+        return [f"scratch folder not size-limited ({error.strerror or error})"]
+    return []
 
 
-def launch(limits: Limits = LIMITS, use_namespaces: bool = True) -> Containment:
-    """How to start the student's process: inside bubblewrap when it works, else directly."""
-    if use_namespaces and os.environ.get("AUTOGRADER_NO_NAMESPACES") != "1":
-        prefix, problem = _probe_bwrap(limits.scratch_disk)
-        if prefix:
-            return Containment(list(prefix), SCRATCH_INSIDE)
-    else:
-        problem = "namespaces turned off"
-    return Containment([], "", [
-        f"no namespaces ({problem}): network is blocked by seccomp only, the scratch disk is checked "
-        "after each check rather than capped, and detached processes are cleaned up by the grader"])
+def _check(result: int) -> None:
+    if result != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, os.strerror(error))
 
 
 # --- inside: the student's process confines itself ---------------------------------------------
@@ -169,7 +139,8 @@ def restrict_files(scratch: Path) -> int:
     ruleset = _syscall(SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size),
                        ctypes.c_uint32(0))
     try:
-        libraries = [Path(p) for p in ("/usr/lib", "/usr/lib64", "/lib", "/lib64") if os.path.isdir(p)]
+        libraries = [Path(p) for p in ("/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/share/zoneinfo")
+                     if os.path.isdir(p)]
         rules = [(root, READ_FILE | READ_DIR) for root in readable_roots() + libraries]
         rules += [(scratch, fs_rights)]
         rules += [(Path(device), READ_FILE | (1 << 1) * (device == "/dev/null")) for device in DEVICES]
@@ -203,7 +174,8 @@ def drop_capabilities() -> None:
 
 CLONE_THREAD = 0x00010000
 # System calls student code has no use for, each a way out of the sandbox or around it.
-DENIED_CALLS = ("fork", "vfork", "execve", "execveat", "ptrace", "process_vm_readv", "process_vm_writev",
+DENIED_CALLS = ("fork", "vfork", "execve", "execveat", "socketpair", "connect", "ptrace",
+                "process_vm_readv", "process_vm_writev",
                 "io_uring_setup", "io_uring_enter", "io_uring_register", "bpf", "perf_event_open",
                 "userfaultfd", "keyctl", "add_key", "request_key", "mount", "umount2", "pivot_root",
                 "unshare", "setns", "chroot", "kexec_load", "init_module", "finit_module",
@@ -225,8 +197,7 @@ def system_call_filter():
             rules.add_rule(denied, name)
     rules.add_rule(denied, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, CLONE_THREAD, 0))  # a process
     rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")  # C libraries then use clone for threads
-    rules.add_rule(seccomp.ERRNO(errno.EACCES), "socket", seccomp.Arg(0, seccomp.NE, socket.AF_UNIX))
-    rules.add_rule(seccomp.ERRNO(errno.EACCES), "socketpair", seccomp.Arg(0, seccomp.NE, socket.AF_UNIX))
+    rules.add_rule(seccomp.ERRNO(errno.EACCES), "socket")  # of any family: it talks over its pipes
     return rules
 
 
@@ -266,6 +237,17 @@ def confine_self(scratch: Path, limits: Limits = LIMITS) -> list[str]:
         except Exception as error:  # the kernel refused the filter
             missing.append(f"no seccomp filter: processes and sockets are not blocked ({error})")
     return missing
+
+
+def keep_memory_private() -> None:
+    """No other process of the same user may read or write this one's memory (no ptrace, no
+    /proc/<pid>/mem): for a grading process, which holds the reference solution."""
+    _libc.prctl(4, ctypes.c_ulong(0), 0, 0, 0)  # PR_SET_DUMPABLE
+
+
+def become_subreaper() -> None:
+    """Inherit the processes that descendants detach (to kill them, see the zygote)."""
+    _libc.prctl(36, ctypes.c_ulong(1), 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
 
 
 def die_with_parent() -> None:

@@ -171,8 +171,8 @@ class Channel:
     def receive(self) -> Any:
         (size,) = HEADER.unpack(self._read(HEADER.size))
         if size > self.max_message:
-            raise ProtocolError(f"sent a message of {size / 2**20:.0f} MB (the limit is "
-                                f"{self.max_message / 2**20:.0f} MB)")
+            raise ProtocolError(f"sent a message of {size / 2**20:.1f} MB (the limit is "
+                                f"{self.max_message / 2**20:.1f} MB)")
         data = self._read(size)
         try:
             return self.loads(data)

@@ -1,14 +1,10 @@
 """The student's process: it runs the notebook's definitions and answers the grader.
 
-Started by `autograder.isolation.judge.Worker` (inside the sandbox of
-`autograder.isolation.sandbox`) as
-
-    python -m autograder.isolation.worker READ_FD WRITE_FD SCRATCH_DIR LIMITS_JSON
-
-It confines itself further, reports ready, then serves `Request`s until the grader closes the
-pipe. Everything student code raises, even SystemExit, goes back to the grader as a
-`RemoteError`. Printing is captured: the start of what a failing call printed comes back
-with its error, the rest is dropped.
+Forked by the zygote (`autograder.isolation.zygote`) into namespaces of its own, it confines
+itself (`autograder.isolation.sandbox.confine_self`), reports ready, then serves `Request`s
+(`serve`) until the grader closes the pipe. Everything student code raises, even SystemExit,
+goes back to the grader as a `RemoteError`. Printing is captured: the start of what a failing
+call printed comes back with its error, the rest is dropped.
 
 Functions the grader lends (a reference helper, a check's model or optimizer) are
 `LentFunction`s here: calling one sends plain copies of the arguments to the grader, which
@@ -18,11 +14,10 @@ dict, a random generator), so the student's code sees what a real function would
 
 from __future__ import annotations
 
-import ast
 import builtins
 import inspect
 import itertools
-import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,10 +26,10 @@ import numpy as np
 
 from autograder.isolation.peer import Peer
 from autograder.isolation.protocol import Callback, Kind, ProtocolError, Request
-from autograder.isolation.sandbox import confine_self, die_with_parent
+from autograder.isolation.sandbox import confine_self
 from autograder.isolation.wire import Channel, Iter, Ref, Same
 from autograder.limits import LIMITS, Limits
-from autograder.namespace import BoundedOutput, run_statement, student_traceback
+from autograder.namespace import BoundedOutput, register_source, run_statement, student_traceback
 from autograder.notebook import blocks_from_plain
 from autograder.programs import run_program
 
@@ -119,8 +114,9 @@ def update_in_place(original: Any, value: Any) -> None:
 class Student:
     """The notebook's namespace and the requests the grader may make of it."""
 
-    def __init__(self, peer_ref: list) -> None:
+    def __init__(self, peer_ref: list, limits: Limits) -> None:
         self.values: dict[str, Any] = {}
+        self.limits = limits
         self._peer_ref = peer_ref  # [WorkerPeer], set once the peer exists
 
     def load(self, blocks: list, skip: list[int]) -> list[tuple[str, bool]]:
@@ -131,18 +127,16 @@ class Student:
         problems = []
         number = 0
         for block in blocks_from_plain(blocks):
+            filename = register_source(block)
             for statement in block.tree.body:
                 number += 1
                 if number in skip:
                     continue
                 self._peer_ref[0].channel.send((Kind.LOADING.value, number))
-                problem = self._run_statement(block, statement)
+                problem = run_statement(block, statement, self.values, self.limits, filename)
                 if problem:
                     problems.append(problem)
         return problems
-
-    def _run_statement(self, block: Any, statement: ast.stmt) -> tuple[str, bool] | None:
-        return run_statement(block, statement, self.values)
 
     def lookup(self, name: str) -> tuple[bool, Any, bool]:
         """(defined?, value, callable?) of a top-level name."""
@@ -225,16 +219,21 @@ class WorkerPeer(Peer):
         return student_traceback(error) + self.printed.report()
 
 
-def main(argv: list[str]) -> None:
-    read_fd, write_fd, scratch = int(argv[1]), int(argv[2]), Path(argv[3])
-    limits = Limits(**json.loads(argv[4]))
-    die_with_parent()
-    channel = Channel(read_fd, write_fd)
-    unconfined = confine_self(scratch, limits)
-    sys.stdout = sys.stderr = printed = Printed()
+def serve(read_fd: int, write_fd: int, scratch: Path, limits: Limits, missing: list[str]) -> None:
+    """Be the student's process: confine, report ready, answer the grader until it hangs up."""
+    os.environ.clear()  # nothing of the grader's set-up reaches student code
+    os.environ.update(HOME=str(scratch), TMPDIR=str(scratch), MPLCONFIGDIR=str(scratch), MPLBACKEND="Agg",
+                      OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
+                      PATH="/usr/bin:/bin")
+    sys.path[:] = [path for path in sys.path if path and Path(path).resolve().is_relative_to(sys.base_prefix)
+                   or "site-packages" in path]
+    os.chdir(scratch)
+    channel = Channel(read_fd, write_fd, max_message=limits.message_bytes)
+    unconfined = list(missing) + confine_self(scratch, limits)
+    sys.stdout = sys.stderr = printed = Printed(limits.printed_shown)
     np.seterr(all="ignore")
     peer_ref: list = []
-    student = Student(peer_ref)
+    student = Student(peer_ref, limits)
     peer = WorkerPeer(channel, student, printed)
     peer_ref.append(peer)
     channel.send((Kind.READY.value, unconfined))
@@ -249,8 +248,3 @@ def main(argv: list[str]) -> None:
             except ValueError:
                 return
             peer.serve(request, message[2])
-
-
-if __name__ == "__main__":
-    main(sys.argv)
-

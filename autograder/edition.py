@@ -1,0 +1,107 @@
+"""The student edition: the package a student installs from the course site to run the checks.
+
+    python -m autograder student-wheel --output DIR
+
+builds ``how_neural_networks_learn_checks-<version>-py3-none-any.whl``: the ``autograder``
+package with its public checks only. Every check declared ``hidden=True`` is removed from the
+source (and so are the checks of quiz answers), no reference solution or quiz key is in it,
+and its notebooks' test cells work as in a clone. The course site ships it (see
+``book/_ext``), so a student with only the site can check an assignment: install the wheel,
+open the notebook.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+DISTRIBUTION = "how-neural-networks-learn-checks"
+PACKAGE = Path(__file__).resolve().parent
+REPOSITORY = PACKAGE.parent
+
+README = """# How neural networks learn: the checks
+
+The checks that the assignment notebooks of the course *How neural networks learn* run in
+their test cells. Install this wheel into the Python environment your notebooks use, then
+open an assignment notebook and run it top to bottom:
+
+    pip install how_neural_networks_learn_checks-{version}-py3-none-any.whl
+    jupyter lab losses.ipynb
+
+It holds the public checks only: your instructor's grade also compares your functions with
+a reference on fresh inputs.
+"""
+
+
+def is_hidden_check(node: ast.stmt) -> bool:
+    """A top-level function declared ``@check(..., hidden=True)``."""
+    if not isinstance(node, ast.FunctionDef):
+        return False
+    for decorator in node.decorator_list:
+        if isinstance(decorator, ast.Call) and getattr(decorator.func, "id", None) == "check":
+            for keyword in decorator.keywords:
+                value = keyword.value
+                if keyword.arg == "hidden" and isinstance(value, ast.Constant) and value.value:
+                    return True
+    return False
+
+
+def public_source(source: str) -> str:
+    """``source`` of a checks module without its hidden checks."""
+    tree = ast.parse(source)
+    hidden = [node for node in tree.body if is_hidden_check(node)]
+    if not hidden:
+        return source
+    lines = source.splitlines(keepends=True)
+    for node in sorted(hidden, key=lambda n: n.lineno, reverse=True):
+        start = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+        del lines[start:node.end_lineno]
+    return "".join(lines)
+
+
+def stage(destination: Path, version: str) -> Path:
+    """Write the student edition's source tree into ``destination``; returns it."""
+    package = destination / "autograder"
+    shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for module in (package / "checks").glob("*.py"):
+        module.write_text(public_source(module.read_text(encoding="utf-8")), encoding="utf-8")
+    edition = package / "__init__.py"
+    edition.write_text(edition.read_text(encoding="utf-8").replace('EDITION = "full"', 'EDITION = "student"'),
+                       encoding="utf-8")
+    project = (REPOSITORY / "pyproject.toml").read_text(encoding="utf-8")
+    project = re.sub(r'(?m)^name = ".*"$', f'name = "{DISTRIBUTION}"', project, count=1)
+    project = re.sub(r'(?m)^readme = ".*"$', 'readme = "README.md"', project, count=1)
+    project = re.sub(r'(?ms)^\[project\.optional-dependencies\].*?(?=^\[)', "", project)  # instructors' tools
+    project = re.sub(r'(?m)^description = ".*"$',
+                     'description = "The public checks of the course \'How neural networks learn\'"', project)
+    (destination / "pyproject.toml").write_text(project, encoding="utf-8")
+    (destination / "README.md").write_text(README.format(version=version), encoding="utf-8")
+    shutil.copy(REPOSITORY / "LICENSE", destination / "LICENSE")
+    return destination
+
+
+def build_student_wheel(output: Path) -> Path:
+    """Build the student edition's wheel into the folder ``output``; returns its path.
+
+    Raises RuntimeError with pip's last lines when the build fails.
+    """
+    from autograder import __version__
+
+    output.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="student-edition-") as folder:
+        source = stage(Path(folder) / "source", __version__)
+        build = subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
+             "--wheel-dir", str(output), str(source)],
+            capture_output=True, text=True,
+        )
+        if build.returncode != 0:
+            raise RuntimeError("building the student wheel failed: " + build.stderr.strip()[-500:])
+    name = DISTRIBUTION.replace("-", "_")
+    (wheel,) = output.glob(f"{name}-{__version__}-*.whl")
+    return wheel

@@ -1,0 +1,317 @@
+"""Checks for assignment 02, part A: the scalar automatic-differentiation class ``Value``.
+
+Each graph is described as a plain program (`autograder.programs`) that runs where the class
+lives; only the numbers it reads (each node's data and grad) come back. Public checks build
+small graphs and compare with known values and with central differences of the same
+expression in plain ``math``; hidden checks run random expression graphs (nodes reused at
+different depths, every operation, reverse operators) through the student's and the
+reference's classes side by side.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from autograder.checks import check
+from autograder.checks.compare import CheckFailed, as_number, fmt
+from autograder.namespace import student_code
+from autograder.programs import Program, Symbol, const
+
+H = 1e-6
+
+
+def sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))
+
+
+@dataclass(frozen=True)
+class Operation:
+    """An expression in two inputs, written once as program steps and once for floats."""
+
+    text: str
+    on_nodes: Callable  # (program, a, b) -> the output node
+    on_floats: Callable  # (a, b) -> float
+
+
+OPERATIONS = [
+    Operation("a + b", lambda p, a, b: p.op("add", a, b), lambda a, b: a + b),
+    Operation("a - b", lambda p, a, b: p.op("sub", a, b), lambda a, b: a - b),
+    Operation("a * b", lambda p, a, b: p.op("mul", a, b), lambda a, b: a * b),
+    Operation("a / b", lambda p, a, b: p.op("truediv", a, b), lambda a, b: a / b),
+    Operation("a + 2", lambda p, a, b: p.op("add", a, const(2)), lambda a, b: a + 2),
+    Operation("2 + a", lambda p, a, b: p.op("add", const(2), a), lambda a, b: 2 + a),
+    Operation("3 * a", lambda p, a, b: p.op("mul", const(3), a), lambda a, b: 3 * a),
+    Operation("a - 2", lambda p, a, b: p.op("sub", a, const(2)), lambda a, b: a - 2),
+    Operation("2 - a", lambda p, a, b: p.op("sub", const(2), a), lambda a, b: 2 - a),
+    Operation("a / 4", lambda p, a, b: p.op("truediv", a, const(4)), lambda a, b: a / 4),
+    Operation("2 / a", lambda p, a, b: p.op("truediv", const(2), a), lambda a, b: 2 / a),
+    Operation("a ** 3", lambda p, a, b: p.op("pow", a, const(3)), lambda a, b: a**3),
+    Operation("b ** -1.5", lambda p, a, b: p.op("pow", b, const(-1.5)), lambda a, b: b**-1.5),
+    Operation("-a", lambda p, a, b: p.op("neg", a), lambda a, b: -a),
+    Operation("a.exp()", lambda p, a, b: p.call("exp", a), lambda a, b: math.exp(a)),
+    Operation("b.log()", lambda p, a, b: p.call("log", b), lambda a, b: math.log(b)),
+    Operation("a.tanh()", lambda p, a, b: p.call("tanh", a), lambda a, b: math.tanh(a)),
+    Operation("a.relu()", lambda p, a, b: p.call("relu", a), lambda a, b: max(a, 0.0)),
+    Operation("(-a).relu()", lambda p, a, b: p.call("relu", p.op("neg", a)), lambda a, b: max(-a, 0.0)),
+    Operation("a.sigmoid()", lambda p, a, b: p.call("sigmoid", a), lambda a, b: sigmoid(a)),
+]
+A, B = 0.7, 1.3  # test point: b > 0 for log and fractional powers, a away from relu's kink
+
+
+def run(student, program: Program, reads: list[int], what: str) -> list[tuple[float, float]]:
+    """Run ``program`` with the student's Value; (data, grad) of each node in ``reads``, as
+    numbers (CheckFailed if they are not)."""
+    with student_code(f"Value: {what}", "Value"):
+        values = student.run_program("Value", program.steps, reads)
+    if not isinstance(values, list) or len(values) != len(reads):
+        raise CheckFailed(f"Value: {what} gave something the grader could not read.")
+    return [(as_number(data, "Value's .data"), as_number(grad, "Value's .grad"))
+            for data, grad in (_pair(v) for v in values)]
+
+
+def _pair(value: object) -> tuple:
+    return tuple(value) if isinstance(value, tuple | list) and len(value) == 2 else (value, None)
+
+
+def build(student, operation: Operation, a: float, b: float) -> list[tuple[float, float]]:
+    """(data, grad) of a, b and the output of ``operation``, after out.backward()."""
+    p = Program()
+    va, vb = p.new(a), p.new(b)
+    out = operation.on_nodes(p, va, vb)
+    p.backward(out)
+    return run(student, p, [va, vb, out], f"computing {operation.text} with a={a:g}, b={b:g}")
+
+
+@check("Value", "forward values of every operation", 1.0)
+def value_forward(student):
+    p = Program()
+    p.new(2.0)
+    ((data, grad),) = run(student, p, [0], "Value(2.0)")
+    if data != 2.0 or grad != 0.0:
+        raise CheckFailed(f"Value(2.0) should have data 2.0 and grad 0.0, got data {fmt(data)}, "
+                          f"grad {fmt(grad)}.")
+    for operation in OPERATIONS:
+        got = build(student, operation, A, B)[2][0]
+        expected = operation.on_floats(A, B)
+        if not math.isclose(got, expected, rel_tol=1e-12, abs_tol=1e-15):
+            raise CheckFailed(
+                f"Value: {operation.text} with a={A}, b={B} should have data {fmt(expected)}, got {fmt(got)}."
+            )
+
+
+@check("Value", "the lesson's graph y = (a + b) * c", 0.5)
+def value_lesson_example(student):
+    p = Program()
+    a, b, c = p.new(2.0), p.new(-3.0), p.new(10.0)
+    s = p.op("add", a, b)
+    y = p.op("mul", s, c)
+    p.backward(y)
+    values = run(student, p, [a, b, c, s, y], "y = (a + b) * c with a=2, b=-3, c=10")
+    got = dict(zip(["a", "b", "c", "a + b", "y"], values, strict=True))
+    expected = {"a": (2, 10), "b": (-3, 10), "c": (10, -1), "a + b": (-1, 10), "y": (-10, 1)}
+    wrong = [f"{name}: expected data {e[0]}, grad {e[1]}; "
+             f"got data {fmt(got[name][0])}, grad {fmt(got[name][1])}"
+             for name, e in expected.items() if not np.allclose(got[name], e, rtol=1e-12)]
+    if wrong:
+        raise CheckFailed("Value: for y = (a + b) * c with a=2, b=-3, c=10 after y.backward():\n  "
+                          + "\n  ".join(wrong))
+
+
+@check("Value", "the gradient of every operation agrees with finite differences", 1.5)
+def value_gradients(student):
+    for operation in OPERATIONS:
+        (_, grad_a), (_, grad_b), (data, _) = build(student, operation, A, B)
+        if not math.isclose(data, operation.on_floats(A, B), rel_tol=1e-9, abs_tol=1e-12):
+            raise CheckFailed(f"Value: {operation.text} with a={A}, b={B} computes the wrong value "
+                              f"({fmt(data)}), so its gradient cannot be right either: fix the forward "
+                              "value first.")
+        expected = {
+            "a": (operation.on_floats(A + H, B) - operation.on_floats(A - H, B)) / (2 * H),
+            "b": (operation.on_floats(A, B + H) - operation.on_floats(A, B - H)) / (2 * H),
+        }
+        for name, got in (("a", grad_a), ("b", grad_b)):
+            if not math.isclose(got, expected[name], rel_tol=1e-6, abs_tol=1e-8):
+                hint = ""
+                if math.isclose(got, -expected[name], rel_tol=1e-6):
+                    hint = " It has the wrong sign: check the order of the subtraction."
+                elif expected[name] == 0 and got != 0:
+                    hint = f" {operation.text} does not depend on {name}."
+                raise CheckFailed(
+                    f"Value: after ({operation.text}).backward() with a={A}, b={B}, {name}.grad should "
+                    f"be {fmt(expected[name])} (central differences), got {fmt(got)}.{hint} Look at the "
+                    f"_backward of the operation(s) in {operation.text}.",
+                    mistake=hint.strip() or None,
+                )
+
+
+REUSE = [
+    # (expression, builder, expected gradient of a, at a = 3); only inputs are reused here,
+    # so the order in which backward() visits nodes does not matter.
+    ("a * a", lambda p, a: p.op("mul", a, a), 6.0),
+    ("a + a", lambda p, a: p.op("add", a, a), 2.0),
+    ("a * a * a", lambda p, a: p.op("mul", p.op("mul", a, a), a), 27.0),
+    ("a * 2 + a.exp() * a",
+     lambda p, a: p.op("add", p.op("mul", a, const(2)), p.op("mul", p.call("exp", a), a)),
+     2 + 4 * math.exp(3.0)),
+]
+
+
+def reused_grad(student, text: str, expression: Callable) -> tuple[float, float]:
+    """(a.grad, out.data) after (expression of a = 3).backward()."""
+    p = Program()
+    a = p.new(3.0)
+    out = expression(p, a)
+    p.backward(out)
+    (_, grad), (data, _) = run(student, p, [a, out], f"{text} with a=3")
+    return grad, data
+
+
+def accumulates(student) -> bool:
+    """Whether a * a gives a.grad = 2a (the simplest reuse)."""
+    return math.isclose(reused_grad(student, *REUSE[0][:2])[0], 6.0)
+
+
+@check("Value", "a node used more than once accumulates its gradient", 1.0)
+def value_reuse(student):
+    for text, expression, expected in REUSE:
+        got, data = reused_grad(student, text, expression)
+        if not math.isclose(got, expected, rel_tol=1e-12):
+            raise CheckFailed(
+                f"Value: after ({text}).backward() with a=3, a.grad should be {fmt(expected)}, got "
+                f"{fmt(got)}. A node used more than once must add up the gradient from every use: "
+                "write `self.grad += ...` in each _backward, not `self.grad = ...`.",
+                mistake="A node used more than once must add up the gradient from every use.",
+            )
+
+
+@check("Value", "backward visits nodes in reverse topological order", 1.0)
+def value_topological_order(student):
+    # b reaches the output directly and through a longer path (d, c); b must collect both
+    # contributions before passing them on to a, and must pass them on only once.
+    p = Program()
+    a = p.new(1.5)
+    b = p.op("mul", a, const(2))
+    d = p.op("mul", b, const(3))
+    c = p.op("mul", d, const(2))
+    out = p.op("add", c, b)
+    p.backward(out)
+    (_, grad_a), (_, grad_b) = run(student, p, [a, b], "out = c + b with b = 2a, d = 3b, c = 2d (a=1.5)")
+    got = grad_a, grad_b
+    if not np.allclose(got, (14.0, 7.0), rtol=1e-12):
+        if not accumulates(student):
+            raise CheckFailed(
+                "Value: for out = c + b with b = 2a, d = 3b, c = 2d, after out.backward() expected "
+                f"b.grad = 7 and a.grad = 14, got b.grad = {fmt(got[1])} and a.grad = {fmt(got[0])}. "
+                "First make gradients accumulate (`self.grad += ...` in each _backward): a * a "
+                "already gives the wrong gradient."
+            )
+        raise CheckFailed(
+            "Value: for out = c + b with b = 2a, d = 3b, c = 2d, after out.backward() expected "
+            f"b.grad = 7 and a.grad = 14, got b.grad = {fmt(got[1])} and a.grad = {fmt(got[0])}. "
+            "backward() must call each node's _backward exactly once, after every node that uses "
+            "it: build a topological order of the graph and walk it in reverse.",
+            mistake="backward() must call each node's _backward exactly once, in reverse topological order.",
+        )
+
+
+@check("Value", "graphs 1,000 nodes deep", 1.0)
+def value_deep_graph(student):
+    p = Program()
+    x = p.new(0.5)
+    y = x
+    for _ in range(1000):
+        y = p.op("add", y, x)
+    p.backward(y)
+    (_, grad), (data, _) = run(student, p, [x, y],
+                               "y = x + x + ... (1,000 additions, a graph 1,000 nodes deep)")
+    if not np.allclose((grad, data), (1001.0, 500.5), rtol=1e-12):
+        raise CheckFailed(
+            f"Value: y = x + x + ... + x (1,001 times x) should give y.data = 500.5 and x.grad = 1001, "
+            f"got y.data = {fmt(data)}, x.grad = {fmt(grad)}."
+        )
+
+
+# --- hidden: random expression graphs -------------------------------------------------------
+
+STEPS = {
+    # name: (arity, text, builder); builders keep every value in the domain of the op
+    "add": (2, "{0} + {1}", lambda p, q: p + q),
+    "sub": (2, "{0} - {1}", lambda p, q: p - q),
+    "mul": (2, "{0} * {1}", lambda p, q: p * q),
+    "div": (2, "{0} / ({1} ** 2 + 1)", lambda p, q: p / (q**2 + 1)),
+    "radd": (1, "1.5 + {0}", lambda p: 1.5 + p),
+    "rsub": (1, "2 - {0}", lambda p: 2 - p),
+    "rmul": (1, "0.5 * {0}", lambda p: 0.5 * p),
+    "rdiv": (1, "2 / ({0} * {0} + 1)", lambda p: 2 / (p * p + 1)),
+    "neg": (1, "-{0}", lambda p: -p),
+    "pow": (1, "{0} ** 3", lambda p: p**3),
+    "sqrt": (1, "({0} ** 2 + 1) ** 0.5", lambda p: (p**2 + 1) ** 0.5),
+    "exp": (1, "(0.3 * {0}).exp()", lambda p: (0.3 * p).exp()),
+    "log": (1, "({0} * {0} + 1).log()", lambda p: (p * p + 1).log()),
+    "tanh": (1, "{0}.tanh()", lambda p: p.tanh()),
+    "relu": (1, "{0}.relu()", lambda p: p.relu()),
+    "sigmoid": (1, "{0}.sigmoid()", lambda p: p.sigmoid()),
+}
+
+
+def random_program(seed: int, inputs: int = 3, steps: int = 24) -> tuple[list[float], list[tuple]]:
+    """Inputs and steps ``(name, operand indices)``; operands are drawn from every earlier
+    node, so nodes are reused at different depths. Every kind of step appears."""
+    rng = np.random.default_rng(seed)
+    names = list(STEPS)
+    order = names + list(rng.choice(names, size=max(0, steps - len(names))))
+    rng.shuffle(order)
+    program = []
+    for position, name in enumerate(order):
+        available = inputs + position
+        arity = STEPS[name][0]
+        # favour recent nodes (deep graphs) but reuse old ones too
+        picks = [int(min(available - 1, rng.integers(0, available) + rng.integers(0, 3)))
+                 for _ in range(arity)]
+        program.append((name, picks))
+    values = [float(v) for v in rng.uniform(-1.5, 1.5, size=inputs)]
+    values = [v if abs(v) > 0.1 else v + 0.3 for v in values]  # keep relu away from its kink
+    return values, program
+
+
+def build_program(values: list[float], program: list[tuple]) -> tuple[Program, list[int]]:
+    """The random program as program steps; the output is the sum of the last four nodes.
+    Returns the program and the index of every node the random program names."""
+    p = Program()
+    nodes = [Symbol(p, p.new(v)) for v in values]
+    for name, picks in program:
+        nodes.append(STEPS[name][2](*(nodes[i] for i in picks)))
+    out = nodes[-1] + nodes[-2] + nodes[-3] + nodes[-4]
+    p.backward(out.index)
+    return p, [n.index for n in nodes]
+
+
+def describe_node(index: int, inputs: int, program: list[tuple]) -> str:
+    if index < inputs:
+        return f"input {index}"
+    name, picks = program[index - inputs]
+    return f"node {index} = " + STEPS[name][1].format(*(f"node {i}" for i in picks))
+
+
+@check("Value", "matches the reference on random expression graphs", 2.0, hidden=True)
+def value_matches_reference(student, reference):
+    for seed in range(8):
+        values, program = random_program(1000 + seed)
+        steps, named = build_program(values, program)
+        expected = reference.run_program("Value", steps.steps, named)
+        if any(abs(data) > 1e6 for data, _ in expected):  # keep the comparison well conditioned
+            continue
+        got = run(student, steps, named, f"a random expression graph (seed {1000 + seed})")
+        for index, ((data, grad), (ref_data, ref_grad)) in enumerate(zip(got, expected, strict=True)):
+            for what, mine, theirs in (("data", data, ref_data), ("grad", grad, ref_grad)):
+                if not math.isclose(mine, theirs, rel_tol=1e-7, abs_tol=1e-10):
+                    raise CheckFailed(
+                        f"Value: on a random expression graph (seed {1000 + seed}, inputs "
+                        f"{[round(v, 4) for v in values]}), {describe_node(index, len(values), program)} "
+                        f"has {what} {fmt(mine)}, expected {fmt(theirs)}. The output is the sum of the "
+                        f"last four nodes. Compare the {what} of each operation in that line."
+                    )

@@ -1,0 +1,43 @@
+"""The grader's vocabulary: what can go wrong, by whom.
+
+- `CheckFailed`: a check found a problem in the student's work; its message is the feedback.
+  ``kind`` says whether the student's code ran out of time or crashed its process, which an
+  instructor sees as a flag; ``mistake`` names a recognised mistake.
+- `NotebookError`: a submitted file cannot be read as a notebook.
+- `ReferenceMissing`: the reference solution of an assignment is not available, so the
+  hidden checks cannot run.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Trouble(StrEnum):
+    """How a call of student code went wrong, beyond a wrong result (shown as a flag)."""
+
+    TIMEOUT = "timed out"
+    CRASH = "crashed"
+    REFUSED = "sent something that is not plain data"
+
+
+class CheckFailed(AssertionError):
+    """A check found a problem; the message is the student's feedback.
+
+    Attributes:
+        kind: a `Trouble` when the student's code hung or crashed, else None.
+        mistake: the hint of a recognised mistake, when the failure matches one.
+    """
+
+    def __init__(self, message: str, *, kind: Trouble | None = None, mistake: str | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.mistake = mistake
+
+
+class NotebookError(Exception):
+    """The file cannot be read as a Jupyter notebook; the message says why, in one line."""
+
+
+class ReferenceMissing(Exception):
+    """The reference solution of an assignment cannot be found or loaded."""
