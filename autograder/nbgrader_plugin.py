@@ -27,13 +27,12 @@ the gradebook before grading, so a student cannot change what a cell grades.
 from __future__ import annotations
 
 import ast
-import contextlib
 import filecmp
+import fnmatch
 import logging
-import sys
 import tempfile
 import textwrap
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -166,8 +165,7 @@ class GradeWithCore(NbGraderPreprocessor):
         assignment_id, student_id = info["assignment"], info["student"]
         path, solutions = self._locations(resources)
         options = Options(solutions=solutions, limits=LIMITS.with_notebook_seconds(self.timeout))
-        with _main_script_hidden():
-            result = grade_in_process(path, options)
+        result = grade_in_process(path, options)
         problem = why_not_graded(result, assignment_id)
         if problem is None and not result.hidden_run:
             raise RuntimeError(f"cannot grade {path}: the hidden checks did not run "
@@ -231,28 +229,6 @@ class GradeWithCore(NbGraderPreprocessor):
                                                info["assignment"]))
         source = Path(coursedir.format_path(coursedir.source_directory, ".", info["assignment"]))
         return submitted / f"{info['notebook']}.ipynb", source.resolve().parent
-
-
-@contextlib.contextmanager
-def _main_script_hidden() -> Iterator[None]:
-    """While grading processes start, hide the file of ``__main__`` from multiprocessing.
-
-    Each grading process is forked from the core's fork server and first imports the starting
-    process's main script, as multiprocessing does for every child. Under nbgrader that script
-    is nbgrader's entry point, whose import loads all of nbgrader again: seconds per notebook,
-    for nothing the grading process uses. (The fork server's own way to avoid it, preloading
-    ``__main__``, does not work before Python 3.13.) nbgrader is single-threaded here.
-    """
-    main = sys.modules.get("__main__")
-    script = getattr(main, "__file__", None)
-    if script is None or getattr(getattr(main, "__spec__", None), "name", None):
-        yield  # a module run with -m (the command line) is not re-imported
-        return
-    del main.__file__
-    try:
-        yield
-    finally:
-        main.__file__ = script
 
 
 def _find_coursedir(configurable: Any) -> Any:
@@ -424,7 +400,9 @@ def register_assignments(config: Config) -> list[str]:
     coursedir = CourseDirectory(config=config)
     source = Path(coursedir.format_path(coursedir.source_directory, ".", "")).resolve()
     wanted = {folder.name: sorted(p.stem for p in folder.glob("*.ipynb"))
-              for folder in sorted(source.iterdir()) if folder.is_dir() and any(folder.glob("*.ipynb"))}
+              for folder in sorted(source.iterdir())
+              if folder.is_dir() and any(folder.glob("*.ipynb")) and not folder.name.startswith(".")
+              and not any(fnmatch.fnmatch(folder.name, pattern) for pattern in coursedir.ignore)}
     with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
         missing = [a for a, notebooks in wanted.items() if not _known(gradebook, a, notebooks)]
     for assignment_id in missing:

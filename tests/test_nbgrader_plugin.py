@@ -5,7 +5,6 @@ the checksum comparison. (tests/test_nbgrader_core.py runs nbgrader end to end.)
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 from conftest import EXERCISES, SOLUTIONS
@@ -13,7 +12,6 @@ from nbformat import from_dict
 from nbgrader.utils import determine_grade
 from nbgrader_course import grade_cell_targets
 
-from autograder import nbgrader_plugin
 from autograder.assignments import ASSIGNMENTS
 from autograder.nbgrader_plugin import (
     RestoreTestCells,
@@ -128,12 +126,3 @@ def test_untouched_release_test_cells_are_recognised(assignment_id):
         assert "### BEGIN HIDDEN TESTS" in cell["source"]
         assert restore.released_source(cell["source"]) == released[cell["metadata"]["nbgrader"]["grade_id"]]
     assert restore.released_source("### BEGIN HIDDEN TESTS\nassert True") is None
-
-
-def test_the_main_script_is_hidden_only_while_grading_processes_start(monkeypatch):
-    main = sys.modules["__main__"]
-    monkeypatch.setattr(main, "__file__", "/usr/bin/nbgrader", raising=False)
-    monkeypatch.setattr(main, "__spec__", None, raising=False)
-    with nbgrader_plugin._main_script_hidden():
-        assert not hasattr(main, "__file__")
-    assert main.__file__ == "/usr/bin/nbgrader"
