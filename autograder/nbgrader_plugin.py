@@ -201,7 +201,7 @@ class GradeWithCore(NbGraderPreprocessor):
                     review.add(grade_id)
             cell.execution_count = None
 
-        resources[RESOURCES_KEY] = {"flags": list(result.flags), "review": sorted(review),
+        resources[RESOURCES_KEY] = {"review": sorted(review),
                                     "everything": bool(problem) or self._submission_flags(result)}
         return nb, resources
 
