@@ -83,7 +83,7 @@ test: setup lint $(VENV)/.torch $(MATHJAX) $(BROWSER)
 	$(BIN)/python -m pytest
 
 lint: setup
-	$(BIN)/ruff check autograder tests book/_ext benchmarks
+	$(BIN)/ruff check autograder tests book/_ext book/coursekit.py benchmarks
 
 exercises: setup
 	@for a in $(ASSIGNMENTS); do $(BIN)/nbgrader generate_assignment $$a --force --log-level=WARN || exit 1; done

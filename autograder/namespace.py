@@ -38,6 +38,7 @@ from autograder.isolation.protocol import RemoteError
 from autograder.limits import LIMITS, Limits
 from autograder.notebook import Block, Definitions, load_definitions
 from autograder.programs import run_program
+from autograder.results import strip_addresses
 
 
 class BoundedOutput(io.TextIOBase):
@@ -405,6 +406,7 @@ def student_code(
 
 def failure_of(type_name: str, message: str, where: str, call: str, name: str) -> CheckFailed:
     """The feedback for student code that raised ``type_name: message`` during ``call``."""
+    message, where = strip_addresses(message), strip_addresses(where)
     if type_name == "NotImplementedError":
         stub = "" if not message else f" ({message[:200]})"
         return CheckFailed(

@@ -23,6 +23,11 @@ _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)*(?:e-?\d+)?")
 
 
+def strip_addresses(text: str) -> str:
+    """``text`` without memory addresses (``<function f at 0x7f...>`` becomes ``<function f>``)."""
+    return _ADDRESS.sub("", text)
+
+
 def clean_text(text: str, limit: int) -> str:
     """``text`` without control characters or addresses, at most ``limit`` characters."""
     text = _ADDRESS.sub("", _CONTROL.sub("", str(text)))

@@ -3,10 +3,15 @@ mistake named; correct implementations written in other styles earn full marks."
 
 from __future__ import annotations
 
+import re
 import sys
 
 import pytest
 from catalogue import Wrong, assert_full_marks, assert_loses_its_own_points
+from conftest import grade, namespace_with, reference
+
+from autograder.assignments import get_assignment
+from autograder.core import run_checks
 
 
 @pytest.fixture(autouse=True)
@@ -283,7 +288,101 @@ WRONG = [
                 dh, grads[f"W{l}"], grads[f"b{l}"] = linear_backward(dh, lc)
             return loss, grads
     """, r"times too large"),
-    Wrong("Q2", "dy/dc instead of dy/da", "Q2 = 2", r"not the right answer"),
+    # gaps the earlier checks let through, or did not name
+    Wrong("numerical_gradient", "reuses one buffer per shape without zeroing it (state between calls)", """
+        _buffers = {}
+
+        def numerical_gradient(f, x, eps=1e-6):
+            grad = _buffers.setdefault(x.shape, np.zeros(x.shape))
+            for i in np.ndindex(x.shape):
+                step = np.zeros(x.shape)
+                step[i] = eps
+                grad[i] += (f(x + step) - f(x - step)) / (2 * eps)
+            return grad.copy()
+    """, r"called again with exactly the same inputs, it returns a different result"),
+    Wrong("relu_backward", "builds its mask in the cache (the caller's x)", """
+        def relu_backward(dout, cache):
+            mask = cache
+            mask[mask > 0] = 1.0
+            mask[mask <= 0] = 0.0
+            return dout * mask
+    """, r"modified its input `cache` in place"),
+    Wrong("sigmoid_backward", "computes s (1 - s) in the cache", """
+        def sigmoid_backward(dout, cache):
+            s = cache
+            s *= 1 - s
+            return dout * s
+    """, r"modified its input `cache` in place"),
+    Wrong("mlp_loss_and_grads", "ignores activation (always relu)", """
+        def mlp_loss_and_grads(params, X, y, activation="relu"):
+            L = len(params) // 2
+            h, caches = X, []
+            for l in range(1, L + 1):
+                h, lc = linear_forward(h, params[f"W{l}"], params[f"b{l}"])
+                ac = None
+                if l < L:
+                    h, ac = relu_forward(h)
+                caches.append((lc, ac))
+            loss, dh = softmax_cross_entropy(h, y)
+            grads = {}
+            for l in range(L, 0, -1):
+                lc, ac = caches[l - 1]
+                if ac is not None:
+                    dh = relu_backward(dh, ac)
+                dh, grads[f"W{l}"], grads[f"b{l}"] = linear_backward(dh, lc)
+            return loss, grads
+    """, r"this is what relu gives, although activation='sigmoid'"),
+    Wrong("mlp_loss_and_grads", "defaults to sigmoid", """
+        def mlp_loss_and_grads(params, X, y, activation="sigmoid"):
+            act_f, act_b = {"relu": (relu_forward, relu_backward),
+                            "sigmoid": (sigmoid_forward, sigmoid_backward)}[activation]
+            L = len(params) // 2
+            h, caches = X, []
+            for l in range(1, L + 1):
+                h, lc = linear_forward(h, params[f"W{l}"], params[f"b{l}"])
+                ac = None
+                if l < L:
+                    h, ac = act_f(h)
+                caches.append((lc, ac))
+            loss, dh = softmax_cross_entropy(h, y)
+            grads = {}
+            for l in range(L, 0, -1):
+                lc, ac = caches[l - 1]
+                if ac is not None:
+                    dh = act_b(dh, ac)
+                dh, grads[f"W{l}"], grads[f"b{l}"] = linear_backward(dh, lc)
+            return loss, grads
+    """, r"the default must be relu"),
+    Wrong("mlp_loss_and_grads", "takes the layers in the order of params' keys", """
+        def mlp_loss_and_grads(params, X, y, activation="relu"):
+            act_f, act_b = {"relu": (relu_forward, relu_backward),
+                            "sigmoid": (sigmoid_forward, sigmoid_backward)}[activation]
+            Ws = [v for k, v in params.items() if k.startswith("W")]
+            bs = [v for k, v in params.items() if k.startswith("b")]
+            h, caches = X, []
+            for i, (W, b) in enumerate(zip(Ws, bs)):
+                h, lc = linear_forward(h, W, b)
+                ac = None
+                if i < len(Ws) - 1:
+                    h, ac = act_f(h)
+                caches.append((lc, ac))
+            loss, dh = softmax_cross_entropy(h, y)
+            grads = {}
+            for i in range(len(Ws) - 1, -1, -1):
+                lc, ac = caches[i]
+                if ac is not None:
+                    dh = act_b(dh, ac)
+                dh, grads[f"W{i + 1}"], grads[f"b{i + 1}"] = linear_backward(dh, lc)
+            return loss, grads
+    """, r"depends on the order of the keys in params"),
+    Wrong("Q1", "forward order", 'Q1 = "A"', r"not the right answer.*\n.*order of the forward pass"),
+    Wrong("Q1", "any order", 'Q1 = "c"', r"the order matters"),
+    Wrong("Q2", "dy/dc instead of dy/da", "Q2 = 2", r"not the right answer.*\n.*∂y/∂c"),
+    Wrong("Q2", "the value of y", "Q2 = 8.0", r"value of y itself"),
+    Wrong("Q2", "the local derivative only", "Q2 = 1", r"chain rule"),
+    Wrong("Q3", "moves with the gradient", "Q3 = 0.08", r"\*against\* the gradient"),
+    Wrong("Q3", "forgets the learning rate", "Q3 = -0.8", r"scaled by the learning rate"),
+    Wrong("Q3", "divides by the learning rate", "Q3 = -8", r"you divided by it"),
 ]
 
 
@@ -355,6 +454,242 @@ CORRECT = {
 }
 
 
+CORRECT["Value with Kahn's algorithm, __slots__, list children and its own division"] = """
+import math
+
+class Value:
+    __slots__ = ("data", "grad", "_backward", "_prev", "_op")
+
+    def __init__(self, data, _children=(), _op=""):
+        self.data = float(data)
+        self.grad = 0.0
+        self._backward = lambda: None
+        self._prev = list(_children)
+        self._op = _op
+
+    @staticmethod
+    def lift(other):
+        return other if isinstance(other, Value) else Value(other)
+
+    def __add__(self, other):
+        other = Value.lift(other)
+        out = Value(self.data + other.data, (self, other), "+")
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+        out._backward = _backward
+        return out
+
+    __radd__ = __add__
+
+    def __mul__(self, other):
+        other = Value.lift(other)
+        out = Value(self.data * other.data, (self, other), "*")
+        def _backward():
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+        out._backward = _backward
+        return out
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        other = Value.lift(other)
+        out = Value(self.data / other.data, (self, other), "/")
+        def _backward():
+            self.grad += out.grad / other.data
+            other.grad -= out.grad * self.data / other.data ** 2
+        out._backward = _backward
+        return out
+
+    def __rtruediv__(self, other):
+        return Value.lift(other) / self
+
+    def __neg__(self):
+        return self * -1.0
+
+    def __sub__(self, other):
+        return self + -Value.lift(other)
+
+    def __rsub__(self, other):
+        return Value.lift(other) - self
+
+    def __pow__(self, k):
+        out = Value(self.data ** k, (self,), "**")
+        def _backward():
+            self.grad += k * self.data ** (k - 1) * out.grad
+        out._backward = _backward
+        return out
+
+    def _unary(self, value, slope, op):
+        out = Value(value, (self,), op)
+        def _backward():
+            self.grad += slope * out.grad
+        out._backward = _backward
+        return out
+
+    def exp(self):
+        e = math.exp(self.data)
+        return self._unary(e, e, "exp")
+
+    def log(self):
+        return self._unary(math.log(self.data), 1.0 / self.data, "log")
+
+    def tanh(self):
+        t = math.tanh(self.data)
+        return self._unary(t, 1.0 - t * t, "tanh")
+
+    def relu(self):
+        return self._unary(self.data if self.data > 0 else 0.0, 1.0 if self.data > 0 else 0.0, "relu")
+
+    def sigmoid(self):
+        s = 1.0 / (1.0 + math.exp(-self.data)) if self.data >= 0 else math.exp(self.data) / (1.0 + math.exp(self.data))
+        return self._unary(s, s * (1.0 - s), "sigmoid")
+
+    def backward(self):
+        # Kahn's algorithm: a node passes its gradient on once every node that uses it has
+        users, seen, stack = {}, {id(self)}, [self]
+        while stack:
+            node = stack.pop()
+            for child in node._prev:
+                users[id(child)] = users.get(id(child), 0) + 1
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    stack.append(child)
+        self.grad = 1.0
+        ready = [self]
+        while ready:
+            node = ready.pop()
+            node._backward()
+            for child in node._prev:
+                users[id(child)] -= 1
+                if users[id(child)] == 0:
+                    ready.append(child)
+"""
+
+CORRECT["caches as objects of the student's own classes"] = """
+    from dataclasses import dataclass
+
+    class LinearCache:
+        def __init__(self, x, W):
+            self.x, self.W = x, W
+
+    def linear_forward(x, W, b):
+        return x @ W + b, LinearCache(x, W)
+
+    def linear_backward(dout, cache):
+        return dout @ cache.W.T, cache.x.T @ dout, dout.sum(axis=0)
+
+    @dataclass
+    class Mask:
+        keep: np.ndarray
+
+    def relu_forward(x):
+        return np.maximum(x, 0.0), Mask(x > 0)
+
+    def relu_backward(dout, cache):
+        return dout * cache.keep
+
+    class SigmoidCache(dict):
+        pass
+
+    def sigmoid_forward(x):
+        s = np.exp(-np.logaddexp(0.0, -x))
+        return s, SigmoidCache(s=s)
+
+    def sigmoid_backward(dout, cache):
+        return dout * cache["s"] * (1.0 - cache["s"])
+"""
+
+CORRECT["a recursive MLP that looks layers up by name, numerical gradient with nditer"] = """
+    def mlp_loss_and_grads(params, X, y, activation="relu"):
+        act_f, act_b = {"relu": (relu_forward, relu_backward),
+                        "sigmoid": (sigmoid_forward, sigmoid_backward)}[activation]
+        depth = max(int(key[1:]) for key in params)
+        grads = {}
+
+        def through(layer, h):
+            z, lc = linear_forward(h, params[f"W{layer}"], params[f"b{layer}"])
+            if layer == depth:
+                loss, dz = softmax_cross_entropy(z, y)
+            else:
+                a, ac = act_f(z)
+                loss, da = through(layer + 1, a)
+                dz = act_b(da, ac)
+            dh, grads[f"W{layer}"], grads[f"b{layer}"] = linear_backward(dz, lc)
+            return loss, dh
+
+        return through(1, X)[0], grads
+
+    def numerical_gradient(f, x, eps=1e-6):
+        grad = np.zeros(x.shape)
+        it = np.nditer(x, flags=["multi_index"])
+        for _ in it:
+            i = it.multi_index
+            plus, minus = x.copy(), x.copy()
+            plus[i] += eps
+            minus[i] -= eps
+            grad[i] = (float(f(plus)) - float(f(minus))) / (2 * eps)
+        return grad
+"""
+
+
 @pytest.mark.parametrize("variant", CORRECT, ids=str)
 def test_correct_variant_earns_full_marks(variant):
     assert_full_marks("02_backprop", variant, CORRECT[variant])
+
+
+def test_a_namedtuple_cache_earns_full_marks():
+    assert_full_marks("02_backprop", "namedtuple caches", """
+        from collections import namedtuple
+
+        LinearCache = namedtuple("LinearCache", "x W")
+
+        def linear_forward(x, W, b):
+            return x @ W + b, LinearCache(x, W)
+
+        def linear_backward(dout, cache):
+            return dout @ cache.W.T, cache.x.T @ dout, dout.sum(axis=0)
+    """)
+
+
+def test_a_nan_result_is_named_as_such_and_never_as_state():
+    """NaN != NaN: a graph whose gradients are NaN every time does not change between runs."""
+    results = grade("02_backprop", value_with("        self.grad = 0.0\n", "        self.grad = math.nan\n"))
+    failed = [r for r in results if r.function == "Value" and not r.passed]
+    assert len(failed) == 7
+    for result in failed:
+        assert "NaN" in result.feedback, result.feedback
+    assert not any("gives different numbers" in r.feedback or "besides its arguments" in r.feedback
+                   for r in results), "a NaN result was taken for state"
+
+
+@pytest.mark.parametrize("where", ["isolated", "in the notebook's kernel"])
+def test_feedback_never_shows_a_memory_address(where):
+    """Objects of the student's classes are named by their class, never by repr's address."""
+    code = """
+        class Box:
+            def __init__(self, value):
+                self.value = value
+
+        class Value:
+            def __init__(self, data, _children=(), _op=""):
+                self.data, self.grad = Box(data), Box(0.0)
+
+        def linear_forward(x, W, b):
+            return Box(x @ W + b), (x, W, b)
+
+        def mlp_loss_and_grads(params, X, y, activation="relu"):
+            return Box(0.0), Box({})
+
+        Q1 = Box("B")
+    """
+    if where == "isolated":
+        results = grade("02_backprop", code)
+    else:
+        results = run_checks(get_assignment("02_backprop"), namespace_with("02_backprop", code),
+                             reference("02_backprop"))
+    feedback = "\n".join(r.feedback for r in results)
+    assert "Box" in feedback
+    assert not re.search(r"0x[0-9a-fA-F]{4,}", feedback), feedback
+

@@ -1,12 +1,18 @@
 """The course site builds offline with warnings as errors, and holds what students need
-(quick checks, figures) and nothing they must not see (solution code, quiz answers)."""
+(quick checks, figures, explorables, an honest reading time and a runnable notebook for
+every chapter) and nothing they must not see (solution code, quiz answers)."""
 
 from __future__ import annotations
 
 import html
+import math
+import os
 import re
+import shutil
+from html.parser import HTMLParser
 from pathlib import Path
 
+import nbformat
 import pytest
 import yaml
 from conftest import ROOT
@@ -44,9 +50,12 @@ def test_every_chapter_has_instant_quick_checks_and_figures(site, chapter):
 
 
 def test_site_holds_no_solution_code_or_quiz_answers(site):
+    """Not in the pages, not in the downloadable sources and notebooks, not in the scripts
+    (the explorables compute what the assignments ask for, in JavaScript of their own)."""
     secrets = secret_lines()
     leaks = {}
-    for path in [*site.rglob("*.html"), *site.rglob("_sources/**/*")]:
+    scripts = [path for path in (site / "_static").glob("*.js")]
+    for path in [*site.rglob("*.html"), *site.rglob("_sources/**/*"), *scripts]:
         if path.is_file():
             text = page_text(path) if path.suffix == ".html" else path.read_text(errors="replace")
             found = leaked_lines(text, secrets)
@@ -58,3 +67,163 @@ def test_site_holds_no_solution_code_or_quiz_answers(site):
 def test_quick_check_assets_are_shipped(site):
     assert (site / "_static" / "quickcheck.js").is_file()
     assert (site / "_static" / "quickcheck.css").is_file()
+
+
+# --- explorables ----------------------------------------------------------------------------
+
+EXPLORABLES = {
+    "gradient-descent": "book/gradient-descent",
+    "optimizer-race": "book/optimizers",
+    "backprop-graph": "book/backpropagation",
+    "minibatches": "book/batches-epochs",
+}
+
+
+@pytest.mark.parametrize("kind", EXPLORABLES)
+def test_explorable_ships_with_a_static_figure_before_it(site, kind):
+    page = (site / EXPLORABLES[kind]).with_suffix(".html").read_text(encoding="utf-8")
+    found = re.findall(r'<figure [^>]*class="explorable"[^>]*data-explorable="([\w-]+)"', page)
+    assert found == [kind]
+    before = page[: page.index(f'data-explorable="{kind}"')]
+    section = before[before.rfind("<section"):]
+    assert re.search(r'<img alt="[^"]{40,}"[^>]*src="[^"]*\.png"', section), (
+        "no static figure (with alt text) in the explorable's section before it"
+    )
+    assert 'class="explorable-nojs"' in page
+    assert re.search(r'<script[^>]+src="[^"]*_static/explorables\.js', page)
+    assert (site / "_static" / "explorables.js").is_file()
+    assert (site / "_static" / "explorables.css").is_file()
+
+
+def test_only_pages_with_an_explorable_load_its_script(site):
+    loading = {page.relative_to(site).with_suffix("").as_posix()
+               for page in site.rglob("book/*.html") if "explorables.js" in page.read_text()}
+    assert loading == set(EXPLORABLES.values())
+
+
+# --- reading time ---------------------------------------------------------------------------
+
+
+class ProseParser(HTMLParser):
+    """The words a student reads in a chapter's article: code, outputs, figures, math,
+    quick checks, explorables and the line under the title are left out."""
+
+    SKIP_CLASSES = {"cell", "quickcheck", "explorable", "chapter-meta", "math", "highlight",
+                    "headerlink", "toctree-wrapper"}
+    VOID = {"br", "img", "input", "hr", "meta", "link", "source", "wbr"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[bool] = []  # per open element: is it (inside) something skipped?
+        self.in_article = 0
+        self.words = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.VOID:
+            return
+        classes = set(dict(attrs).get("class", "") .split())
+        skipped = bool(self.stack and self.stack[-1]) or bool(classes & self.SKIP_CLASSES) or \
+            tag in {"pre", "script", "style"}
+        self.stack.append(skipped)
+        if tag == "article":
+            self.in_article += 1
+
+    def handle_endtag(self, tag):
+        if tag in self.VOID:
+            return
+        if self.stack:
+            self.stack.pop()
+        if tag == "article":
+            self.in_article -= 1
+
+    def handle_data(self, data):
+        if self.in_article and not (self.stack and self.stack[-1]):
+            self.words += len(re.findall(r"[A-Za-z]{2,}", data))
+
+
+def shown_minutes(page: str) -> int:
+    match = re.search(r'<p class="chapter-meta" data-minutes="(\d+)">', page)
+    assert match, "no reading time under the chapter's title"
+    return int(match.group(1))
+
+
+@pytest.mark.parametrize("chapter", chapters())
+def test_reading_time_is_honest(site, chapter):
+    """At least the time its prose alone takes at 200 words a minute (the figures, code,
+    equations and quick checks come on top), and no more than reading everything on the
+    page, code included, at 100 words a minute."""
+    page = (site / chapter).with_suffix(".html").read_text(encoding="utf-8")
+    parser = ProseParser()
+    parser.feed(page)
+    minutes = shown_minutes(page)
+    assert parser.words > 500
+    assert minutes >= math.ceil(parser.words / 200), (parser.words, minutes)
+    everything = len(re.findall(r"\S+", page_text((site / chapter).with_suffix(".html"))))
+    assert minutes <= math.ceil(everything / 100), (everything, minutes)
+    assert re.search(rf'>About {minutes} minutes to read<', page)
+
+
+def test_home_page_lists_each_chapters_own_reading_time(site):
+    intro = page_text(site / "book" / "intro.html")
+    for chapter in chapters():
+        page = (site / chapter).with_suffix(".html").read_text(encoding="utf-8")
+        title = html.unescape(re.search(r'<h1>([^<]*)<a class="headerlink"', page).group(1))
+        listed = re.search(re.escape(title) + r"\s*\(about\s+(\d+)\s+minutes\)", intro)
+        assert listed, f"the home page lists no reading time for {title!r}"
+        assert int(listed.group(1)) == shown_minutes(page), title
+
+
+# --- runnable notebooks ---------------------------------------------------------------------
+
+
+def chapter_notebook(site: Path, chapter: str) -> Path:
+    return site / "_sources" / f"{chapter}.ipynb"
+
+
+@pytest.mark.parametrize("chapter", chapters())
+def test_chapter_offers_its_notebook(site, chapter):
+    page = (site / chapter).with_suffix(".html").read_text(encoding="utf-8")
+    name = Path(chapter).name
+    link = f'href="../_sources/{chapter}.ipynb"'
+    assert re.search(rf'<a class="chapter-notebook" {re.escape(link)} download="{name}\.ipynb"',
+                     page), "no notebook link under the title"
+    menu = re.search(rf'<a href="{re.escape(f"../_sources/{chapter}.ipynb")}"[^>]*\s+'
+                     r'class="[^"]*btn-download-notebook-button', page)
+    assert menu, "the page's download menu offers no .ipynb"
+    notebook = nbformat.read(chapter_notebook(site, chapter), as_version=4)
+    nbformat.validate(notebook)
+    markdown = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    for leftover in ("```{", "{doc}`", "{reading-time}`", ":numeric:", ":answer:"):
+        assert leftover not in markdown, f"site-only syntax {leftover!r} left in the notebook"
+    code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    assert "def use_course_style" in code, "the plot-style helper is not pasted in"
+    assert not re.search(r"^\s*(from|import) coursekit", code, re.M)
+    source = (ROOT / chapter).with_suffix(".md").read_text(encoding="utf-8")
+    assert len([c for c in notebook.cells if c.cell_type == "code"]) == \
+        len(re.findall(r"^```\{code-cell\}", source, re.M)) + 1  # every cell, and the helper
+    assert markdown.count("**Quick check.**") == len(re.findall(r"^```\{quickcheck\}", source,
+                                                                re.M))
+
+
+@pytest.mark.parametrize("chapter", chapters())
+def test_downloaded_notebook_runs_top_to_bottom(site, chapter, tmp_path, tool_env):
+    """In a folder of its own, with only the course's packages: no file of the site needed."""
+    from nbclient import NotebookClient
+
+    notebook_path = tmp_path / f"{Path(chapter).name}.ipynb"
+    shutil.copy(chapter_notebook(site, chapter), notebook_path)
+    notebook = nbformat.read(notebook_path, as_version=4)
+    # the course's packages: this checkout's autograder, numpy, matplotlib
+    env = tool_env | {"OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                      "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    client = NotebookClient(notebook, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}})
+    client.execute(env=env, cwd=str(tmp_path))
+    images = sum("image/png" in output.get("data", {})
+                 for cell in notebook.cells for output in cell.get("outputs", []))
+    page = (site / chapter).with_suffix(".html").read_text(encoding="utf-8")
+    assert images == len(re.findall(r'<img [^>]*src="[^"]*_images/', page))
+    errors = [output for cell in notebook.cells for output in cell.get("outputs", [])
+              if output.get("output_type") == "error"]
+    assert errors == []
+    assert sorted(os.listdir(tmp_path)) == [notebook_path.name], "the notebook wrote files"

@@ -5,6 +5,11 @@
 - Every topic of the course has a home: a chapter that teaches it, named in ``TOPICS``.
 - The assignments page offers every release notebook and the digits data for download, and
   the home page links the assignments page and the instructor guide.
+- Quick checks teach: every option has feedback of its own, numeric checks list their
+  likely wrong values. Figures have alt text and use the course style; code fits the
+  column, and long plumbing is folded. Each explorable follows a static figure of the same
+  thing. Terms are defined before they are used, every chapter ends with further reading,
+  and the source lessons' reading list is kept.
 
 The slow tier (``test_book.py``) builds the site and checks the rendered pages.
 """
@@ -140,15 +145,28 @@ def prose(text: str) -> str:
 
 
 def code_cells(text: str) -> list[tuple[str, str]]:
-    """(options, body) of every ``{code-cell}``; options are the ``:key: value`` lines."""
+    """(options, body) of every ``{code-cell}``; options are the ``:key: value`` lines or the
+    YAML block between ``---`` lines that opens the cell."""
     cells = []
     for match in re.finditer(r"^```\{code-cell\}[^\n]*\n(.*?)^```\s*$", text, re.S | re.M):
         lines = match.group(1).splitlines()
         options = []
+        if lines and lines[0] == "---":
+            end = lines.index("---", 1)
+            options, lines = lines[1:end], lines[end + 1:]
         while lines and lines[0].startswith(":"):
             options.append(lines.pop(0))
         cells.append(("\n".join(options), "\n".join(lines)))
     return cells
+
+
+def cell_metadata(options: str) -> dict:
+    """A code cell's options as a dict (``:tags: [a]`` lines or YAML)."""
+    if not options.strip():
+        return {}
+    if all(line.startswith(":") for line in options.splitlines()):
+        options = "\n".join(re.sub(r"^:([\w-]+):", r"\1:", line) for line in options.splitlines())
+    return yaml.safe_load(options) or {}
 
 
 FIGURE = re.compile(r"\bplt\.(subplots|subplot_mosaic|figure|plot|imshow|bar|scatter)\(")
@@ -252,3 +270,267 @@ def test_home_page_links_the_assignments_and_the_instructor_guide():
         name = Path(page).name
         assert re.search(rf"\{{doc\}}`(?:[^`<]*<)?{re.escape(name)}>?`|\]\({re.escape(name)}(\.md)?\)",
                          text), f"{HOME}.md does not link to {page}"
+
+
+# --- (d) figures, code and quick checks that teach -----------------------------------------
+
+FOLDED = {"hide-input", "hide-cell", "remove-input", "remove-cell"}
+CODE_LINE_LIMIT = 74  # characters: a line of code must fit the text column, folded or not
+MAX_OPEN_CELL_LINES = 50  # longer lessons are split into steps; long plumbing is folded
+MAX_OPEN_CODE_LINES = 160  # per chapter: the story comes first
+FENCE_OPENER = re.compile(r"^(`{3,}|:{3,})\{([\w-]+)\}(.*)$")
+
+
+def directive_blocks(text: str, name: str) -> list[tuple[str, list[str]]]:
+    """(argument, body lines) of every ``{name}`` directive fenced with backticks."""
+    blocks = []
+    for match in re.finditer(r"^```\{" + re.escape(name) + r"\}([^\n]*)\n(.*?)^```\s*$",
+                             text, re.S | re.M):
+        blocks.append((match.group(1).strip(), match.group(2).splitlines()))
+    return blocks
+
+
+def quickcheck_parts(body: list[str]) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """A quick check's ``:key: value`` options and its final list as (item, feedback) pairs."""
+    options = {}
+    lines = list(body)
+    while lines and lines[0].startswith(":"):
+        key, value = re.match(r"^:([\w-]+):\s*(.*)$", lines.pop(0)).groups()
+        options[key] = value
+    items: list[tuple[str, list[str]]] = []
+    for line in lines:
+        if line.startswith("- "):
+            items.append((line[2:].strip(), []))
+        elif items and line.strip():
+            items[-1][1].append(line.strip())
+    return options, [(item, " ".join(feedback)) for item, feedback in items]
+
+
+def is_figure_cell(body: str) -> bool:
+    return bool(FIGURE.search(body) or "plt.show()" in body)
+
+
+@pytest.mark.parametrize("chapter", chapters())
+def test_every_option_of_a_quick_check_explains_itself(chapter):
+    """Multiple choice: every option has its own feedback. Numeric: the likely wrong values
+    are listed, each with feedback, and the explanation of the answer is there."""
+    problems = []
+    for number, (_, body) in enumerate(directive_blocks(source(chapter), "quickcheck"), 1):
+        options, items = quickcheck_parts(body)
+        if "numeric" in options:
+            if not items:
+                problems.append(f"check {number} lists no likely wrong values")
+            if not options.get("explanation"):
+                problems.append(f"check {number} has no explanation of its answer")
+            for value, _ in items:
+                if not re.fullmatch(r"-?\d+(\.\d+)?", value):
+                    problems.append(f"check {number}: {value!r} is not a number")
+        elif len(items) < 2:
+            problems.append(f"check {number} has {len(items)} options")
+        problems += [f"check {number}, option {item!r} has no feedback"
+                     for item, feedback in items if len(feedback.split()) < 5]
+        feedbacks = [feedback for _, feedback in items]
+        if len(set(feedbacks)) != len(feedbacks):
+            problems.append(f"check {number} repeats the same feedback for two answers")
+    assert problems == []
+
+
+def test_the_lessons_ten_thousand_by_thirty_two_example_explains_312():
+    """The worked example of the source lessons, 10,000 examples in batches of 32, is a numeric
+    check whose most likely slip, 312 (the full batches only), gets its own explanation."""
+    for question, body in directive_blocks(source("book/batches-epochs"), "quickcheck"):
+        options, items = quickcheck_parts(body)
+        if options.get("numeric") == "313":
+            assert "10,000" in question and "32" in question
+            wrong = dict(items)
+            assert "312" in wrong and "full" in wrong["312"]
+            return
+    pytest.fail("batches-epochs has no numeric quick check for 10,000 examples in batches of 32")
+
+
+@pytest.mark.parametrize("chapter", chapters())
+def test_every_figure_has_alt_text(chapter):
+    missing = []
+    for options, body in code_cells(source(chapter)):
+        if not is_figure_cell(body):
+            continue
+        alt = cell_metadata(options).get("mystnb", {}).get("image", {}).get("alt", "")
+        if len(alt.split()) < 12:
+            missing.append(body.strip().splitlines()[0][:60])
+    assert missing == [], f"figure cells without a meaningful alt text (12 words or more): {missing}"
+
+
+@pytest.mark.parametrize("chapter", chapters())
+def test_figures_use_the_course_style(chapter):
+    """The course style (book/coursekit.py) draws figures for the column and records their
+    font sizes; it must be on before the first figure of every chapter."""
+    bodies = [body for _, body in code_cells(source(chapter))]
+    first_figure = next(i for i, body in enumerate(bodies) if is_figure_cell(body))
+    assert any("use_course_style()" in body for body in bodies[: first_figure + 1]), (
+        f"{chapter} draws a figure before calling use_course_style()"
+    )
+    wide = [m.group(0) for body in bodies
+            for m in re.finditer(r"figsize=\((\d+(\.\d+)?),", body) if float(m.group(1)) > 6.6]
+    assert wide == [], f"{chapter} draws figures wider than the column (6.6 in): {wide}"
+
+
+@pytest.mark.parametrize("chapter", chapters())
+def test_code_fits_the_column(chapter):
+    long_lines = [line for _, body in code_cells(source(chapter))
+                  for line in body.splitlines() if len(line) > CODE_LINE_LIMIT]
+    long_lines += [line for match in re.finditer(r"^```python\n(.*?)^```", source(chapter),
+                                                 re.S | re.M)
+                   for line in match.group(1).splitlines() if len(line) > CODE_LINE_LIMIT]
+    assert long_lines == [], f"{len(long_lines)} lines longer than {CODE_LINE_LIMIT}: {long_lines}"
+
+
+@pytest.mark.parametrize("chapter", chapters())
+def test_the_story_comes_first(chapter):
+    """Open code is the code that is the lesson: no open cell is a wall of code, and long
+    plumbing (plot styling, data generation, experiment loops) is folded."""
+    open_cells = [body for options, body in code_cells(source(chapter))
+                  if not FOLDED & set(cell_metadata(options).get("tags", []))]
+    long_cells = [len(body.splitlines()) for body in open_cells
+                  if len(body.splitlines()) > MAX_OPEN_CELL_LINES]
+    assert long_cells == [], f"open cells of {long_cells} lines in {chapter}"
+    total = sum(len(body.splitlines()) for body in open_cells)
+    assert total <= MAX_OPEN_CODE_LINES, f"{chapter} shows {total} lines of open code"
+    plotting = [body.splitlines()[0] for body in open_cells if "plt.show()" in body]
+    assert plotting == [], f"{chapter}: figure-drawing cells should be folded: {plotting}"
+
+
+@pytest.mark.parametrize("chapter", chapters())
+def test_code_excerpts_are_the_chapters_own_code(chapter):
+    """A ``python`` block that shows a few lines of a folded cell quotes them exactly."""
+    text = source(chapter)
+    code = {line.strip() for _, body in code_cells(text) for line in body.splitlines()}
+    for match in re.finditer(r"^```python\n(.*?)^```", text, re.S | re.M):
+        for line in match.group(1).splitlines():
+            assert not line.strip() or line.strip() in code, (
+                f"{chapter}: the excerpt line {line.strip()!r} is not in any code cell"
+            )
+
+
+@pytest.mark.parametrize("page", toc_files())
+def test_directive_fences_hold_no_backticks(page):
+    """A backtick in the line that opens a ```{directive} (a role in a quick check's question,
+    say) stops it from being a fence at all, and the rest of the page is swallowed."""
+    bad = [line for line in source(page).splitlines()
+           if FENCE_OPENER.match(line) and "`" in FENCE_OPENER.match(line).group(3)]
+    assert bad == []
+
+
+# --- (e) explorables ------------------------------------------------------------------------
+
+EXPLORABLES = {
+    "gradient-descent": "book/gradient-descent",
+    "optimizer-race": "book/optimizers",
+    "backprop-graph": "book/backpropagation",
+    "minibatches": "book/batches-epochs",
+}
+
+
+@pytest.mark.parametrize("kind", EXPLORABLES)
+def test_explorable_follows_a_static_figure_of_the_same_thing(kind):
+    """Without JavaScript the reader still gets the picture: the explorable comes right after
+    a code cell that draws it with matplotlib (only prose may stand between them)."""
+    text = source(EXPLORABLES[kind])
+    opener = re.search(r"^```\{explorable\} " + re.escape(kind) + r"\s*$", text, re.M)
+    assert opener, f"{EXPLORABLES[kind]} has no {{explorable}} {kind}"
+    before = text[: opener.start()]
+    cells = list(re.finditer(r"^```\{code-cell\}[^\n]*\n(.*?)^```\s*$", before, re.S | re.M))
+    assert cells and is_figure_cell(cells[-1].group(1)), "no figure cell before the explorable"
+    between = before[cells[-1].end():]
+    assert not re.search(r"^#{1,6} ", between, re.M), "the figure is in another section"
+
+
+# --- (f) order, pacing and sources ----------------------------------------------------------
+
+# Each term must be defined (in bold) where the course first uses it.
+TERMS = {
+    "batch": r"batch(es)?",
+    "epoch": r"epochs?",
+    "iteration": r"iterations?",
+    "batch size": r"batch sizes?",
+    "mini-batch": r"mini-batch(es)?",
+}
+
+
+def reading_text(text: str) -> str:
+    """What a student reads, in order: code cells, the learning goals (a preview of terms to
+    come) and the front matter removed."""
+    text = re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.S)
+    text = re.sub(r"^```\{code-cell\}.*?^```\s*$", "", text, flags=re.S | re.M)
+    return re.sub(r"^```\{admonition\} Learning goals.*?^```\s*$", "", text, flags=re.S | re.M)
+
+
+@pytest.mark.parametrize("term", TERMS)
+def test_terms_are_defined_before_they_are_used(term):
+    pattern = re.compile(r"\b(" + TERMS[term] + r")\b", re.I)
+    for chapter in chapters():
+        text = reading_text(source(chapter))
+        match = pattern.search(text)
+        if match:
+            in_bold = text[: match.start()].count("**") % 2 == 1  # inside **...**
+            context = text[max(0, match.start() - 60): match.end() + 20]
+            assert in_bold, (
+                f"{term!r} is first used in {chapter} without being defined there: ...{context}..."
+            )
+            return
+    pytest.fail(f"no chapter uses {term!r}")
+
+
+def test_batches_come_before_the_optimizers_that_use_them():
+    order = chapters()
+    assert order.index("book/batches-epochs") < order.index("book/optimizers")
+
+
+def further_reading(chapter: str) -> list[str]:
+    """The entries of a chapter's "Further reading" section (one string per bullet)."""
+    match = re.search(r"^## Further reading\s*$(.*?)(?=^## |\Z)", source(chapter), re.S | re.M)
+    if not match:
+        return []
+    return [re.sub(r"\s+", " ", item).strip()
+            for item in re.split(r"^- ", match.group(1), flags=re.M)[1:]]
+
+
+CITATION = re.compile(
+    r"^(?P<authors>[A-Z][^()]+?) \((?P<year>1[89]\d\d|20\d\d)\)\. (?P<title>[^.]{8,}?[.?]) (?P<venue>.{8,})"
+)
+
+# The reading list of the source lessons: (authors, year, words of the title).
+LESSON_READING = [
+    (("Rumelhart", "Hinton", "Williams"), "1986", "back-propagating errors"),
+    (("Kingma", "Ba"), "2014", "Adam: A method for stochastic optimization"),
+    (("Loshchilov", "Hutter"), "2017", "Decoupled weight decay regularization"),
+    (("Pascanu", "Mikolov", "Bengio"), "2013", "difficulty of training recurrent neural networks"),
+    (("LeCun", "Bengio", "Hinton"), "2015", "Deep learning"),
+]
+
+
+@pytest.mark.parametrize("chapter", chapters())
+def test_chapter_has_further_reading_with_full_citations(chapter):
+    entries = further_reading(chapter)
+    assert len(entries) >= 2, f"{chapter} has no 'Further reading' section with 2 or more entries"
+    for entry in entries:
+        assert CITATION.match(entry), f"not a full citation (authors, year, title, venue): {entry}"
+
+
+@pytest.mark.parametrize(("authors", "year", "title"), LESSON_READING)
+def test_the_source_lessons_reading_list_is_kept(authors, year, title):
+    entries = [entry for chapter in chapters() for entry in further_reading(chapter)]
+    cited = [entry for entry in entries
+             if f"({year})" in entry and title.lower() in entry.lower()
+             and all(name in entry.split(f"({year})")[0] for name in authors)]
+    assert cited, f"no chapter's further reading cites {', '.join(authors)} ({year})"
+
+
+def test_home_page_states_no_reading_time_the_chapters_do_not_show():
+    """The home page gives each chapter's reading time as computed from the chapter itself
+    (the ``{reading-time}`` role), never a fixed promise such as "about ten minutes"."""
+    text = source(HOME)
+    promises = re.findall(r"\b(\d+|ten|five|fifteen|twenty)\s+minutes?\b", text, re.I)
+    assert promises == [], f"{HOME}.md promises fixed reading times: {promises}"
+    for chapter in chapters():
+        name = Path(chapter).name
+        assert f"{{reading-time}}`{name}`" in text, f"{HOME}.md gives no reading time for {name}"

@@ -1,6 +1,10 @@
 """The course site in a real browser, with no network: every page loads without console
-errors, shows its figures and typesets its math; quick checks answer clicks and typed
-numbers; search finds pages; chapters link to their neighbours.
+errors, shows its figures and typesets its math; figures are drawn for the text column, with
+alt text and readable lettering, and no open code cell runs past the column; quick checks
+answer clicks and typed numbers, and explain every wrong answer; the four explorables redraw
+when a slider or field moves, show the numbers of the course's reference functions, and fall
+back to their static figure without JavaScript; search finds pages; chapters link to their
+neighbours.
 
 Drives Debian's Chromium (``/usr/bin/chromium``) through its ``/usr/bin/chromedriver`` with
 Selenium; `make test` installs both with apt-get where it can. Selenium Manager is kept offline
@@ -13,17 +17,22 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
+import json
+import math
 import os
 import re
 import shutil
+import struct
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
+import numpy as np
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, reference
 from test_site_offline import html_pages
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -301,7 +310,11 @@ def test_quick_checks_answer_in_the_browser(site, base_url, driver, screenshots)
 
     wrong.click()
     text, classes = feedback_of(check)
+    own = check.find_element(
+        By.CSS_SELECTOR,
+        f'.quickcheck-option-feedback[data-option="{wrong.get_attribute("data-option")}"]')
     assert text.startswith("Not quite"), text
+    assert own.text.strip() and own.text.strip() in text, "the option's own feedback is not shown"
     assert "is-wrong" in classes and wrong.get_attribute("aria-pressed") == "true"
 
     right.click()
@@ -339,33 +352,88 @@ def test_quick_checks_answer_in_the_browser(site, base_url, driver, screenshots)
     assert console_errors(driver) == []
 
 
-def test_every_quick_check_responds_to_a_click(site, base_url, driver):
-    """Every quick check of every chapter: answering it right gives the "Correct" feedback."""
-    from selenium.webdriver.common.by import By
+ANSWER_EVERY_CHECK = """
+// Give every quick check of the page every answer it knows about, through its own controls,
+// and note what it says: each option of a multiple-choice check (the right one last); each
+// listed wrong value of a numeric check, then an unlisted wrong number, then the answer.
+const feedback = check => check.querySelector(".quickcheck-feedback");
+const said = check => {
+  const region = feedback(check);
+  return {text: region.textContent.replace(/\\s+/g, " ").trim(),
+          verdictClass: region.className, solved: check.classList.contains("is-solved")};
+};
+const norm = el => el ? el.textContent.replace(/\\s+/g, " ").trim() : null;
+return Array.from(document.querySelectorAll(".quickcheck")).map((check, index) => {
+  const result = {index: index + 1, kind: check.getAttribute("data-kind"), answers: []};
+  if (result.kind === "numeric") {
+    const input = check.querySelector(".quickcheck-input");
+    const form = check.querySelector(".quickcheck-numeric");
+    const submit = value => { input.value = value; form.requestSubmit(); return said(check); };
+    const answer = parseFloat(check.getAttribute("data-answer"));
+    const tolerance = parseFloat(check.getAttribute("data-tolerance")) || 0;
+    for (const wrong of check.querySelectorAll(".quickcheck-wrong-value")) {
+      const value = wrong.getAttribute("data-value");
+      result.answers.push({given: value, expected: norm(wrong), ...submit(value)});
+    }
+    const other = String(answer + 1000 * (tolerance + 1) + 7.25);
+    result.answers.push({given: other, expected: norm(check.querySelector(".quickcheck-hint")),
+                         unlisted: true, ...submit(other)});
+    result.answers.push({given: check.getAttribute("data-answer"), right: true,
+                         expected: norm(check.querySelector(".quickcheck-explanation")),
+                         ...submit(check.getAttribute("data-answer"))});
+  } else {
+    const options = Array.from(check.querySelectorAll(".quickcheck-option"));
+    options.sort((a, b) => (a.dataset.correct === "true") - (b.dataset.correct === "true"));
+    for (const option of options) {
+      const own = check.querySelector(
+        '.quickcheck-option-feedback[data-option="' + option.dataset.option + '"]');
+      option.click();
+      result.answers.push({given: norm(option), right: option.dataset.correct === "true",
+                           expected: norm(own), pressed: option.getAttribute("aria-pressed"),
+                           ...said(check)});
+    }
+  }
+  return result;
+});
+"""
 
-    silent = []
+
+def test_every_answer_of_every_quick_check_is_explained(site, base_url, driver):
+    """A wrong answer says "Not quite." followed by what is wrong with that very answer, a
+    number nobody expected gets the check's hint, and the right answer its explanation."""
+    problems = []
     total = 0
     for name in toc_pages():
         page = site / f"{name}.html"
-        if not page.is_file() or "quickcheck" not in page.read_text(encoding="utf-8"):
+        if not page.is_file() or 'class="quickcheck"' not in page.read_text(encoding="utf-8"):
             continue
         open_page(driver, base_url + f"{name}.html")
-        wait_for(driver, "return document.querySelectorAll('.quickcheck.is-ready').length > 0")
-        for number, check in enumerate(driver.find_elements(By.CSS_SELECTOR, ".quickcheck"), start=1):
+        assert wait_for(driver, "return document.querySelectorAll('.quickcheck.is-ready').length")
+        for check in driver.execute_script(ANSWER_EVERY_CHECK):
             total += 1
-            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", check)
-            if check.get_attribute("data-kind") == "numeric":
-                box = check.find_element(By.CSS_SELECTOR, ".quickcheck-input")
-                box.clear()
-                box.send_keys(check.get_attribute("data-answer"))
-                check.find_element(By.CSS_SELECTOR, ".quickcheck-submit").click()
-            else:
-                check.find_element(By.CSS_SELECTOR, '.quickcheck-option[data-correct="true"]').click()
-            text = feedback_of(check)[0]
-            if not text.startswith("Correct"):
-                silent.append(f"{name}, quick check {number}: {text!r}")
-    assert total >= 3 * 7, f"only {total} quick checks found"
-    assert silent == []
+            where = f"{name}, quick check {check['index']}"
+            seen = set()
+            for answer in check["answers"]:
+                text, expected = answer["text"], answer["expected"]
+                if answer.get("right"):
+                    if not (text.startswith("Correct") and answer["solved"]):
+                        problems.append(f"{where}: the right answer gets {text!r}")
+                elif answer.get("unlisted"):
+                    if not text.startswith("Not quite") or (expected and expected not in text):
+                        problems.append(f"{where}: an unexpected number gets {text!r}")
+                else:
+                    if not expected or not text.startswith("Not quite. ") or expected not in text:
+                        problems.append(f"{where}: {answer['given']!r} gets {text!r}")
+                    if "is-wrong" not in answer["verdictClass"] or answer["solved"]:
+                        problems.append(f"{where}: {answer['given']!r} is not marked wrong")
+                    seen.add(expected)
+                if answer.get("right") and expected and expected not in text:
+                    problems.append(f"{where}: the right answer does not explain itself")
+            wrong = [a for a in check["answers"] if not a.get("right") and not a.get("unlisted")]
+            if len(seen) != len(wrong) or not wrong:
+                problems.append(f"{where}: {len(wrong)} wrong answers, {len(seen)} explanations")
+    assert total >= 3 * 7 + 1, f"only {total} quick checks found"
+    assert problems == []
     assert console_errors(driver) == []
 
 
@@ -410,3 +478,360 @@ def test_chapters_link_to_previous_and_next(site, base_url, driver):
         driver.execute_script("window.scrollTo(0, document.body.scrollHeight)")
     driver.find_element("css selector", ".prev-next-area a.right-next").click()
     assert wait_for(driver, "return location.pathname.endsWith(arguments[0])", 10, f"/{names[2]}.html")
+
+
+# --- figures and code, measured where they stand -------------------------------------------
+
+MAX_SHRINK = 1.25  # a figure may be drawn at most this much wider than it is shown
+MIN_TEXT_PX = 10  # smallest lettering in a figure, on screen
+
+
+def png_note(path: Path) -> dict | None:
+    """The ``course-figure`` text chunk that book/coursekit.py writes into each figure: the
+    size it was drawn for (CSS pixels), its pixel density and its smallest font, in pixels."""
+    data = path.read_bytes()
+    offset = 8  # after the PNG signature
+    while offset < len(data):
+        length, kind = struct.unpack(">I4s", data[offset:offset + 8])
+        body = data[offset + 8:offset + 8 + length]
+        if kind == b"tEXt" and body.startswith(b"course-figure\0"):
+            return json.loads(body.split(b"\0", 1)[1])
+        offset += 12 + length
+    return None
+
+
+MEASURE_PAGE = """
+const done = arguments[arguments.length - 1];
+const article = document.querySelector("article.bd-article") || document.body;
+const images = Array.from(article.querySelectorAll("img"));
+images.forEach(img => { img.loading = "eager"; });
+Promise.all(images.map(img => img.complete ? null : new Promise(ok => {
+    img.addEventListener("load", ok); img.addEventListener("error", ok); setTimeout(ok, 10000);
+}))).then(() => done({
+  column: (article.querySelector("section") || article).getBoundingClientRect().width,
+  images: images.map(img => ({src: img.getAttribute("src"), alt: img.getAttribute("alt"),
+                              natural: img.naturalWidth, shown: img.getBoundingClientRect().width})),
+  // code and its printed output, as a reader sees them: folded cells do not count
+  overflowing: Array.from(article.querySelectorAll("pre"))
+    .filter(pre => pre.checkVisibility() && pre.scrollWidth > pre.clientWidth + 1)
+    .map(pre => pre.textContent.split("\\n").reduce((a, b) => a.length >= b.length ? a : b)),
+  open_code: Array.from(article.querySelectorAll(".cell_input pre, .highlight-python pre"))
+    .filter(pre => pre.checkVisibility()).length,
+  svg_text: Array.from(article.querySelectorAll("svg.explorable-svg text"))
+    .filter(t => t.textContent.trim())
+    .map(t => parseFloat(getComputedStyle(t).fontSize) *
+              t.ownerSVGElement.getBoundingClientRect().width /
+              t.ownerSVGElement.viewBox.baseVal.width),
+}));
+"""
+
+
+@pytest.fixture(scope="module")
+def measured(site, base_url, driver) -> dict[str, dict]:
+    """Every page at 1280 px: its figures (drawn and shown widths), overflowing code, and the
+    size of the lettering in its explorables."""
+    pages = {}
+    for page in html_pages(site):
+        rel = page.relative_to(site).as_posix()
+        if 'http-equiv="Refresh"' in page.read_text(encoding="utf-8"):
+            continue  # the redirect to the first page
+        open_page(driver, base_url + rel)
+        if driver.find_elements("css selector", ".explorable"):
+            wait_for(driver, "return document.querySelectorAll('.explorable.is-ready').length")
+        pages[rel] = driver.execute_async_script(MEASURE_PAGE)
+    return pages
+
+
+def test_figures_are_drawn_for_the_column(site, measured):
+    """No figure is shrunk by more than MAX_SHRINK to fit the column, its smallest lettering
+    is at least MIN_TEXT_PX on screen, and it says what it shows in its alt text."""
+    problems, figures = [], 0
+    for rel, page in measured.items():
+        for image in page["images"]:
+            figures += 1
+            src = image["src"]
+            path = (site / rel).parent / unquote(urlsplit(src).path)
+            note = png_note(path)
+            name = f"{rel}: {Path(src).name[:12]}"
+            alt = image["alt"] or ""
+            if len(alt.split()) < 12 or alt.endswith(".png") or "_images/" in alt:
+                problems.append(f"{name}: no meaningful alt text ({alt[:40]!r})")
+            if note is None:
+                problems.append(f"{name}: not drawn with the course style (no size note)")
+                continue
+            drawn = image["natural"] / note["scale"]  # the width it was drawn for, in CSS px
+            shrink = drawn / image["shown"]
+            if shrink > MAX_SHRINK:
+                problems.append(f"{name}: drawn {drawn:.0f} px wide, shown {image['shown']:.0f}")
+            if drawn > page["column"] * MAX_SHRINK:
+                problems.append(f"{name}: {drawn:.0f} px wide for a {page['column']:.0f} px column")
+            on_screen = note["min_font_px"] / max(shrink, 1.0)
+            if on_screen < MIN_TEXT_PX:
+                problems.append(f"{name}: smallest text {on_screen:.1f} px on screen")
+    assert figures >= 28, f"only {figures} figures measured"
+    assert problems == []
+
+
+def test_explorable_lettering_is_readable(measured):
+    sizes = [size for page in measured.values() for size in page["svg_text"]]
+    assert len(sizes) > 50, "the explorables drew no text"
+    assert min(sizes) >= MIN_TEXT_PX
+
+
+def test_no_open_code_cell_is_wider_than_the_column(measured):
+    overflowing = {rel: page["overflowing"] for rel, page in measured.items() if page["overflowing"]}
+    assert sum(page["open_code"] for page in measured.values()) >= 30, "no open code found"
+    assert overflowing == {}
+
+
+# --- explorables ----------------------------------------------------------------------------
+
+EXPLORABLE_PAGES = {
+    "gradient-descent": "book/gradient-descent.html",
+    "optimizer-race": "book/optimizers.html",
+    "backprop-graph": "book/backpropagation.html",
+    "minibatches": "book/batches-epochs.html",
+}
+
+
+def open_explorable(driver, base_url, kind: str):
+    open_page(driver, base_url + EXPLORABLE_PAGES[kind])
+    selector = f'.explorable[data-explorable="{kind}"]'
+    assert wait_for(driver, f"return document.querySelector('{selector}.is-ready')"), \
+        f"explorables.js did not set up {kind}"
+    figure = driver.find_element("css selector", selector)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", figure)
+    return figure
+
+
+def set_slider(driver, figure, name: str, value: str) -> None:
+    """Move a slider to one of its values, as dragging it would (an input event)."""
+    moved = driver.execute_script("""
+        const input = arguments[0].querySelector('input[data-setting="' + arguments[1] + '"]');
+        const index = JSON.parse(input.dataset.values).indexOf(arguments[2]);
+        if (index < 0) { return false; }
+        input.value = index;
+        input.dispatchEvent(new Event("input", {bubbles: true}));
+        return input.dataset.value === arguments[2];
+    """, figure, name, value)
+    assert moved, f"slider {name} cannot take {value}"
+
+
+def type_into(figure, name: str, value: str) -> None:
+    field = figure.find_element("css selector", f'input[data-setting="{name}"]')
+    field.clear()
+    field.send_keys(value)
+
+
+def drawing(driver, figure) -> str:
+    """What is drawn, as SVG markup: to tell whether a change redrew the picture."""
+    return driver.execute_script(
+        "return arguments[0].querySelector('svg.explorable-svg').outerHTML", figure)
+
+
+def shown_numbers(text: str) -> list[float]:
+    """The numbers in a piece of shown text (with Unicode minus signs and ×10ⁿ)."""
+    superscripts = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+    text = re.sub(r"×10([⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)", lambda m: "e" + m.group(1).translate(superscripts),
+                  text.replace("\u2212", "-"))
+    return [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", text)]
+
+
+def test_gradient_descent_explorable(site, base_url, driver, screenshots):
+    """x² from x = 10, twelve steps: the path matches the reference gradient_descent for a
+    rate that is too small, one that is about right and one that diverges."""
+    gradient_descent = reference("03_optimizers").values["gradient_descent"]
+    figure = open_explorable(driver, base_url, "gradient-descent")
+    before = drawing(driver, figure)
+    seen = {}
+    for rate, verdict in (("0.01", "too small"), ("0.1", "about right"), ("1.05", "diverges")):
+        set_slider(driver, figure, "lr", rate)
+        assert figure.get_attribute("data-lr") == rate
+        xs = driver.execute_script("""
+            return Array.from(arguments[0].querySelectorAll('.explorable-point'))
+              .map(p => [+p.dataset.step, parseFloat(p.dataset.x)]);""", figure)
+        xs = np.array([x for _, x in sorted(xs)])
+        expected = gradient_descent(lambda x: 2 * x, np.array(10.0), float(rate), 12)
+        np.testing.assert_allclose(xs, expected, rtol=1e-12, atol=0)
+        readout = figure.find_element("css selector", ".explorable-readout").text
+        assert verdict in readout, readout
+        shown = shown_numbers(readout.split("x =")[1])[0]
+        assert math.isclose(shown, expected[-1], rel_tol=1e-3), (shown, expected[-1])
+        sequence = shown_numbers(figure.find_element("css selector", ".explorable-sequence").text)
+        np.testing.assert_allclose(sequence, expected, rtol=1e-3)
+        seen[rate] = drawing(driver, figure)
+    assert abs(expected[-1]) > 10, "1.05 should diverge"
+    assert len({before, *seen.values()}) == 3, "moving the slider did not redraw the picture"
+    assert seen["0.1"] == before  # the page opens at 0.1
+    figure.find_element("css selector", '[data-preset="0.01"]').click()
+    assert figure.get_attribute("data-lr") == "0.01"
+    element_screenshot(driver, figure, screenshots / "explorable-gradient-descent.png")
+    assert console_errors(driver) == []
+
+
+def valley_run(step, settings: dict) -> np.ndarray:
+    """100 steps of a reference optimizer on the chapter's valley, from (-8, 1)."""
+    w, state = np.array([-8.0, 1.0]), {}
+    path = [w]
+    for _ in range(100):
+        w, state = step(w, np.array([w[0], 100 * w[1]]), state, **settings)
+        path.append(w)
+    return np.array(path)
+
+
+def test_optimizer_race_explorable(site, base_url, driver, screenshots):
+    """Gradient descent, momentum and Adam on the narrow valley: every drawn trajectory is the
+    one the reference sgd, sgd_momentum and adam take, before and after the sliders move."""
+    ref = reference("03_optimizers").values
+    figure = open_explorable(driver, base_url, "optimizer-race")
+    settings = [
+        {"sgd-lr": "0.019", "momentum-lr": "0.004", "momentum": "0.9",
+         "adam-lr": "0.3", "beta1": "0.9", "beta2": "0.999"},  # the chapter's
+        {"sgd-lr": "0.021", "momentum-lr": "0.002", "momentum": "0.5",
+         "adam-lr": "0.05", "beta1": "0.8", "beta2": "0.99"},
+        {"sgd-lr": "0.005", "momentum-lr": "0.01", "momentum": "0.99",
+         "adam-lr": "1", "beta1": "0", "beta2": "0.9"},
+    ]
+    drawings = []
+    for chosen in settings:
+        for name, value in chosen.items():
+            set_slider(driver, figure, name, value)
+        runs = {
+            "sgd": valley_run(ref["sgd"], {"lr": float(chosen["sgd-lr"])}),
+            "momentum": valley_run(ref["sgd_momentum"], {"lr": float(chosen["momentum-lr"]),
+                                                         "momentum": float(chosen["momentum"])}),
+            "adam": valley_run(ref["adam"], {"lr": float(chosen["adam-lr"]),
+                                             "beta1": float(chosen["beta1"]),
+                                             "beta2": float(chosen["beta2"])}),
+        }
+        drawn = driver.execute_script("""
+            const out = {};
+            arguments[0].querySelectorAll('.explorable-trajectory').forEach(path => {
+              out[path.dataset.optimizer] = JSON.parse(path.dataset.trajectory); });
+            arguments[0].querySelectorAll('.explorable-results li').forEach(item => {
+              out[item.dataset.optimizer + '-loss'] = [parseFloat(item.dataset.finalLoss),
+                                                       item.textContent]; });
+            return out;""", figure)
+        for key, expected in runs.items():
+            np.testing.assert_allclose(np.array(drawn[key], dtype=float), expected,
+                                       rtol=1e-9, atol=1e-12, err_msg=f"{key} with {chosen}")
+            final = 0.5 * expected[-1, 0] ** 2 + 50 * expected[-1, 1] ** 2
+            value, text = drawn[key + "-loss"]
+            assert math.isclose(value, final, rel_tol=1e-9)
+            assert math.isclose(shown_numbers(text.split("steps")[1])[0], final, rel_tol=1e-2)
+        drawings.append(drawing(driver, figure))
+    assert len(set(drawings)) == len(settings), "moving the sliders did not redraw the paths"
+    set_slider(driver, figure, "sgd-lr", "0.025")
+    assert "diverged" in figure.find_element(
+        "css selector", '.explorable-results li[data-optimizer="sgd"]').text
+    figure.find_element("css selector", '[data-preset="chapter"]').click()
+    assert drawing(driver, figure) == drawings[0]
+    element_screenshot(driver, figure, screenshots / "explorable-optimizer-race.png")
+    assert console_errors(driver) == []
+
+
+def test_backprop_graph_explorable(site, base_url, driver, screenshots):
+    """y = (a + b) · c: stepping node by node fills in values forward and gradients backward,
+    and they are those of the reference Value class, for the chapter's and other inputs."""
+    value_class = reference("02_backprop").values["Value"]
+    figure = open_explorable(driver, base_url, "backprop-graph")
+
+    def nodes() -> dict:
+        return driver.execute_script("""
+            const out = {};
+            arguments[0].querySelectorAll('.explorable-node').forEach(node => {
+              out[node.dataset.node] = {value: node.dataset.value, grad: node.dataset.grad}; });
+            return out;""", figure)
+
+    next_button = figure.find_element("css selector", '[data-action="next"]')
+    figure.find_element("css selector", '[data-action="reset"]').click()
+    order = []
+    for _ in range(7):  # forward s, y; backward y, c, s, a, b
+        known = {name for name, node in nodes().items() if node["value"] and node["grad"]}
+        next_button.click()
+        now = nodes()
+        order += [name for name, node in now.items() if node["grad"] and name not in known]
+        if not order:  # still in the forward pass: values appear, no gradients yet
+            assert all(not node["grad"] for node in now.values())
+    assert order == ["y", "c", "s", "a", "b"], order
+    assert next_button.get_attribute("disabled") is not None
+    for a, b, c in ((2, -3, 10), (1.5, -4, 2.5), (-0.75, 3, -6)):
+        type_into(figure, "a", str(a))
+        type_into(figure, "b", str(b))
+        type_into(figure, "c", str(c))
+        figure.find_element("css selector", '[data-action="all"]').click()
+        A, B, C = value_class(a), value_class(b), value_class(c)
+        S = A + B
+        Y = S * C
+        Y.backward()
+        expected = {"a": A, "b": B, "c": C, "s": S, "y": Y}
+        for name, node in nodes().items():
+            assert float(node["value"]) == pytest.approx(expected[name].data, rel=1e-12), name
+            assert float(node["grad"]) == pytest.approx(expected[name].grad, rel=1e-12), name
+        story = figure.find_element("css selector", ".explorable-readout").text
+        assert shown_numbers(story)[-1] == pytest.approx(B.grad, rel=1e-5)
+    element_screenshot(driver, figure, screenshots / "explorable-backprop-graph.png")
+    assert console_errors(driver) == []
+
+
+def test_minibatch_explorable(site, base_url, driver, screenshots):
+    """Data set size and batch size in, batches and iterations per epoch out, with and without
+    drop_last, as the reference num_iterations and iterate_minibatches count them."""
+    ref = reference("04_training").values
+    figure = open_explorable(driver, base_url, "minibatches")
+    drop = figure.find_element("css selector", 'input[data-setting="drop_last"]')
+    pictures = set()
+    for n, batch in ((10_000, 32), (10_000, 100), (1197, 128), (10, 4), (5, 8), (1, 1)):
+        type_into(figure, "n", str(n))
+        type_into(figure, "batch", str(batch))
+        for drop_last in (False, True):
+            if drop.is_selected() != drop_last:
+                drop.click()
+            iterations = int(figure.get_attribute("data-iterations"))
+            assert iterations == ref["num_iterations"](n, batch, drop_last=drop_last)
+            sizes = [size for size, count in json.loads(figure.get_attribute("data-batches"))
+                     for _ in range(count)]
+            X, y = np.zeros((n, 1)), np.arange(n)
+            expected = [len(yb) for _, yb in ref["iterate_minibatches"](
+                X, y, batch, shuffle=False, drop_last=drop_last)]
+            assert sizes == expected, (n, batch, drop_last)
+            headline = figure.find_element("css selector", ".explorable-headline").text
+            assert shown_numbers(headline.replace(",", ""))[0] == iterations
+            pictures.add(drawing(driver, figure))
+    type_into(figure, "n", "10000")
+    type_into(figure, "batch", "32")
+    if drop.is_selected():
+        drop.click()
+    assert "313" in figure.find_element("css selector", ".explorable-headline").text
+    drop.click()
+    assert "312" in figure.find_element("css selector", ".explorable-headline").text
+    assert "16 examples sit out" in figure.text.replace("\n", " ")
+    assert len(pictures) >= 6, "changing the fields did not redraw the batches"
+    element_screenshot(driver, figure, screenshots / "explorable-minibatches.png")
+    assert console_errors(driver) == []
+
+
+def test_explorables_fall_back_to_their_static_figure_without_javascript(site, base_url, driver):
+    """With scripts off, each explorable page still shows the static figure of the same thing
+    (loaded, with alt text) and a sentence pointing at it instead of dead controls."""
+    driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+    try:
+        for kind, page in EXPLORABLE_PAGES.items():
+            open_page(driver, base_url + page)
+            state = driver.execute_script("""
+                const figure = document.querySelector('.explorable[data-explorable="' +
+                                                      arguments[0] + '"]');
+                const section = figure.closest('section');
+                const before = Array.from(section.querySelectorAll('img')).filter(img =>
+                  img.compareDocumentPosition(figure) & Node.DOCUMENT_POSITION_FOLLOWING);
+                const img = before[before.length - 1];
+                return {ready: figure.classList.contains('is-ready'),
+                        body: figure.querySelector('.explorable-body').checkVisibility(),
+                        note: figure.querySelector('.explorable-nojs').checkVisibility(),
+                        image: img ? [img.alt, img.complete, img.naturalWidth,
+                                      img.checkVisibility()] : null};""", kind)
+            assert not state["ready"] and not state["body"] and state["note"], (kind, state)
+            alt, complete, width, visible = state["image"]
+            assert len(alt.split()) >= 12 and complete and width > 0 and visible, (kind, state)
+    finally:
+        driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})

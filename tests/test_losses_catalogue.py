@@ -134,7 +134,7 @@ WRONG = [
         def cross_entropy(logits, labels):
             p = softmax(logits)
             return -np.mean(np.log(p[np.arange(len(labels)), labels] + 1e-12))
-    """, r"log\(softmax \+ eps\)"),
+    """, r"log\(softmax \+ 1e-12\)\): adding eps caps the loss"),
     Wrong("cross_entropy", "sum over the batch", """
         def cross_entropy(logits, labels):
             z = logits - logits.max(axis=1, keepdims=True)
@@ -157,7 +157,7 @@ WRONG = [
         def cross_entropy(logits, labels):
             log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
             return -np.mean(log_p[np.arange(len(labels)), labels])
-    """, r"stably"),
+    """, r"exp overflows.*Subtract each\s+row's maximum"),
     Wrong("cross_entropy_grad", "not divided by N", """
         def cross_entropy_grad(logits, labels):
             g = softmax(logits)
@@ -194,15 +194,117 @@ WRONG = [
         def cross_entropy_grad(logits, labels):
             raise NotImplementedError()
     """, r"not implemented yet"),
-    Wrong("Q1", "wrong choice", 'Q1 = "A"', r"not the right answer"),
+    # gaps the earlier checks let through, or did not name
+    Wrong("mse_grad", "integer y_true: the gradient is built in an integer array", """
+        def mse_grad(y_pred, y_true):
+            grad = np.zeros_like(y_true)
+            grad[...] = 2 * (y_pred - y_true) / y_pred.size
+            return grad
+    """, r"returned integers \(dtype int64\).*np\.zeros_like\(y_true\)"),
+    Wrong("binary_cross_entropy", "divides by the number of rows", """
+        def binary_cross_entropy(probs, targets):
+            p = np.clip(probs, 1e-12, 1 - 1e-12)
+            return -np.sum(targets * np.log(p) + (1 - targets) * np.log(1 - p)) / p.shape[0]
+    """, r"divided by the number of rows"),
+    Wrong("binary_cross_entropy", "clips at 1e-7", """
+        def binary_cross_entropy(probs, targets):
+            p = np.clip(probs, 1e-7, 1 - 1e-7)
+            return -np.mean(targets * np.log(p) + (1 - targets) * np.log(1 - p))
+    """, r"clipping probs to \[1e-07, 1 - 1e-07\].*\[1e-12, 1 - 1e-12\]"),
+    Wrong("binary_cross_entropy", "clips at 1e-3", """
+        def binary_cross_entropy(probs, targets):
+            p = np.clip(probs, 1e-3, 1 - 1e-3)
+            return -np.mean(targets * np.log(p) + (1 - targets) * np.log(1 - p))
+    """, r"clipping probs to \[0\.001, 1 - 0\.001\]"),
+    Wrong("binary_cross_entropy", "clips the lower end only", """
+        def binary_cross_entropy(probs, targets):
+            p = np.maximum(probs, 1e-12)
+            return -np.mean(targets * np.log(p) + (1 - targets) * np.log(1 - p))
+    """, r"probs of exactly 1 \(at the upper end too"),
+    Wrong("binary_cross_entropy_grad", "divides by the number of rows", """
+        def binary_cross_entropy_grad(probs, targets):
+            p = np.clip(probs, 1e-12, 1 - 1e-12)
+            return (-targets / p + (1 - targets) / (1 - p)) / p.shape[0]
+    """, r"divided by the number of rows \(2\) instead of the number of elements \(6\)"),
+    Wrong("binary_cross_entropy_grad", "clips at 1e-7 (only the signs were checked at 0 and 1)", """
+        def binary_cross_entropy_grad(probs, targets):
+            p = np.clip(probs, 1e-7, 1 - 1e-7)
+            return (-targets / p + (1 - targets) / (1 - p)) / p.size
+    """, r"clipping probs to \[1e-07, 1 - 1e-07\]"),
+    Wrong("binary_cross_entropy_grad", "adds 1e-3 instead of clipping", """
+        def binary_cross_entropy_grad(probs, targets):
+            return (-targets / (probs + 1e-3) + (1 - targets) / (1 - probs + 1e-3)) / probs.size
+    """, r"\(or adding 0\.001\)"),
+    Wrong("binary_cross_entropy_grad", "integer targets: the gradient is built in an integer array", """
+        def binary_cross_entropy_grad(probs, targets):
+            p = np.clip(probs, 1e-12, 1 - 1e-12)
+            grad = np.zeros_like(targets)
+            grad[targets == 1] = -1 / p[targets == 1]
+            grad[targets == 0] = 1 / (1 - p[targets == 0])
+            return grad / p.size
+    """, r"cut to a whole number.*np\.zeros_like\(targets\)"),
+    Wrong("cross_entropy", "subtracts one maximum for the whole batch", """
+        def cross_entropy(logits, labels):
+            z = logits - logits.max()
+            log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+            return -np.mean(log_p[np.arange(len(labels)), labels])
+    """, r"one maximum for the whole batch is not enough"),
+    Wrong("cross_entropy", "log of a stable softmax (the true class's probability underflows)", """
+        def cross_entropy(logits, labels):
+            p = softmax(logits)
+            return -np.mean(np.log(p[np.arange(len(labels)), labels]))
+    """, r"exp does not overflow.*underflows to 0, and log\(0\) is -inf"),
+    Wrong("cross_entropy_grad", "subtracts one maximum for the whole batch", """
+        def cross_entropy_grad(logits, labels):
+            e = np.exp(logits - logits.max())
+            p = e / e.sum(axis=1, keepdims=True)
+            p[np.arange(len(labels)), labels] -= 1
+            return p / len(labels)
+    """, r"one maximum for the whole batch is not enough"),
+    Wrong("cross_entropy_grad", "chain rule through the softmax Jacobian (divides by a probability)", """
+        def cross_entropy_grad(logits, labels):
+            n, c = logits.shape
+            p = softmax(logits)
+            dp = np.zeros_like(p)
+            dp[np.arange(n), labels] = -1.0 / (n * p[np.arange(n), labels])
+            return p * (dp - np.sum(dp * p, axis=1, keepdims=True))
+    """, r"exp does not overflow.*underflows to 0 and your code divides by it"),
+    Wrong("Q1", "wrong choice: cost", 'Q1 = "A"', r"not the right answer.*\n.*cost is not the reason"),
+    Wrong("Q1", "wrong choice: size of the loss", 'Q1 = " c"', r"not always smaller than MSE"),
     Wrong("Q2", "not a number", 'Q2 = "3600 (thousand dollars)^2"', r"should be a number"),
-    Wrong("Q3", "inverted ratio", "Q3 = 0.199", r"not the right answer"),
+    Wrong("Q2", "the error, not squared", "Q2 = 60", r"the error itself"),
+    Wrong("Q2", "in dollars", "Q2 = 3.6e9", r"dollars squared"),
+    Wrong("Q2", "half the squared error", "Q2 = 1800.0", r"half the squared error"),
+    Wrong("Q2", "the derivative", "Q2 = -120", r"derivative of the squared error"),
+    Wrong("Q3", "inverted ratio", "Q3 = 0.199", r"not the right answer.*\n.*other way round"),
+    Wrong("Q3", "ratio of the probabilities", "Q3 = 40", r"compares the probabilities"),
+    Wrong("Q3", "difference instead of ratio", "Q3 = 3.69", r"difference of the two losses"),
+    Wrong("Q3", "loss of a negative example", "Q3 = 0.0197", r"\*negative\* example"),
 ]
 
 
 @pytest.mark.parametrize("wrong", WRONG, ids=lambda w: f"{w.target}: {w.mistake}")
 def test_wrong_implementation_loses_its_own_points_with_a_named_mistake(wrong):
     assert_loses_its_own_points("01_losses", wrong)
+
+
+def test_quiz_hints_never_state_the_key():
+    """A hint names the slip; the right answer appears nowhere in the feedback."""
+    results = grade("01_losses", 'Q1 = "C"\nQ2 = 60\nQ3 = 40')
+    feedback = "\n".join(r.feedback for r in results if r.function in ("Q1", "Q2", "Q3"))
+    assert "Likely mistake" in feedback
+    assert not re.search(r'"B"|\b3600\b|\b3,600\b|5\.0[23]', feedback), feedback
+
+
+def test_a_nan_result_is_named_as_such_and_never_as_state():
+    """NaN != NaN: a function that returns NaN every time does not change between calls."""
+    results = grade("01_losses", """
+        def mse(y_pred, y_true):
+            return float(np.mean((y_pred - y_true) ** 2) / 0.0 * 0.0)
+    """)
+    feedback = "\n".join(r.feedback for r in results if r.function == "mse" and not r.passed)
+    assert "NaN" in feedback
+    assert "different result" not in feedback and "besides its arguments" not in feedback
 
 
 def test_feedback_names_function_case_and_worst_element():
@@ -302,10 +404,46 @@ CORRECT = {
             p = np.clip(probs, EPS, 1 - EPS)
             return float(-(targets * np.log(p) + (1 - targets) * np.log(1 - p)).sum() / p.size)
     """,
+    "margins written differently: clipping 1 - p, np.where, a scalar mean": """
+        def binary_cross_entropy(probs, targets):
+            log_p = np.log(np.clip(probs, 1e-12, None))
+            log_not_p = np.log(np.clip(1.0 - probs, 1e-12, None))
+            return -np.mean(np.where(targets > 0.5, log_p, log_not_p))
+
+        def binary_cross_entropy_grad(probs, targets):
+            p = np.clip(probs.astype(np.float64), 1e-12, 1 - 1e-12)
+            return np.where(targets == 1, -1.0 / p, 1.0 / (1.0 - p)) / p.size
+
+        def mse(y_pred, y_true):
+            return np.subtract(y_pred, y_true, dtype=np.float64).__pow__(2).sum() / np.size(y_pred)
+    """,
+    "apply_along_axis softmax, put_along_axis gradient, one-hot from eye": """
+        def softmax(logits):
+            def row(z):
+                e = np.exp(z - z.max())
+                return e / e.sum()
+            return np.apply_along_axis(row, -1, np.asarray(logits, dtype=float))
+
+        def cross_entropy_grad(logits, labels):
+            z = logits - np.max(logits, axis=1, keepdims=True)
+            grad = np.exp(z) / np.sum(np.exp(z), axis=1, keepdims=True)
+            np.put_along_axis(grad, labels.astype(np.intp)[:, None], np.take_along_axis(
+                grad, labels.astype(np.intp)[:, None], axis=1) - 1.0, axis=1)
+            return grad / logits.shape[0]
+
+        def cross_entropy(logits, labels):
+            z = logits - logits.max(axis=-1, keepdims=True)
+            lse = np.log(np.exp(z).sum(axis=-1))
+            return float(np.mean(lse - (np.eye(z.shape[1])[labels] * z).sum(axis=1)))
+    """,
     "quiz answers in other forms": """
         Q1 = " b "
         Q2 = 3600.0
         Q3 = 5.0
+    """,
+    "quiz answers as NumPy values": """
+        Q2 = np.float64(300 - 240) ** 2
+        Q3 = np.log(0.01) / np.log(0.4)
     """,
 }
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from autograder.checks import check
-from autograder.checks.compare import CheckFailed, as_number, fmt
+from autograder.checks.compare import CheckFailed, as_number, describe, fmt
+from autograder.checks.toolbox import same_result
 from autograder.namespace import student_code
 from autograder.programs import Program, Symbol, const
 
@@ -69,21 +70,58 @@ def run(student, program: Program, reads: list[int], what: str) -> list[tuple[fl
         values = student.run_program("Value", program.steps, reads)
     if not isinstance(values, list) or len(values) != len(reads):
         raise CheckFailed(f"Value: {what} gave something the grader could not read.")
-    return [(as_number(data, "Value's .data"), as_number(grad, "Value's .grad"))
-            for data, grad in (_pair(v) for v in values)]
+    return [(number(data, ".data"), number(grad, ".grad")) for data, grad in (_pair(v) for v in values)]
+
+
+def number(value: object, attribute: str) -> float:
+    try:
+        return as_number(value, f"Value's {attribute}")
+    except CheckFailed:
+        raise CheckFailed(f"Value: {attribute} should be a number (a float), but it is {describe(value)}. "
+                          f"Store the number itself in {attribute}, not a Value or another object.") from None
 
 
 def _pair(value: object) -> tuple:
     return tuple(value) if isinstance(value, tuple | list) and len(value) == 2 else (value, None)
 
 
-def build(student, operation: Operation, a: float, b: float) -> list[tuple[float, float]]:
-    """(data, grad) of a, b and the output of ``operation``, after out.backward()."""
+STATE_HINT = (
+    "building and differentiating the same graph again gives different numbers. Either backward() "
+    "depends on the order in which it meets the nodes (a set of children comes out in a different "
+    "order each run; with a topological order that order no longer matters), or your class keeps "
+    "something from one graph to the next (a list or set shared by every Value, a mutable default "
+    "argument such as visited=set(), a global variable)."
+)
+NAN_HINT = (
+    "a NaN or infinity: look for a grad that does not start at 0.0, or an operation such as "
+    "inf - inf or 0 * inf in a _backward."
+)
+
+
+def failure(student, program: Program, reads: list[int], what: str, text: str,
+            mistake: str | None = None) -> CheckFailed:
+    """The failure ``text``, explained by state when the same program gives other numbers when it
+    runs again (NaN counts as equal to NaN: a result that is NaN every time is not state)."""
+    try:
+        again = [run(student, program, reads, what) for _ in range(2)]
+    except CheckFailed:
+        again = None
+    if again is not None and not same_result(*again):
+        return CheckFailed(f"{text}\n  Likely mistake: {STATE_HINT}", mistake=STATE_HINT)
+    return CheckFailed(text, mistake=mistake)
+
+
+def not_finite(*numbers: float) -> bool:
+    return not all(math.isfinite(x) for x in numbers)
+
+
+def operation_program(operation: Operation, a: float, b: float) -> tuple[Program, list[int], str]:
+    """The program of ``operation`` on a and b, then out.backward(); reads a, b and out."""
     p = Program()
     va, vb = p.new(a), p.new(b)
     out = operation.on_nodes(p, va, vb)
     p.backward(out)
-    return run(student, p, [va, vb, out], f"computing {operation.text} with a={a:g}, b={b:g}")
+    return p, [va, vb, out], f"computing {operation.text} with a={a:g}, b={b:g}"
 
 
 @check("Value", "forward values of every operation", 1.0)
@@ -93,14 +131,15 @@ def value_forward(student):
     ((data, grad),) = run(student, p, [0], "Value(2.0)")
     if data != 2.0 or grad != 0.0:
         raise CheckFailed(f"Value(2.0) should have data 2.0 and grad 0.0, got data {fmt(data)}, "
-                          f"grad {fmt(grad)}.")
+                          f"grad {fmt(grad)}." + (f" It is {NAN_HINT}" if not_finite(data, grad) else ""))
     for operation in OPERATIONS:
-        got = build(student, operation, A, B)[2][0]
+        program = operation_program(operation, A, B)
+        got = run(student, *program)[2][0]
         expected = operation.on_floats(A, B)
         if not math.isclose(got, expected, rel_tol=1e-12, abs_tol=1e-15):
-            raise CheckFailed(
-                f"Value: {operation.text} with a={A}, b={B} should have data {fmt(expected)}, got {fmt(got)}."
-            )
+            raise failure(student, *program,
+                          f"Value: {operation.text} with a={A}, b={B} should have data {fmt(expected)}, "
+                          f"got {fmt(got)}.")
 
 
 @check("Value", "the lesson's graph y = (a + b) * c", 0.5)
@@ -117,18 +156,22 @@ def value_lesson_example(student):
              f"got data {fmt(got[name][0])}, grad {fmt(got[name][1])}"
              for name, e in expected.items() if not np.allclose(got[name], e, rtol=1e-12)]
     if wrong:
-        raise CheckFailed("Value: for y = (a + b) * c with a=2, b=-3, c=10 after y.backward():\n  "
-                          + "\n  ".join(wrong))
+        nan = f"\n  Some are {NAN_HINT}" if not_finite(*(x for pair in values for x in pair)) else ""
+        raise failure(student, p, [a, b, c, s, y], "y = (a + b) * c with a=2, b=-3, c=10",
+                      "Value: for y = (a + b) * c with a=2, b=-3, c=10 after y.backward():\n  "
+                      + "\n  ".join(wrong) + nan)
 
 
 @check("Value", "the gradient of every operation agrees with finite differences", 1.5)
 def value_gradients(student):
     for operation in OPERATIONS:
-        (_, grad_a), (_, grad_b), (data, _) = build(student, operation, A, B)
+        program = operation_program(operation, A, B)
+        (_, grad_a), (_, grad_b), (data, _) = run(student, *program)
         if not math.isclose(data, operation.on_floats(A, B), rel_tol=1e-9, abs_tol=1e-12):
-            raise CheckFailed(f"Value: {operation.text} with a={A}, b={B} computes the wrong value "
-                              f"({fmt(data)}), so its gradient cannot be right either: fix the forward "
-                              "value first.")
+            raise failure(student, *program,
+                          f"Value: {operation.text} with a={A}, b={B} computes the wrong value "
+                          f"({fmt(data)}), so its gradient cannot be right either: fix the forward "
+                          "value first.")
         expected = {
             "a": (operation.on_floats(A + H, B) - operation.on_floats(A - H, B)) / (2 * H),
             "b": (operation.on_floats(A, B + H) - operation.on_floats(A, B - H)) / (2 * H),
@@ -136,11 +179,14 @@ def value_gradients(student):
         for name, got in (("a", grad_a), ("b", grad_b)):
             if not math.isclose(got, expected[name], rel_tol=1e-6, abs_tol=1e-8):
                 hint = ""
-                if math.isclose(got, -expected[name], rel_tol=1e-6):
+                if not_finite(got):
+                    hint = f" It is {NAN_HINT}"
+                elif math.isclose(got, -expected[name], rel_tol=1e-6):
                     hint = " It has the wrong sign: check the order of the subtraction."
-                elif expected[name] == 0 and got != 0:
+                elif expected[name] == 0:
                     hint = f" {operation.text} does not depend on {name}."
-                raise CheckFailed(
+                raise failure(
+                    student, *program,
                     f"Value: after ({operation.text}).backward() with a={A}, b={B}, {name}.grad should "
                     f"be {fmt(expected[name])} (central differences), got {fmt(got)}.{hint} Look at the "
                     f"_backward of the operation(s) in {operation.text}.",
@@ -160,13 +206,18 @@ REUSE = [
 ]
 
 
-def reused_grad(student, text: str, expression: Callable) -> tuple[float, float]:
-    """(a.grad, out.data) after (expression of a = 3).backward()."""
+def reuse_program(text: str, expression: Callable) -> tuple[Program, list[int], str]:
+    """(expression of a = 3).backward(); reads a and the output."""
     p = Program()
     a = p.new(3.0)
     out = expression(p, a)
     p.backward(out)
-    (_, grad), (data, _) = run(student, p, [a, out], f"{text} with a=3")
+    return p, [a, out], f"{text} with a=3"
+
+
+def reused_grad(student, text: str, expression: Callable) -> tuple[float, float]:
+    """(a.grad, out.data) after (expression of a = 3).backward()."""
+    (_, grad), (data, _) = run(student, *reuse_program(text, expression))
     return grad, data
 
 
@@ -180,9 +231,14 @@ def value_reuse(student):
     for text, expression, expected in REUSE:
         got, data = reused_grad(student, text, expression)
         if not math.isclose(got, expected, rel_tol=1e-12):
-            raise CheckFailed(
-                f"Value: after ({text}).backward() with a=3, a.grad should be {fmt(expected)}, got "
-                f"{fmt(got)}. A node used more than once must add up the gradient from every use: "
+            program = reuse_program(text, expression)
+            said = (f"Value: after ({text}).backward() with a=3, a.grad should be {fmt(expected)}, "
+                    f"got {fmt(got)}.")
+            if not_finite(got, data):
+                raise failure(student, *program, f"{said} It is {NAN_HINT}")
+            raise failure(
+                student, *program,
+                f"{said} A node used more than once must add up the gradient from every use: "
                 "write `self.grad += ...` in each _backward, not `self.grad = ...`.",
                 mistake="A node used more than once must add up the gradient from every use.",
             )
@@ -199,9 +255,14 @@ def value_topological_order(student):
     c = p.op("mul", d, const(2))
     out = p.op("add", c, b)
     p.backward(out)
-    (_, grad_a), (_, grad_b) = run(student, p, [a, b], "out = c + b with b = 2a, d = 3b, c = 2d (a=1.5)")
+    what = "out = c + b with b = 2a, d = 3b, c = 2d (a=1.5)"
+    (_, grad_a), (_, grad_b) = run(student, p, [a, b], what)
     got = grad_a, grad_b
     if not np.allclose(got, (14.0, 7.0), rtol=1e-12):
+        if not_finite(*got):
+            raise failure(student, p, [a, b], what,
+                          f"Value: for {what}, after out.backward() expected b.grad = 7 and a.grad = 14, "
+                          f"got b.grad = {fmt(got[1])} and a.grad = {fmt(got[0])}. It is {NAN_HINT}")
         if not accumulates(student):
             raise CheckFailed(
                 "Value: for out = c + b with b = 2a, d = 3b, c = 2d, after out.backward() expected "
@@ -209,7 +270,8 @@ def value_topological_order(student):
                 "First make gradients accumulate (`self.grad += ...` in each _backward): a * a "
                 "already gives the wrong gradient."
             )
-        raise CheckFailed(
+        raise failure(
+            student, p, [a, b], what,
             "Value: for out = c + b with b = 2a, d = 3b, c = 2d, after out.backward() expected "
             f"b.grad = 7 and a.grad = 14, got b.grad = {fmt(got[1])} and a.grad = {fmt(got[0])}. "
             "backward() must call each node's _backward exactly once, after every node that uses "
@@ -226,12 +288,14 @@ def value_deep_graph(student):
     for _ in range(1000):
         y = p.op("add", y, x)
     p.backward(y)
-    (_, grad), (data, _) = run(student, p, [x, y],
-                               "y = x + x + ... (1,000 additions, a graph 1,000 nodes deep)")
+    what = "y = x + x + ... (1,000 additions, a graph 1,000 nodes deep)"
+    (_, grad), (data, _) = run(student, p, [x, y], what)
     if not np.allclose((grad, data), (1001.0, 500.5), rtol=1e-12):
-        raise CheckFailed(
+        raise failure(
+            student, p, [x, y], what,
             f"Value: y = x + x + ... + x (1,001 times x) should give y.data = 500.5 and x.grad = 1001, "
             f"got y.data = {fmt(data)}, x.grad = {fmt(grad)}."
+            + (f" It is {NAN_HINT}" if not_finite(grad, data) else "")
         )
 
 
@@ -309,9 +373,11 @@ def value_matches_reference(student, reference):
         for index, ((data, grad), (ref_data, ref_grad)) in enumerate(zip(got, expected, strict=True)):
             for what, mine, theirs in (("data", data, ref_data), ("grad", grad, ref_grad)):
                 if not math.isclose(mine, theirs, rel_tol=1e-7, abs_tol=1e-10):
-                    raise CheckFailed(
+                    raise failure(
+                        student, steps, named, f"a random expression graph (seed {1000 + seed})",
                         f"Value: on a random expression graph (seed {1000 + seed}, inputs "
                         f"{[round(v, 4) for v in values]}), {describe_node(index, len(values), program)} "
                         f"has {what} {fmt(mine)}, expected {fmt(theirs)}. The output is the sum of the "
                         f"last four nodes. Compare the {what} of each operation in that line."
+                        + (f" It is {NAN_HINT}" if not_finite(mine) else "")
                     )

@@ -8,6 +8,8 @@ gradient cannot pass, and on points kept away from ReLU's kink.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import product
 
 import numpy as np
@@ -15,7 +17,14 @@ import numpy as np
 from autograder.checks import check
 from autograder.checks.compare import CheckFailed, Mistake, as_array, as_number, assert_close
 from autograder.checks.gradients import assert_matches_finite_differences, central_differences
-from autograder.checks.toolbox import assert_inputs_unchanged, type_name, unpack
+from autograder.checks.toolbox import (
+    STATE_HINT,
+    assert_inputs_unchanged,
+    explained_by_state,
+    type_name,
+    unpack,
+    with_hint,
+)
 
 LAYER_SHAPES = [(1, 3, 2), (4, 5, 3), (7, 2, 6), (16, 10, 4)]  # (N, D, M), D != M
 
@@ -47,6 +56,27 @@ def shape_text(n: int, d: int, m: int, seed: int) -> str:
 
 # --- numerical_gradient ------------------------------------------------------------------
 
+class Function:
+    """A function of an array returning a number, as a real ``f`` may: a Python float, a NumPy
+    scalar or a 0-d array (``returns``). Feedback shows it by its formula."""
+
+    __name__ = "f"
+
+    def __init__(self, text: str, formula: Callable[[np.ndarray], object], returns: str = "float"):
+        self.text, self.formula, self.returns = text, formula, returns
+
+    def __call__(self, x: np.ndarray) -> object:
+        value = self.formula(np.asarray(x))
+        return {"float": float, "numpy": np.float64, "0-d array": np.asarray}[self.returns](value)
+
+    def __repr__(self) -> str:
+        return f"f(x) = {self.text}"
+
+    @property
+    def returning(self) -> str:
+        return {"float": "a float", "numpy": "a NumPy float", "0-d array": "a 0-d array"}[self.returns]
+
+
 def cube_sum(x: np.ndarray) -> float:
     return float(np.sum(x**3))
 
@@ -74,27 +104,40 @@ NUMERICAL_FACTORS = {
 }
 
 
+def known_gradient_cases(rng: np.random.Generator) -> list[tuple[Function, Callable, np.ndarray]]:
+    """Functions with their exact gradients, on x of several shapes; f returns each kind of
+    number a real one may."""
+    w = rng.normal(size=(2, 3, 2))
+    return [
+        (Function("sum(x ** 3)", lambda x: np.sum(x**3)), lambda x: 3 * x**2,
+         rng.uniform(0.5, 2.0, size=(3, 4))),
+        (Function("sum(sin(x))", lambda x: np.sum(np.sin(x)), "numpy"), np.cos, rng.normal(size=(5,))),
+        (Function("sum(x[0] * x[1]) for x of shape (2, 3)", lambda x: np.sum(x[0] * x[1]), "0-d array"),
+         lambda x: x[::-1].copy(), rng.normal(size=(2, 3))),
+        (Function("sum(w * x ** 2) for x of shape (2, 3, 2)", lambda x, w=w: np.sum(w * x**2), "numpy"),
+         lambda x, w=w: 2 * w * x, rng.normal(size=(2, 3, 2))),
+        (Function("x[0] ** 4 for x of shape (1,)", lambda x: x[0] ** 4, "0-d array"), lambda x: 4 * x**3,
+         rng.uniform(0.5, 1.5, size=(1,))),
+    ]
+
+
 @check("numerical_gradient", "matches known gradients on every element", 0.5)
 def numerical_gradient_known(numerical_gradient):
-    rng = np.random.default_rng(50)
-    cases = [
-        ("sum(x ** 3)", cube_sum, lambda x: 3 * x**2, rng.uniform(0.5, 2.0, size=(3, 4))),
-        ("sum(sin(x))", lambda x: float(np.sum(np.sin(x))), np.cos, rng.normal(size=(5,))),
-        ("sum(x[0] * x[1]) for x of shape (2, 3)", lambda x: float(np.sum(x[0] * x[1])),
-         lambda x: x[::-1].copy(), rng.normal(size=(2, 3))),
-    ]
-    for text, f, exact, x in cases:
-        got = as_array(numerical_gradient(f, x), "numerical_gradient", x.shape)
-        assert_close(got, exact(x), who="numerical_gradient", rtol=1e-7, atol=1e-8,
-                     case=f"f(x) = {text}, x of shape {x.shape}",
-                     factors=NUMERICAL_FACTORS, mistakes=numerical_gradient_mistakes(f, x, 1e-6))
+    for f, exact, x in known_gradient_cases(np.random.default_rng(50)):
+        for call in ("", ", called a second time"):  # a gradient estimate is the same every time
+            with explained_by_state(lambda f=f, x=x: numerical_gradient(f, x)):
+                got = as_array(numerical_gradient(f, x), "numerical_gradient", x.shape)
+                assert_close(got, exact(x), who="numerical_gradient", rtol=1e-7, atol=1e-8,
+                             case=f"{f!r}, x of shape {x.shape} (f returns {f.returning}){call}",
+                             factors=NUMERICAL_FACTORS, mistakes=numerical_gradient_mistakes(f, x, 1e-6))
 
 
 @check("numerical_gradient", "uses its eps argument", 0.5)
 def numerical_gradient_eps(numerical_gradient):
     x = np.random.default_rng(51).uniform(0.5, 2.0, size=(4,))
     eps = 1e-3
-    got = as_array(numerical_gradient(cube_sum, x, eps=eps), "numerical_gradient", x.shape)
+    f = Function("sum(x ** 3)", cube_sum)
+    got = as_array(numerical_gradient(f, x, eps=eps), "numerical_gradient", x.shape)
     expected = central_differences(cube_sum, x, eps)  # 3 x^2 + eps^2: eps shows
     if np.allclose(got, 3 * x**2, rtol=1e-9, atol=1e-10):
         raise CheckFailed(
@@ -106,33 +149,39 @@ def numerical_gradient_eps(numerical_gradient):
                  mistakes=numerical_gradient_mistakes(cube_sum, x, eps))
 
 
-@check("numerical_gradient", "leaves x unchanged", 0.5)
+@check("numerical_gradient", "leaves x unchanged", 0.5, property=True)
 def numerical_gradient_restores_x(numerical_gradient):
     x = np.random.default_rng(52).normal(size=(3, 2))
-    as_array(numerical_gradient(lambda z: float(np.sum(z**2)), x), "numerical_gradient", x.shape)
+    f = Function("sum(x ** 2)", lambda z: np.sum(z**2), "numpy")
+    got = as_array(numerical_gradient(f, x), "numerical_gradient", x.shape)
+    # central differences of a quadratic are exact: only rounding separates them from 2 x
+    assert_close(got, 2 * x, who="numerical_gradient", rtol=1e-6, atol=1e-8,
+                 case=f"{f!r}, x of shape {x.shape}", factors=NUMERICAL_FACTORS)
     if "x" in numerical_gradient.modified:
         raise CheckFailed(
             "numerical_gradient changed x: after the call it differs from what was passed in. "
-            "If you perturb x[i] in place, put the original value back after evaluating f "
-            "(or perturb a copy)."
+            "If you perturb x[i] in place, save its value first and put that value back after "
+            "evaluating f (x[i] = saved): adding and subtracting eps again leaves rounding errors. "
+            "Or perturb a copy.",
+            mistake="numerical_gradient changed x: put each perturbed element back.",
         )
 
 
 @check("numerical_gradient", "matches the reference on random functions", 1.0, hidden=True)
 def numerical_gradient_matches_reference(numerical_gradient, reference):
     ref = reference.function("numerical_gradient")
-    for seed, shape in enumerate([(5,), (3, 4), (2, 3, 2)]):
+    for seed, (shape, returns) in enumerate([((5,), "float"), ((3, 4), "numpy"), ((2, 3, 2), "0-d array"),
+                                             ((1,), "numpy")]):
         rng = np.random.default_rng(550 + seed)
         a, c = rng.normal(size=shape), rng.normal(size=shape)
-
-        def f(x, a=a, c=c):
-            return float(np.sum(np.tanh(x * a) * c) + np.sum(x**2) ** 0.5)
-
+        f = Function("sum(tanh(a x) c) + |x|",
+                     lambda x, a=a, c=c: np.sum(np.tanh(x * a) * c) + np.sum(x**2) ** 0.5, returns)
         x = rng.normal(size=shape)
-        got = as_array(numerical_gradient(f, x), "numerical_gradient", shape)
-        assert_close(got, ref(f, x), who="numerical_gradient", rtol=1e-6, atol=1e-9,
-                     case=f"f(x) = sum(tanh(a x) c) + |x|, x of shape {shape}, seed {550 + seed}",
-                     factors=NUMERICAL_FACTORS, mistakes=numerical_gradient_mistakes(f, x, 1e-6))
+        with explained_by_state(lambda f=f, x=x: numerical_gradient(f, x)):
+            got = as_array(numerical_gradient(f, x), "numerical_gradient", shape)
+            assert_close(got, ref(f, x), who="numerical_gradient", rtol=1e-6, atol=1e-9,
+                         case=f"{f!r}, x of shape {shape}, seed {550 + seed} (f returns {f.returning})",
+                         factors=NUMERICAL_FACTORS, mistakes=numerical_gradient_mistakes(f, x, 1e-6))
 
 
 # --- linear layer ---------------------------------------------------------------------------
@@ -149,11 +198,14 @@ def linear_forward_known(linear_forward):
                  mistakes=[Mistake("the bias is missing: out = x @ W + b.", lambda: x @ W)])
 
 
-@check("linear_forward", "does not modify its inputs", 0.5)
+@check("linear_forward", "does not modify its inputs", 0.5, property=True)
 def linear_forward_inputs_unchanged(linear_forward):
     x, W, b, _ = layer_case(60, 4, 3, 2)
     out, _ = forward(linear_forward, "linear_forward", x, W, b)
-    as_array(out, "linear_forward (out)", (4, 2))
+    out = as_array(out, "linear_forward (out)", (4, 2))
+    expected = np.einsum("nd,dm->nm", x, W) + b  # out[n, m] = sum_d x[n, d] W[d, m] + b[m]
+    assert_close(out, expected, who="linear_forward", case=shape_text(4, 3, 2, 60),
+                 mistakes=[Mistake("the bias is missing: out = x @ W + b.", lambda: x @ W)])
     assert_inputs_unchanged(linear_forward, ("x", "W", "b"))
 
 
@@ -198,13 +250,13 @@ def linear_losses(linear_forward, x, W, b, dout) -> dict:
     }
 
 
-@check("linear_backward", "agrees with finite differences; dout unchanged", 1.0)
+@check("linear_backward", "agrees with finite differences; dout and cache unchanged", 1.0)
 def linear_backward_finite_differences(linear_backward, own_linear_forward, linear_forward):
     for seed, (n, d, m) in enumerate([(3, 4, 2), (1, 2, 5)]):
         x, W, b, dout = layer_case(61 + seed, n, d, m)
         _, cache = forward(own_linear_forward, "linear_forward", x, W, b)
         got = unpack(linear_backward(dout, cache), "linear_backward", ("dx", "dW", "db"))
-        assert_inputs_unchanged(linear_backward, ("dout",))
+        assert_inputs_unchanged(linear_backward, ("dout", "cache"))
         case = shape_text(n, d, m, 61 + seed)
         for (name, (point, loss)), value in zip(linear_losses(linear_forward, x, W, b, dout).items(), got,
                                                  strict=True):
@@ -259,14 +311,14 @@ def relu_mistakes(x: np.ndarray, dout: np.ndarray) -> list[Mistake]:
     ]
 
 
-@check("relu_backward", "agrees with finite differences (away from the kink); dout unchanged", 0.5)
+@check("relu_backward", "agrees with finite differences (away from the kink); dout and cache unchanged", 0.5)
 def relu_backward_finite_differences(relu_backward, own_relu_forward, relu_forward):
     for seed, shape in [(63, (4, 3)), (64, (2, 5))]:
         rng = np.random.default_rng(seed)
         x, dout = away_from_zero(rng.normal(size=shape)), rng.normal(size=shape)
         _, cache = forward(own_relu_forward, "relu_forward", x)
         dx = as_array(relu_backward(dout, cache), "relu_backward", shape)
-        assert_inputs_unchanged(relu_backward, ("dout",))
+        assert_inputs_unchanged(relu_backward, ("dout", "cache"))
         case = f"x of shape {shape}, seed {seed}"
         estimate = central_differences(
             lambda z, dout=dout: float(np.sum(forward(relu_forward, "relu_forward", z)[0] * dout)), x)
@@ -321,14 +373,14 @@ def sigmoid_mistakes(x: np.ndarray, dout: np.ndarray) -> list[Mistake]:
     ]
 
 
-@check("sigmoid_backward", "agrees with finite differences; dout unchanged", 0.5)
+@check("sigmoid_backward", "agrees with finite differences; dout and cache unchanged", 0.5)
 def sigmoid_backward_finite_differences(sigmoid_backward, own_sigmoid_forward, sigmoid_forward):
     for seed, shape in [(65, (4, 3)), (66, (2, 5))]:
         rng = np.random.default_rng(seed)
         x, dout = rng.normal(size=shape) * 2, rng.normal(size=shape)
         _, cache = forward(own_sigmoid_forward, "sigmoid_forward", x)
         dx = as_array(sigmoid_backward(dout, cache), "sigmoid_backward", shape)
-        assert_inputs_unchanged(sigmoid_backward, ("dout",))
+        assert_inputs_unchanged(sigmoid_backward, ("dout", "cache"))
         estimate = central_differences(
             lambda z, dout=dout: float(np.sum(forward(sigmoid_forward, "sigmoid_forward", z)[0] * dout)), x)
         assert_close(dx, estimate, who="sigmoid_backward", rtol=1e-5, atol=1e-7,
@@ -349,24 +401,73 @@ def sigmoid_backward_matches_reference(sigmoid_backward, own_sigmoid_forward, re
 
 # --- the multi-layer perceptron ------------------------------------------------------------
 
-def make_params(seed: int, sizes: list[int]) -> dict[str, np.ndarray]:
-    """W1, b1, ..., WL, bL for layer sizes [D, H1, ..., C] (He-style scale)."""
+# A real params dict may list its keys in any order (one an optimizer or a training loop built),
+# and a real caller may pass activation by keyword, by position, or not at all (train() in
+# assignment 04 calls loss_and_grads(params, X, y)). The checks do all of these.
+ORDERS = ("as written", "reversed", "biases first")
+OTHER = {"relu": "sigmoid", "sigmoid": "relu"}
+ACTIVATIONS = {"relu": lambda h: np.maximum(h, 0.0), "sigmoid": lambda h: 0.5 * (1 + np.tanh(h / 2))}
+
+
+def layer_of(key: str) -> tuple[int, bool]:
+    return int(key[1:]), key[0] == "b"
+
+
+def in_order(params: dict[str, np.ndarray], order: str) -> dict[str, np.ndarray]:
+    """``params`` with its keys in ``order`` (one of `ORDERS`)."""
+    keys = sorted(params, key=layer_of)  # W1, b1, W2, b2, ...
+    if order == "reversed":
+        keys.reverse()
+    elif order == "biases first":
+        keys.sort(key=lambda k: (k[0] != "b", layer_of(k)))
+    return {k: params[k] for k in keys}
+
+
+def order_text(params: dict) -> str:
+    return ", ".join(params)
+
+
+def make_params(seed: int, sizes: list[int], order: str = "as written") -> dict[str, np.ndarray]:
+    """W1, b1, ..., WL, bL for layer sizes [D, H1, ..., C] (He-style scale), keys in ``order``."""
     rng = np.random.default_rng(seed)
     params = {}
     for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True), start=1):
         params[f"W{layer}"] = rng.normal(size=(fan_in, fan_out)) * np.sqrt(2 / fan_in)
         params[f"b{layer}"] = rng.normal(size=fan_out) * 0.1
-    return params
+    return in_order(params, order)
 
 
-def mlp_case(seed: int, sizes: list[int], n: int):
+def mlp_case(seed: int, sizes: list[int], n: int, order: str = "as written"):
     rng = np.random.default_rng(seed + 1)
-    return make_params(seed, sizes), rng.normal(size=(n, sizes[0])), rng.integers(0, sizes[-1], size=n)
+    return (make_params(seed, sizes, order), rng.normal(size=(n, sizes[0])),
+            rng.integers(0, sizes[-1], size=n))
 
 
-def call_mlp(mlp_loss_and_grads, params, X, y, activation, who="mlp_loss_and_grads"):
+@dataclass(frozen=True)
+class MlpCall:
+    """How a check calls mlp_loss_and_grads: activation by keyword, by position, or left to its
+    default ("relu")."""
+
+    activation: str
+    style: str = "keyword"
+
+    def __call__(self, mlp_loss_and_grads, params, X, y) -> object:
+        if self.style == "positional":
+            return mlp_loss_and_grads(params, X, y, self.activation)
+        if self.style == "default":  # only ever with "relu", the default
+            return mlp_loss_and_grads(params, X, y)
+        return mlp_loss_and_grads(params, X, y, activation=self.activation)
+
+    @property
+    def text(self) -> str:
+        return {"keyword": f"activation={self.activation!r}", "positional": f"{self.activation!r} passed "
+                "positionally", "default": "activation not given (the default, 'relu')"}[self.style]
+
+
+def call_mlp(mlp_loss_and_grads, params, X, y, call: MlpCall, who="mlp_loss_and_grads"):
+    """(loss, grads) of one call, checked for form: a number, and a dict like params."""
     try:
-        result = mlp_loss_and_grads(params, X, y, activation=activation)
+        result = call(mlp_loss_and_grads, params, X, y)
     except CheckFailed as failure:
         if "KeyError: 'W" in str(failure) or "KeyError: 'b" in str(failure):
             layers = len(params) // 2
@@ -388,8 +489,128 @@ def call_mlp(mlp_loss_and_grads, params, X, y, activation, who="mlp_loss_and_gra
     return loss, {k: as_array(g, f"{who} (grads[{k!r}])", params[k].shape) for k, g in grads.items()}
 
 
+def oracle_loss(oracle, params, X, y, activation: str) -> float:
+    """The loss the oracle (the reference's, or a proven own version) computes."""
+    return as_number(unpack(oracle(params, X, y, activation=activation), "mlp_loss_and_grads",
+                            ("loss", "grads"))[0], "mlp_loss_and_grads (loss)")
+
+
 def log_softmax_row(z: np.ndarray) -> np.ndarray:
-    return z - z.max() - np.log(np.sum(np.exp(z - z.max())))
+    return z - z.max(axis=-1, keepdims=True) - np.log(np.sum(np.exp(z - z.max(axis=-1, keepdims=True)),
+                                                            axis=-1, keepdims=True))
+
+
+def forward_loss(params, X, y, hidden: Callable | None, output: Callable | None = None) -> float:
+    """The mean cross-entropy of a network whose hidden layers apply ``hidden`` (None: nothing)
+    and whose output layer applies ``output``: expected values and known mistakes."""
+    layers = sum(key.startswith("W") for key in params)
+    h = X
+    for layer in range(1, layers + 1):
+        h = h @ params[f"W{layer}"] + params[f"b{layer}"]
+        if layer < layers and hidden is not None:
+            h = hidden(h)
+    if output is not None:
+        h = output(h)
+    return float(-log_softmax_row(h)[np.arange(len(y)), y].mean())
+
+
+def ignores_activation(activation: str) -> str:
+    return (f"this is what {OTHER[activation]} gives, although activation={activation!r}: apply the "
+            "activation the argument names after every hidden layer.")
+
+
+def loss_mistakes(params, X, y, activation: str) -> list[Mistake]:
+    act, other = ACTIVATIONS[activation], ACTIVATIONS[OTHER[activation]]
+    return [
+        Mistake(ignores_activation(activation), lambda: forward_loss(params, X, y, other)),
+        Mistake(f"the loss is what you get with {activation} applied to the output layer too. The last "
+                "layer is linear: its output goes straight into softmax cross-entropy.",
+                lambda: forward_loss(params, X, y, act, act)),
+        Mistake("the loss is that of the network without any activation: apply the activation after "
+                "every hidden layer.", lambda: forward_loss(params, X, y, None)),
+    ]
+
+
+SIGNATURE = 'mlp_loss_and_grads(params, X, y, activation="relu")'
+DEFAULT_HINT = ("called without activation, it does not compute what activation='relu' gives: the "
+                f"default must be relu, as in the signature {SIGNATURE}.")
+
+
+def close_results(a: object, b: object) -> bool:
+    """Whether two results of mlp_loss_and_grads agree (numbers to rounding, NaN equal to NaN)."""
+    if isinstance(a, tuple | list) and isinstance(b, tuple | list):
+        return len(a) == len(b) and all(close_results(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(close_results(a[k], b[k]) for k in a)
+    try:
+        a_, b_ = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return a_.shape == b_.shape and bool(np.allclose(a_, b_, rtol=1e-9, atol=1e-15, equal_nan=True))
+
+
+def explain_mlp(mlp_loss_and_grads, params, X, y, call: MlpCall) -> str | None:
+    """Why a call went wrong when its result depends on something it must not: earlier calls,
+    how activation was passed, or the order of params' keys. A plain call with params in their
+    usual order is the baseline; None when nothing of the kind shows (or the baseline fails)."""
+    plain, usual = MlpCall(call.activation), in_order(params, "as written")
+    try:
+        base = plain(mlp_loss_and_grads, usual, X, y)
+    except CheckFailed:
+        return None
+
+    def differs(variant: Callable[[], object]) -> bool:
+        try:
+            return not close_results(base, variant())
+        except CheckFailed:  # fails only this way: that is the difference
+            return True
+
+    if differs(lambda: plain(mlp_loss_and_grads, usual, X, y)):
+        return STATE_HINT
+    if call.style != "keyword" and differs(lambda: call(mlp_loss_and_grads, usual, X, y)):
+        return DEFAULT_HINT if call.style == "default" else (
+            f"passed positionally, activation does not work as it does as a keyword: keep the signature "
+            f"{SIGNATURE}.")
+    if list(params) != list(usual) and differs(lambda: plain(mlp_loss_and_grads, params, X, y)):
+        return (f"the result depends on the order of the keys in params (here {order_text(params)}), "
+                "and a dict may list them in any order. Look each layer up by name, params[f\"W{l}\"] "
+                "and params[f\"b{l}\"] for l = 1, ..., L, rather than by position.")
+    return None
+
+
+def other_activation_hint(oracle, grads: dict, params, X, y, activation: str) -> str | None:
+    """`ignores_activation` if ``grads`` are the oracle's for the other activation."""
+    if sum(key.startswith("W") for key in params) < 2:
+        return None  # without a hidden layer the activation changes nothing
+    try:
+        _, other = unpack(oracle(params, X, y, activation=OTHER[activation]), "mlp_loss_and_grads",
+                          ("loss", "grads"))
+    except CheckFailed:
+        return None
+    return ignores_activation(activation) if close_results(grads, other) else None
+
+
+def loss_hint(loss: float | None, params, X, y, activation: str) -> str | None:
+    """The known mistake the loss of the same call shows (the gradients follow their loss)."""
+    right = forward_loss(params, X, y, ACTIVATIONS[activation])
+    if loss is None or np.isclose(loss, right, rtol=1e-9, atol=1e-12):
+        return None  # a right loss explains nothing (nor do mistakes that give the same number here)
+    for mistake in loss_mistakes(params, X, y, activation):
+        wrong = mistake.produce()
+        if np.isclose(loss, wrong, rtol=1e-9, atol=1e-12) and not np.isclose(wrong, right, rtol=1e-9):
+            return mistake.hint
+    return None
+
+
+def mlp_failure(failure: CheckFailed, hint: str | None) -> CheckFailed:
+    return with_hint(failure, hint) if hint and failure.kind is None else failure
+
+
+def batch_factor(n: int) -> dict[float, str]:
+    if n == 1:
+        return {}
+    return {n: f"this gradient is {n} times too large: the loss is a mean over the batch, so the "
+            "gradients are averaged too (divide dlogits by N)."}
 
 
 @check("mlp_loss_and_grads", "loss matches known values", 0.5)
@@ -397,14 +618,15 @@ def mlp_loss_known(mlp_loss_and_grads):
     X, y = np.random.default_rng(70).normal(size=(4, 3)), np.array([0, 2, 1, 2])
     zero = {"W1": np.zeros((3, 5)), "b1": np.zeros(5), "W2": np.zeros((5, 3)), "b2": np.zeros(3)}
     for activation in ("relu", "sigmoid"):
-        loss, _ = call_mlp(mlp_loss_and_grads, zero, X, y, activation)
+        call = MlpCall(activation)
+        loss, _ = call_mlp(mlp_loss_and_grads, zero, X, y, call)
         assert_close(loss, np.log(3.0), who="mlp_loss_and_grads",
                      case=f"all weights 0 (depth 2, {activation}): every class equally likely, loss ln 3")
         # With W2 = 0 the logits are b2 for every sample, whatever the hidden layer does.
         params = dict(zero, W1=np.ones((3, 5)), b2=np.array([-1.0, -2.0, -3.0]))
-        loss, _ = call_mlp(mlp_loss_and_grads, params, X, y, activation)
+        loss, _ = call_mlp(mlp_loss_and_grads, params, X, y, call)
         log_p = log_softmax_row(params["b2"])
-        squashed = {"relu": np.zeros(3), "sigmoid": 1 / (1 + np.exp(-params["b2"]))}[activation]
+        squashed = ACTIVATIONS[activation](params["b2"])
         assert_close(
             loss, -log_p[y].mean(), who="mlp_loss_and_grads",
             case=f"depth 2, {activation}, W2 = 0 and b2 = [-1, -2, -3], so the logits are b2",
@@ -415,33 +637,76 @@ def mlp_loss_known(mlp_loss_and_grads):
                 lambda squashed=squashed: -log_softmax_row(squashed)[y].mean(),
             )],
         )
+    # random networks, where every layer and the activation matter
+    cases = [(90, [3, 5, 4], 6, MlpCall("relu", "default"), "as written"),
+             (91, [3, 5, 4], 6, MlpCall("sigmoid"), "reversed"),
+             (92, [4, 6, 5, 3], 5, MlpCall("sigmoid", "positional"), "biases first"),
+             (93, [4, 6, 5, 3], 5, MlpCall("relu"), "as written")]
+    for seed, sizes, n, call, order in cases:
+        params, X, y = mlp_case(seed, sizes, n, order)
+        case = f"depth {len(sizes) - 1}, layer sizes {sizes}, {call.text}, seed {seed}"
+        try:
+            loss, _ = call_mlp(mlp_loss_and_grads, params, X, y, call)
+            expected = forward_loss(params, X, y, ACTIVATIONS[call.activation])
+            assert_close(loss, expected, who="mlp_loss_and_grads", case=case,
+                         factors={n: f"the loss is {n} times too large: average over the batch, don't sum."},
+                         mistakes=loss_mistakes(params, X, y, call.activation))
+        except CheckFailed as failure:
+            raise mlp_failure(failure, explain_mlp(mlp_loss_and_grads, params, X, y, call)) from None
 
 
-@check("mlp_loss_and_grads", "gradients agree with finite differences of its loss", 1.0)
-def mlp_grads_finite_differences(mlp_loss_and_grads):
-    cases = [([3, 4], 5, "relu"), ([3, 5, 4], 4, "relu"), ([4, 5, 3], 3, "sigmoid"),
-             ([2, 4, 3, 3], 5, "sigmoid"), ([3, 4, 4, 2], 4, "relu")]
-    for seed, (sizes, n, activation) in enumerate(cases, start=71):
-        params, X, y = mlp_case(seed, sizes, n)
-        _, grads = call_mlp(mlp_loss_and_grads, params, X, y, activation)
-        depth = len(sizes) - 1
-        for key in params:
-            def loss(value, key=key, params=params, X=X, y=y, activation=activation):
-                return unpack(mlp_loss_and_grads(dict(params, **{key: value}), X, y, activation=activation),
-                              "mlp_loss_and_grads", ("loss", "grads"))[0]
-
-            assert_matches_finite_differences(
-                grads[key], loss, params[key], who=f"mlp_loss_and_grads (grads[{key!r}])",
-                loss_name="its loss", case=f"depth {depth}, layer sizes {sizes}, {activation}, seed {seed}",
-                factors={n: f"this gradient is {n} times too large: the loss is a mean over the batch, "
-                         "so the gradients are averaged too (divide dlogits by N)."},
-            )
+MLP_GRADIENT_CASES = [  # (layer sizes, batch, call, order of params' keys)
+    ([3, 4], 5, MlpCall("relu"), "as written"),
+    ([3, 5, 4], 4, MlpCall("relu", "default"), "reversed"),
+    ([4, 5, 3], 3, MlpCall("sigmoid"), "biases first"),
+    ([2, 4, 3, 3], 5, MlpCall("sigmoid", "positional"), "as written"),
+    ([3, 4, 4, 2], 4, MlpCall("relu"), "reversed"),
+    ([3, 4, 2], 1, MlpCall("sigmoid", "positional"), "biases first"),  # a batch of one sample
+]
 
 
-@check("mlp_loss_and_grads", "grads match params' keys and shapes; params unchanged", 0.5)
-def mlp_shapes_and_inputs(mlp_loss_and_grads):
-    params, X, y = mlp_case(80, [4, 6, 5, 3], 6)
-    call_mlp(mlp_loss_and_grads, params, X, y, "relu")
+def assert_grads_match_loss(grads: dict, oracle, params, X, y, call: MlpCall, case: str, seed: int) -> None:
+    """Every gradient against central differences of the oracle's loss (the reference's in the
+    official grade: the student's own loss could be as wrong as the gradients)."""
+    for key in in_order(params, "as written"):
+        def loss(value, key=key):
+            return oracle_loss(oracle, dict(params, **{key: value}), X, y, call.activation)
+
+        assert_matches_finite_differences(
+            grads[key], loss, params[key], who=f"mlp_loss_and_grads (grads[{key!r}])",
+            loss_name="the loss", case=case, factors=batch_factor(len(y)), seed=seed,
+        )
+
+
+@check("mlp_loss_and_grads", "gradients agree with finite differences of the loss", 1.0, property=True)
+def mlp_grads_finite_differences(mlp_loss_and_grads, oracle_mlp_loss_and_grads):
+    for seed, (sizes, n, call, order) in enumerate(MLP_GRADIENT_CASES, start=71):
+        params, X, y = mlp_case(seed, sizes, n, order)
+        case = f"depth {len(sizes) - 1}, layer sizes {sizes}, {call.text}, seed {seed}"
+        loss = grads = None
+        try:
+            loss, grads = call_mlp(mlp_loss_and_grads, params, X, y, call)
+            assert_grads_match_loss(grads, oracle_mlp_loss_and_grads, params, X, y, call, case, seed)
+        except CheckFailed as failure:
+            hint = (explain_mlp(mlp_loss_and_grads, params, X, y, call)
+                    or loss_hint(loss, params, X, y, call.activation)
+                    or (other_activation_hint(oracle_mlp_loss_and_grads, grads, params, X, y, call.activation)
+                        if grads is not None else None))
+            raise mlp_failure(failure, hint) from None
+
+
+@check("mlp_loss_and_grads", "grads match params' keys and shapes; params unchanged", 0.5, property=True)
+def mlp_shapes_and_inputs(mlp_loss_and_grads, oracle_mlp_loss_and_grads):
+    params, X, y = mlp_case(80, [4, 6, 5, 3], 6, "biases first")
+    call = MlpCall("relu")
+    loss = None
+    try:  # the grads of this very call must be right too
+        loss, grads = call_mlp(mlp_loss_and_grads, params, X, y, call)
+        assert_grads_match_loss(grads, oracle_mlp_loss_and_grads, params, X, y, call,
+                                "depth 3, layer sizes [4, 6, 5, 3], relu, seed 80", 80)
+    except CheckFailed as failure:
+        hint = explain_mlp(mlp_loss_and_grads, params, X, y, call) or loss_hint(loss, params, X, y, "relu")
+        raise mlp_failure(failure, hint) from None
     assert_inputs_unchanged(mlp_loss_and_grads, ("params", "X", "y"))
 
 
@@ -449,27 +714,31 @@ def mlp_shapes_and_inputs(mlp_loss_and_grads):
 def mlp_matches_reference(mlp_loss_and_grads, reference):
     ref = reference.function("mlp_loss_and_grads")
     sizes_by_depth = {2: [5, 7, 4], 1: [6, 3], 3: [4, 6, 5, 3], 4: [3, 5, 4, 6, 2]}
+    styles = {"relu": ("default", "keyword", "positional"), "sigmoid": ("keyword", "positional")}
     passed_depths = []
-    for (depth, sizes), activation in product(sizes_by_depth.items(), ("relu", "sigmoid")):
+    cases = product(sizes_by_depth.items(), ("relu", "sigmoid"))
+    for index, ((depth, sizes), activation) in enumerate(cases):
         seed = 800 + 10 * depth + (activation == "sigmoid")
-        params, X, y = mlp_case(seed, sizes, 8)
-        case = f"depth {depth}, layer sizes {sizes}, {activation}, batch of 8, seed {seed}"
+        call = MlpCall(activation, styles[activation][index % len(styles[activation])])
+        params, X, y = mlp_case(seed, sizes, 8, ORDERS[index % len(ORDERS)])
+        case = f"depth {depth}, layer sizes {sizes}, {call.text}, batch of 8, seed {seed}"
+        loss = grads = None
         try:
-            loss, grads = call_mlp(mlp_loss_and_grads, params, X, y, activation)
+            loss, grads = call_mlp(mlp_loss_and_grads, params, X, y, call)
             ref_loss, ref_grads = ref(params, X, y, activation=activation)
             assert_close(loss, ref_loss, who="mlp_loss_and_grads (loss)", case=case,
-                         factors={8: "the loss is 8 times too large: average over the batch, don't sum."})
-            for key in params:
+                         factors={8: "the loss is 8 times too large: average over the batch, don't sum."},
+                         mistakes=loss_mistakes(params, X, y, activation))
+            for key in in_order(params, "as written"):
                 assert_close(grads[key], ref_grads[key], who=f"mlp_loss_and_grads (grads[{key!r}])",
-                             case=case,
-                             factors={8: "the gradient is 8 times too large: the loss is a mean over the "
-                                      "batch, so divide the gradient of the logits by N."})
+                             case=case, factors=batch_factor(8))
         except CheckFailed as failure:
-            if passed_depths == [2, 2] and depth != 2:
-                raise CheckFailed(
-                    f"{failure}\n  Likely mistake: it works for two layers but not for depth {depth}: "
-                    "loop over all layers W1, b1, ..., WL, bL (L = number of W's) instead of writing "
-                    "two layers out by hand."
-                ) from None
-            raise
+            hint = (explain_mlp(mlp_loss_and_grads, params, X, y, call)
+                    or loss_hint(loss, params, X, y, activation)
+                    or (other_activation_hint(ref, grads, params, X, y, activation)
+                        if grads is not None else None))
+            if not hint and passed_depths == [2, 2] and depth != 2:
+                hint = (f"it works for two layers but not for depth {depth}: loop over all layers W1, b1, "
+                        "..., WL, bL (L = number of W's) instead of writing two layers out by hand.")
+            raise mlp_failure(failure, hint) from None
         passed_depths.append(depth)

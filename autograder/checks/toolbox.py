@@ -1,10 +1,14 @@
-"""The checks' shared toolbox: unpacking results, input mutation, and describing cases.
+"""The checks' shared toolbox: unpacking results, input mutation, describing cases, and telling
+a function that keeps state between calls from one that is merely wrong.
 
 The topic modules (`losses`, `autodiff`, `layers`, `optimizers`, `training`) are siblings
 that all build on this module, `compare` and `gradients`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -48,3 +52,62 @@ def assert_inputs_unchanged(function, names: tuple[str, ...], result: object = N
             f"{function.name} modified its input {listed} in place. Work on new arrays "
             f"(`x = x - c` instead of `x -= c`, or `x.copy()`) so the caller's data stays as it was."
         )
+
+
+def same_result(a: object, b: object) -> bool:
+    """Whether two results of the same call are the same: arrays and numbers element-wise,
+    NaN equal to NaN (a result that is NaN every time is wrong, but it does not change)."""
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(same_result(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_result(a[k], b[k]) for k in a)
+    numeric = (np.ndarray, np.generic, int, float, complex)
+    if isinstance(a, numeric) and isinstance(b, numeric) and not isinstance(a, bool | np.bool_):
+        a_, b_ = np.asarray(a), np.asarray(b)
+        if a_.shape != b_.shape or a_.dtype.kind not in "biufc" or b_.dtype.kind not in "biufc":
+            return False
+        return bool(np.array_equal(a_, b_, equal_nan=a_.dtype.kind in "fc" and b_.dtype.kind in "fc"))
+    try:
+        return bool(a == b)
+    except Exception:  # an object that cannot be compared is compared by identity
+        return a is b
+
+
+STATE_HINT = (
+    "called again with exactly the same inputs, it returns a different result, so it depends on "
+    "something besides its arguments: a list, dict or counter at the top level of your notebook (or a "
+    "mutable default argument) that it changes from call to call, or part of an np.empty array it never "
+    "fills in. Create everything it needs inside the function."
+)
+
+
+def state_hint(call: Callable[[], object]) -> str | None:
+    """`STATE_HINT` if two more calls with the same inputs disagree, else None (also when a call
+    fails: that is feedback for the check itself, not a sign of state)."""
+    try:
+        first, second = call(), call()
+    except CheckFailed:
+        return None
+    return None if same_result(first, second) else STATE_HINT
+
+
+def with_hint(failure: CheckFailed, hint: str) -> CheckFailed:
+    """``failure`` with ``hint`` as its likely mistake, in place of the hints it had (a mistake
+    found by calling the function again explains the failure better than its numbers do)."""
+    lines = [line for line in str(failure).splitlines() if not line.lstrip().startswith("Likely mistake:")]
+    return CheckFailed("\n".join([*lines, f"  Likely mistake: {hint}"]), kind=failure.kind, mistake=hint)
+
+
+@contextmanager
+def explained_by_state(call: Callable[[], object]) -> Iterator[None]:
+    """Re-raise a failure of the block with `STATE_HINT` when ``call`` (the call the block
+    judged) gives different results each time: the numbers then say nothing about the formula."""
+    try:
+        yield
+    except CheckFailed as failure:
+        if failure.kind is not None:  # it hung or crashed: calling again tells nothing
+            raise
+        hint = state_hint(call)
+        if hint is None:
+            raise
+        raise with_hint(failure, hint) from None

@@ -94,6 +94,44 @@ class Rng(NamedTuple):
         return np.random.Generator(bit_generator)
 
 
+class Both(NamedTuple):
+    """A student's container of its own class (a namedtuple cache, a dict subclass): the
+    grader reads it as the plain container it is, and passing it back gives the student's code
+    its own object again."""
+
+    ref: Ref
+    plain: Any
+
+
+class HeldTuple(tuple):
+    """The grader's copy of a student's tuple subclass (see `Both`): a plain tuple here."""
+
+    def __new__(cls, items: Any = (), ref: Ref | None = None):
+        value = super().__new__(cls, items)
+        value.ref = ref
+        return value
+
+
+class HeldList(list):
+    """The grader's copy of a student's list subclass (see `Both`)."""
+
+    def __init__(self, items: Any = (), ref: Ref | None = None):
+        super().__init__(items)
+        self.ref = ref
+
+
+class HeldDict(dict):
+    """The grader's copy of a student's dict subclass (see `Both`)."""
+
+    def __init__(self, items: Any = (), ref: Ref | None = None):
+        super().__init__(items)
+        self.ref = ref
+
+
+HELD = {tuple: HeldTuple, list: HeldList, dict: HeldDict}
+HELD_TYPES = tuple(HELD.values())
+
+
 class Iter(NamedTuple):
     """The items of an iterator a lent function returned (grader -> student only)."""
 
@@ -138,7 +176,7 @@ class Handle:
 
 # The only globals a message from the student's process may name.
 SAFE_GLOBALS = {("builtins", name) for name in ("complex", "set", "frozenset")} | {
-    (__name__, "Ref"), (__name__, "Array"), (__name__, "Rng")}
+    (__name__, "Ref"), (__name__, "Array"), (__name__, "Rng"), (__name__, "Both")}
 
 
 class _DataUnpickler(pickle.Unpickler):
@@ -206,6 +244,8 @@ def encode(value: Any, export, _active: set | None = None) -> Any:
     """
     if type(value) in ATOMS or type(value) in (Ref, Same):
         return value
+    if isinstance(value, HELD_TYPES) and value.ref is not None:  # back to the student's own object
+        return value.ref
     if type(value) is Iter:
         return Iter([encode(item, export, _active) for item in value.items])
     if is_plain_array(value):
@@ -215,6 +255,9 @@ def encode(value: Any, export, _active: set | None = None) -> Any:
     for base in (bool, int, float, complex, str, bytes):  # subclasses travel as their base
         if isinstance(value, base) and not isinstance(value, np.generic):
             return base(value)
+    base = next((t for t in (list, tuple, dict) if isinstance(value, t)), None)
+    if base is not None and type(value) is not base and type(value) not in HELD_TYPES:
+        return Both(export(value), encode(base(value), export, _active))  # a namedtuple, say
     if isinstance(value, list | tuple | dict | set | frozenset):
         _active = _active if _active is not None else set()
         if id(value) in _active:  # a structure that contains itself stays behind
@@ -248,6 +291,10 @@ def decode(value: Any, resolve, depth: int | None = None) -> Any:
         return value.value()
     if kind is Ref:
         return resolve(value)
+    if kind is Both:
+        if type(value.ref) is not Ref or type(value.plain) not in HELD:
+            raise ValueError("a container of the wrong form")
+        return HELD[type(value.plain)](decode(value.plain, resolve, depth - 1), ref=value.ref)
     if kind is Iter:  # only ever sent by the grader
         return Iter([decode(item, resolve, depth - 1) for item in value.items])
     if kind is Same:

@@ -1,26 +1,42 @@
 """Quick checks: multiple-choice and numeric questions with instant feedback in the browser.
 
-Usage in a MyST page::
+A quick check teaches on a wrong answer too: every option of a multiple-choice check carries
+its own feedback, shown when a student picks it, and a numeric check explains its most likely
+wrong values. Usage in a MyST page::
 
     ```{quickcheck} Which prediction of a true spam email costs the most?
     :answer: 3
-    :explanation: The loss grows without bound as the probability of the true class falls to 0.
 
     - 0.95
-    - 0.50
+
+      Cheap: the model gave the truth 95 %, and $-\\ln 0.95 \\approx 0.05$.
+
     - 0.10
+
+      Right: $-\\ln 0.10 \\approx 2.30$, the largest of the three.
     ```
 
-    ```{quickcheck} What is $\\ln 10$, to two decimals?
-    :numeric: 2.30
-    :tolerance: 0.01
-    :explanation: A uniform guess over 10 classes costs exactly $\\ln 10$.
+    ```{quickcheck} How many iterations does one epoch of 10,000 examples take in batches of 32?
+    :numeric: 313
+    :explanation: 312 full batches and one last batch of 16.
+    :hint: Divide, then think about the examples left over.
+
+    - 312
+
+      That counts the full batches only; the 16 left over still make a batch.
     ```
 
-``:answer:`` is 1-based. Anything in the body before the bullet list is part of the question.
-For ``:numeric:`` the whole body is part of the question; ``:tolerance:`` defaults to half a
-unit in the last decimal place of the answer (``2.30`` accepts 2.295 to 2.305), or 0 for a
-whole number.
+Multiple choice: ``:answer:`` is the 1-based number of the right option. The body ends with
+the options as a bullet list; each item is the option (one line) followed by an indented
+paragraph of feedback, and every option needs its feedback. Anything in the body before the
+list is part of the question. ``:explanation:`` is optional and shown with a right answer.
+
+Numeric: ``:numeric:`` is the answer and ``:explanation:`` is shown once it is found. The body
+may end with a bullet list of likely wrong values, each followed by its feedback (at least
+one is required); ``:hint:`` is shown for any other wrong number. The rest of the body is
+part of the question. ``:tolerance:`` defaults to half a unit in the last decimal place
+written (``2.30`` accepts 2.295 to 2.305), or 0 for a whole number; a listed wrong value is
+matched the same way.
 
 HTML builders render the markup that ``_static/quickcheck.js`` brings to life; other builders
 (LaTeX, text, ...) get the question and a numbered list of options, without the answer.
@@ -37,7 +53,7 @@ from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.docutils import SphinxDirective
 
-__version__ = "1.0.0"
+__version__ = "2.0.0"
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "_static"
 
@@ -73,6 +89,18 @@ class quickcheck_explanation(nodes.General, nodes.Element):  # noqa: N801
     """The explanation, revealed once the answer is right."""
 
 
+class quickcheck_option_feedback(nodes.General, nodes.Element):  # noqa: N801
+    """What to tell a student who picks one option (``option`` is its 1-based number)."""
+
+
+class quickcheck_wrong_value(nodes.General, nodes.Element):  # noqa: N801
+    """The feedback for one likely wrong value of a numeric check."""
+
+
+class quickcheck_hint(nodes.General, nodes.Element):  # noqa: N801
+    """Shown for a wrong number that is not one of the listed ones."""
+
+
 # --- directive ---------------------------------------------------------------------------
 
 
@@ -106,6 +134,7 @@ class QuickCheckDirective(SphinxDirective):
         "explanation": directives.unchanged_required,
         "numeric": directives.unchanged_required,
         "tolerance": directives.unchanged_required,
+        "hint": directives.unchanged_required,
     }
 
     def run(self) -> list[nodes.Node]:
@@ -122,6 +151,8 @@ class QuickCheckDirective(SphinxDirective):
             raise ValueError("missing :answer: (1-based option number) or :numeric: (a number)")
         if "tolerance" in opts and "numeric" not in opts:
             raise ValueError(":tolerance: only applies to a :numeric: check")
+        if "hint" in opts and "numeric" not in opts:
+            raise ValueError(":hint: only applies to a :numeric: check (options have feedback)")
 
         serial = self.env.new_serialno("quickcheck") + 1
         check_id = f"quickcheck-{serial}"
@@ -139,10 +170,23 @@ class QuickCheckDirective(SphinxDirective):
             question += nodes.paragraph("", "", *inline)
             question += messages
 
+        feedback: list[nodes.Element] = []
         if "numeric" in opts:
+            wrong_values = []
+            if body_nodes and isinstance(body_nodes[-1], nodes.bullet_list):
+                wrong_values = self._wrong_values(body_nodes.pop())
+            if not wrong_values:
+                raise ValueError(
+                    "a numeric check needs its likely wrong values, each with feedback, as a "
+                    "bullet list at the end of the body ('- 312', then an indented paragraph)"
+                )
             question += body_nodes
             node += question
             node += self._numeric(check_id)
+            feedback += wrong_values
+            if "hint" in opts:
+                inline, messages = self.state.inline_text(opts["hint"], self.lineno)
+                feedback += [quickcheck_hint("", *inline), *messages]
         else:
             if not body_nodes or not isinstance(body_nodes[-1], nodes.bullet_list):
                 raise ValueError(
@@ -151,19 +195,34 @@ class QuickCheckDirective(SphinxDirective):
                 )
             question += body_nodes[:-1]
             node += question
-            node += self._options(body_nodes[-1])
+            options, option_feedback = self._options(body_nodes[-1])
+            node += options
+            feedback += option_feedback
 
         if not question.children:
             raise ValueError("the check has no question: write it after {quickcheck}")
 
         node += quickcheck_feedback()
+        node += feedback
         if "explanation" in opts:
             inline, messages = self.state.inline_text(opts["explanation"], self.lineno)
             node += quickcheck_explanation("", *inline)
             node += messages
         return [node]
 
-    def _options(self, bullets: nodes.bullet_list) -> quickcheck_options:
+    @staticmethod
+    def _split_item(item: nodes.list_item, what: str) -> tuple[nodes.paragraph, list[nodes.Node]]:
+        """An item's first paragraph (the option or value) and the feedback blocks after it."""
+        if not item.children or not isinstance(item[0], nodes.paragraph):
+            raise ValueError(
+                f"{what} must start with a single line of text (inline markup and math are "
+                "fine; blocks such as code or lists are not)"
+            )
+        return item[0], list(item.children[1:])
+
+    def _options(
+        self, bullets: nodes.bullet_list
+    ) -> tuple[quickcheck_options, list[quickcheck_option_feedback]]:
         items = [item for item in bullets.children if isinstance(item, nodes.list_item)]
         if len(items) < 2:
             raise ValueError(f"a multiple-choice check needs at least 2 options, got {len(items)}")
@@ -179,16 +238,39 @@ class QuickCheckDirective(SphinxDirective):
                 f"numbered 1 to {len(items)}"
             )
         group = quickcheck_options()
+        feedback = []
         for number, item in enumerate(items, start=1):
-            if len(item.children) != 1 or not isinstance(item[0], nodes.paragraph):
+            option, blocks = self._split_item(item, f"option {number}")
+            if not blocks:
                 raise ValueError(
-                    f"option {number} must be a single line of text (inline markup and math "
-                    "are fine; blocks such as code or lists are not)"
+                    f"option {number} has no feedback: after the option, add an indented "
+                    "paragraph that tells a student who picks it why it is right or wrong"
                 )
-            group += quickcheck_option("", *item[0].children, correct=number == answer)
-        return group
+            group += quickcheck_option(
+                "", *option.children, correct=number == answer, option=number
+            )
+            feedback.append(quickcheck_option_feedback("", *blocks, option=number))
+        return group, feedback
 
-    def _numeric(self, check_id: str) -> quickcheck_numeric:
+    def _wrong_values(self, bullets: nodes.bullet_list) -> list[quickcheck_wrong_value]:
+        answer, tolerance = self._answer_and_tolerance()
+        found = []
+        for item in bullets.children:
+            if not isinstance(item, nodes.list_item):
+                continue
+            value, blocks = self._split_item(item, "a wrong value")
+            text = value.astext().strip()
+            number = _number(text, "a listed wrong value")
+            if abs(number - answer) <= tolerance:
+                raise ValueError(f"the listed wrong value {text} counts as the right answer")
+            if not blocks:
+                raise ValueError(f"the wrong value {text} has no feedback after it")
+            found.append(quickcheck_wrong_value(
+                "", *blocks, value=repr(number), tolerance=repr(_default_tolerance(text))
+            ))
+        return found
+
+    def _answer_and_tolerance(self) -> tuple[float, float]:
         answer_text = self.options["numeric"].strip()
         answer = _number(answer_text, ":numeric:")
         if "tolerance" in self.options:
@@ -197,6 +279,10 @@ class QuickCheckDirective(SphinxDirective):
                 raise ValueError(f":tolerance: must not be negative, got {tolerance}")
         else:
             tolerance = _default_tolerance(answer_text)
+        return answer, tolerance
+
+    def _numeric(self, check_id: str) -> quickcheck_numeric:
+        answer, tolerance = self._answer_and_tolerance()
         return quickcheck_numeric(
             answer=repr(answer), tolerance=repr(tolerance), input_id=f"{check_id}-input"
         )
@@ -240,9 +326,27 @@ def visit_option_html(self, node: quickcheck_option) -> None:
             "",
             CLASS="quickcheck-option",
             type="button",
-            **{"data-correct": correct, "aria-pressed": "false"},
+            **{"data-correct": correct, "aria-pressed": "false", "data-option": node["option"]},
         )
     )
+
+
+def visit_option_feedback_html(self, node: quickcheck_option_feedback) -> None:
+    self.body.append(self.starttag(
+        node, "div", "", CLASS="quickcheck-option-feedback", hidden="",
+        **{"data-option": node["option"]},
+    ))
+
+
+def visit_wrong_value_html(self, node: quickcheck_wrong_value) -> None:
+    self.body.append(self.starttag(
+        node, "div", "", CLASS="quickcheck-wrong-value", hidden="",
+        **{"data-value": node["value"], "data-tolerance": node["tolerance"]},
+    ))
+
+
+def visit_hint_html(self, node: quickcheck_hint) -> None:
+    self.body.append(self.starttag(node, "span", "", CLASS="quickcheck-hint", hidden=""))
 
 
 def depart_button_html(self, node: nodes.Element) -> None:
@@ -298,7 +402,7 @@ class QuickCheckFallback(SphinxPostTransform):
             replacement = nodes.container(
                 "", nodes.rubric("", "Quick check"), classes=["quickcheck"]
             )
-            for child in node.children:
+            for child in node.children:  # feedback and explanations stay out
                 if isinstance(child, quickcheck_question):
                     replacement += child.children
                 elif isinstance(child, quickcheck_options):
@@ -327,6 +431,9 @@ def setup(app: Sphinx) -> dict:
         quickcheck_numeric: (visit_numeric_html, depart_skipped),
         quickcheck_feedback: (visit_feedback_html, depart_skipped),
         quickcheck_explanation: (visit_explanation_html, depart_span_html),
+        quickcheck_option_feedback: (visit_option_feedback_html, depart_div_html),
+        quickcheck_wrong_value: (visit_wrong_value_html, depart_div_html),
+        quickcheck_hint: (visit_hint_html, depart_span_html),
     }
     for node_class, visitors in html.items():
         app.add_node(node_class, html=visitors)

@@ -1,36 +1,41 @@
 /*
  * Quick checks: instant feedback for the course's multiple-choice and numeric questions.
  * Plain JavaScript, no libraries, no network. The markup comes from book/_ext/quickcheck.py.
+ *
+ * A wrong answer is explained too: a multiple-choice option shows its own feedback, and a
+ * numeric check recognises its likely wrong values (or gives its hint for any other).
  */
 (function () {
   "use strict";
 
   var WRONG = "Not quite \u2014 try again.";
+  var NOT_QUITE = "Not quite. ";
 
-  function setFeedback(check, parts, correct) {
+  // Show a verdict and, after it, one feedback element (moved into the live region, and
+  // moved back, hidden, when another answer replaces it).
+  function setFeedback(check, parts, correct, verdictText, shown) {
     var feedback = parts.feedback;
-    var explanation = parts.explanation;
+    Array.prototype.slice.call(feedback.children).forEach(function (child) {
+      if (child.classList.contains("quickcheck-verdict")) {
+        feedback.removeChild(child);
+      } else {
+        child.hidden = true;
+        check.appendChild(child);
+      }
+    });
+    feedback.textContent = "";
     var verdict = document.createElement("span");
     verdict.className = "quickcheck-verdict";
-
-    feedback.textContent = "";
+    verdict.textContent = verdictText;
+    feedback.appendChild(verdict);
+    (shown || []).forEach(function (element) {
+      if (element) {
+        element.hidden = false;
+        feedback.appendChild(element);
+      }
+    });
     feedback.classList.toggle("is-correct", correct);
     feedback.classList.toggle("is-wrong", !correct);
-    if (correct) {
-      verdict.textContent = explanation ? "Correct \u2014 " : "Correct!";
-      feedback.appendChild(verdict);
-      if (explanation) {
-        explanation.hidden = false;
-        feedback.appendChild(explanation);
-      }
-    } else {
-      verdict.textContent = WRONG;
-      feedback.appendChild(verdict);
-      if (explanation) {
-        explanation.hidden = true;
-        check.appendChild(explanation);
-      }
-    }
     check.classList.toggle("is-solved", correct);
   }
 
@@ -39,13 +44,18 @@
     Array.prototype.forEach.call(options, function (option) {
       option.addEventListener("click", function () {
         var correct = option.getAttribute("data-correct") === "true";
+        var number = option.getAttribute("data-option");
+        var own = check.querySelector(
+          '.quickcheck-option-feedback[data-option="' + number + '"]');
         Array.prototype.forEach.call(options, function (other) {
           other.setAttribute("aria-pressed", "false");
           other.classList.remove("is-correct", "is-wrong");
         });
         option.setAttribute("aria-pressed", "true");
         option.classList.add(correct ? "is-correct" : "is-wrong");
-        setFeedback(check, parts, correct);
+        var verdict = correct ? "Correct \u2014 " : (own ? NOT_QUITE : WRONG);
+        setFeedback(check, parts, correct, verdict,
+                    correct ? [own, parts.explanation] : [own]);
       });
     });
   }
@@ -63,11 +73,18 @@
     return parseFloat(cleaned);
   }
 
+  function near(value, target, tolerance) {
+    var slack = 1e-9 * Math.max(1, Math.abs(target));
+    return Math.abs(value - target) <= tolerance + slack;
+  }
+
   function initNumeric(check, parts) {
     var form = check.querySelector(".quickcheck-numeric");
     var input = check.querySelector(".quickcheck-input");
     var answer = parseFloat(check.getAttribute("data-answer"));
     var tolerance = parseFloat(check.getAttribute("data-tolerance")) || 0;
+    var known = Array.prototype.slice.call(check.querySelectorAll(".quickcheck-wrong-value"));
+    var hint = check.querySelector(".quickcheck-hint");
     if (!form || !input || isNaN(answer)) {
       return;
     }
@@ -75,16 +92,27 @@
       event.preventDefault();
       var value = parseNumber(input.value);
       if (isNaN(value)) {
-        parts.feedback.textContent = "Please type a number, for example 2.5.";
-        parts.feedback.classList.remove("is-correct");
-        parts.feedback.classList.add("is-wrong");
+        setFeedback(check, parts, false, "Please type a number, for example 2.5.", []);
+        check.classList.remove("is-solved");
         input.setAttribute("aria-invalid", "true");
         return;
       }
-      var slack = 1e-9 * Math.max(1, Math.abs(answer));
-      var correct = Math.abs(value - answer) <= tolerance + slack;
+      var correct = near(value, answer, tolerance);
       input.setAttribute("aria-invalid", correct ? "false" : "true");
-      setFeedback(check, parts, correct);
+      if (correct) {
+        var verdict = parts.explanation ? "Correct \u2014 " : "Correct!";
+        setFeedback(check, parts, true, verdict, [parts.explanation]);
+        return;
+      }
+      var match = known.filter(function (element) {
+        return near(value, parseFloat(element.getAttribute("data-value")),
+                    parseFloat(element.getAttribute("data-tolerance")) || 0);
+      })[0];
+      if (match) {
+        setFeedback(check, parts, false, NOT_QUITE, [match]);
+      } else {
+        setFeedback(check, parts, false, hint ? NOT_QUITE : WRONG, [hint]);
+      }
     });
   }
 

@@ -126,8 +126,78 @@ def test_a_notebook_that_does_nothing_earns_zero_on_every_function(assignment_id
     assert earned == {}, f"doing nothing earned points: {earned}"
 
 
-# Doing nothing in other forms: zeros of the right shape, well-formed but empty results.
-ZEROS = {
+# Other ways of doing nothing: zeros of the right shape, well-formed but empty results, an input
+# echoed back, or the loss of a uniform guess (right for the one known case where every logit
+# is equal, and for nothing else).
+OTHER = {
+    "01_losses": """
+        import numpy as np
+
+        def mse(y_pred, y_true):
+            return 1.0
+
+        def mse_grad(y_pred, y_true):
+            return np.array(y_pred, dtype=float)
+
+        def binary_cross_entropy(probs, targets):
+            return float(np.log(2.0))
+
+        def binary_cross_entropy_grad(probs, targets):
+            return np.array(probs, dtype=float)
+
+        def softmax(logits):
+            return np.array(logits, dtype=float)
+
+        def cross_entropy(logits, labels):
+            return float(np.log(np.shape(logits)[1]))
+
+        def cross_entropy_grad(logits, labels):
+            return np.array(logits, dtype=float) - np.mean(logits, axis=1, keepdims=True)
+
+        Q1, Q2, Q3 = "A", 0, 0
+        """,
+    "02_backprop": """
+        import numpy as np
+
+        class Value:
+            def __init__(self, data, _children=(), _op=""):
+                self.data, self.grad = float(data), 0.0
+            def _same(self, *args):
+                return self
+            __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _same
+            __truediv__ = __rtruediv__ = __pow__ = __neg__ = _same
+            exp = log = tanh = relu = sigmoid = _same
+            def backward(self):
+                self.grad = 1.0
+
+        def numerical_gradient(f, x, eps=1e-6):
+            return np.array(x, dtype=float)
+
+        def linear_forward(x, W, b):
+            return np.ones((x.shape[0], W.shape[1])), (x, W, b)
+
+        def linear_backward(dout, cache):
+            x, W, b = cache
+            return np.ones_like(x), np.ones_like(W), np.ones_like(b)
+
+        def relu_forward(x):
+            return x.copy(), x
+
+        def relu_backward(dout, cache):
+            return dout.copy()
+
+        def sigmoid_forward(x):
+            return np.full(x.shape, 0.5), x
+
+        def sigmoid_backward(dout, cache):
+            return dout * 0.25
+
+        def mlp_loss_and_grads(params, X, y, activation="relu"):
+            classes = params[f"b{len(params) // 2}"].shape[0]
+            return float(np.log(classes)), {k: np.zeros_like(v) for k, v in params.items()}
+
+        Q1, Q2, Q3 = "A", 0, 0
+        """,
     "03_optimizers": """
         import numpy as np
 
@@ -173,8 +243,8 @@ ZEROS = {
 }
 
 
-@pytest.mark.parametrize("assignment_id", sorted(ZEROS))
-def test_a_notebook_that_returns_zeros_or_empty_results_earns_zero_on_every_function(assignment_id):
-    scores = scores_by_target(grade(assignment_id, ZEROS[assignment_id]))
+@pytest.mark.parametrize("assignment_id", sorted(OTHER))
+def test_other_ways_of_doing_nothing_earn_zero_on_every_function(assignment_id):
+    scores = scores_by_target(grade(assignment_id, OTHER[assignment_id]))
     earned = {target: score for target, (score, _) in scores.items() if score}
-    assert earned == {}, f"returning zeros earned points: {earned}"
+    assert earned == {}, f"doing nothing earned points: {earned}"

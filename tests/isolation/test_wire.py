@@ -10,7 +10,18 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 import pytest
 
-from autograder.isolation.wire import Array, Handle, Iter, Ref, Rng, Same, decode, encode, load_untrusted
+from autograder.isolation.wire import (
+    Array,
+    Both,
+    Handle,
+    Iter,
+    Ref,
+    Rng,
+    Same,
+    decode,
+    encode,
+    load_untrusted,
+)
 
 
 def roundtrip(value, export=None):
@@ -52,11 +63,16 @@ def test_everything_else_stays_behind_as_a_reference():
     cyclic: list = []
     cyclic.append(cyclic)
     sent = encode([Pair(1.5, {"W": np.ones(2)}), OrderedDict(k=True), len, cyclic, np.array([None])], export)
-    assert type(sent[0]) is tuple and sent[0][0] == 1.5
-    assert type(sent[1]) is dict and sent[1] == {"k": True}
-    assert sent[2] == Ref("worker", 1, "builtin_function_or_method")
-    assert sent[3] == [Ref("worker", 2, "list")] and kept[1] is cyclic
-    assert sent[4] == Ref("worker", 3, "ndarray")  # an array of objects is not plain data
+    # a container of the student's own class travels as both: plain items, and a reference back
+    assert type(sent[0]) is Both and sent[0].ref == Ref("worker", 1, "Pair") and sent[0].plain[0] == 1.5
+    assert type(sent[1]) is Both and sent[1].plain == {"k": True}
+    assert sent[2] == Ref("worker", 3, "builtin_function_or_method")
+    assert sent[3] == [Ref("worker", 4, "list")] and kept[3] is cyclic
+    assert sent[4] == Ref("worker", 5, "ndarray")  # an array of objects is not plain data
+    received = decode(load_untrusted(pickle.dumps(sent)), resolve=Handle)
+    assert isinstance(received[0], tuple) and received[0][0] == 1.5 and received[0].ref == sent[0].ref
+    assert isinstance(received[1], dict) and received[1] == {"k": True}
+    assert encode(received[0], export=None) == sent[0].ref  # passed back: the student's own object
 
 
 @pytest.mark.parametrize("forbidden", [Evil(), OrderedDict(a=1), np.zeros(2), np.float64(1.0),

@@ -1,0 +1,115 @@
+"""Plot style for the course's figures.
+
+Every chapter calls ``use_course_style()`` once, before its first figure. Figures are then
+drawn for the width of the course site's text column (about 660 pixels), with text large
+enough to read there (no font below 9 points, which is 12.5 pixels), and shown as sharp
+double-resolution PNG images.
+
+Each PNG also records, in a text chunk named ``course-figure``, the size it is meant to be
+shown at and the smallest font it contains, so the site's tests can check, in a real
+browser, that no figure is shrunk until its text becomes hard to read.
+"""
+
+import io
+import json
+import struct
+import zlib
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+
+# Width and default height of a figure, in inches. At 100 dots per inch that is the width of
+# the site's text column, so figures are shown at the size they were drawn at.
+FIGURE_WIDTH = 6.6
+FIGURE_HEIGHT = 3.6
+DPI = 100
+SHARPNESS = 2  # pixels per screen pixel in the PNG: sharp on high-density screens
+
+# One colour per role, used across the chapters.
+COLOURS = {
+    "blue": "#1d4ed8",
+    "red": "#dc2626",
+    "green": "#15803d",
+    "purple": "#7c3aed",
+    "amber": "#d97706",
+    "teal": "#0f766e",
+    "slate": "#334155",
+    "grey": "#94a3b8",
+}
+
+STYLE = {
+    "figure.figsize": (FIGURE_WIDTH, FIGURE_HEIGHT),
+    "figure.dpi": DPI,
+    "figure.facecolor": "white",
+    "figure.constrained_layout.use": True,
+    "font.size": 10.5,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10.5,
+    "xtick.labelsize": 9.5,
+    "ytick.labelsize": 9.5,
+    "legend.fontsize": 9.5,
+    "legend.title_fontsize": 9.5,
+    "legend.framealpha": 0.9,
+    "figure.titlesize": 11.5,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "lines.linewidth": 1.8,
+    "lines.markersize": 5,
+    "axes.prop_cycle": mpl.cycler(
+        color=[COLOURS[c] for c in ("blue", "red", "green", "purple", "amber", "teal")]
+    ),
+}
+
+
+def use_course_style():
+    """Set the course's figure style, and show figures as sharp PNGs in Jupyter."""
+    plt.rcParams.update(STYLE)
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        # Load the inline backend now: it installs its own PNG formatter when it loads,
+        # which would replace ours if that happened at the first figure.
+        plt.switch_backend(plt.get_backend())
+        png = shell.display_formatter.formatters["image/png"]
+        png.for_type(Figure, figure_png)
+
+
+def figure_png(fig):
+    """The PNG of a figure, and the size to show it at (a Jupyter display formatter)."""
+    sizes = []
+    draw_text = Text.draw
+
+    def draw_and_note_size(text, renderer):
+        if text.get_visible() and text.get_text().strip():
+            sizes.append(text.get_fontsize())
+        return draw_text(text, renderer)
+
+    buffer = io.BytesIO()
+    Text.draw = draw_and_note_size  # note the size of every text that is drawn
+    try:
+        fig.canvas.print_figure(
+            buffer, format="png", dpi=SHARPNESS * fig.dpi, bbox_inches="tight"
+        )
+    finally:
+        Text.draw = draw_text
+    png = buffer.getvalue()
+    width, height = struct.unpack(">II", png[16:24])  # from the PNG's header chunk
+    shown = {"width": width // SHARPNESS, "height": height // SHARPNESS}
+    smallest = min(sizes) * fig.dpi / 72 if sizes else None  # points -> pixels
+    note = json.dumps({**shown, "scale": SHARPNESS, "min_font_px": smallest})
+    # only the width: the browser keeps the aspect ratio when a narrow screen shrinks it
+    return _add_text_chunk(png, "course-figure", note), {"width": shown["width"]}
+
+
+def _add_text_chunk(png, key, text):
+    """Insert a PNG tEXt chunk just before the final IEND chunk (its last 12 bytes)."""
+    body = b"tEXt" + key.encode("latin-1") + b"\0" + text.encode("latin-1")
+    chunk = struct.pack(">I", len(body) - 4) + body + struct.pack(">I", zlib.crc32(body))
+    return png[:-12] + chunk + png[-12:]
