@@ -34,6 +34,11 @@ pytestmark = pytest.mark.slow
 ASSIGNMENTS = sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir())
 WRONG = {"01_losses": test_losses_catalogue.WRONG, "02_backprop": test_backprop_catalogue.WRONG,
          "03_optimizers": test_optimizers_catalogue.WRONG, "04_training": test_training_catalogue.WRONG}
+# Known-wrong versions of Value whose results depend on the order of a set of nodes, which
+# changes from run to run, and so does the feedback that quotes them: left out, so that the
+# two graders' feedback can be compared word for word.
+ORDER_DEPENDENT = {"= instead of += (a reused node loses gradient)",
+                   "walks the graph without a topological order", "breadth-first order with a visited set"}
 # A kernel that only leaves a mark: if anything starts the course's kernel, the test sees it.
 FAKE_KERNEL = {"argv": ["/bin/sh", "-c", 'echo started > "$0"; exit 1', "MARKER"],
                "display_name": "Python 3", "language": "python"}
@@ -67,7 +72,8 @@ def catalogue(course: Course, marker: Path) -> dict[str, dict]:
     reference = filled_in(course.release, source_of(assignment_id))
     first_wrong = {}
     for wrong in WRONG[assignment_id]:
-        first_wrong.setdefault(wrong.target, textwrap.dedent(wrong.code))
+        if wrong.mistake not in ORDER_DEPENDENT:
+            first_wrong.setdefault(wrong.target, textwrap.dedent(wrong.code))
     broken = [t for t in assignment.targets if t in first_wrong]
 
     def with_wrong(targets: list[str]) -> dict:
@@ -199,21 +205,15 @@ def test_a_notebook_the_core_cannot_grade_scores_zero_with_the_reason(graded):
         assert reason in graded.feedback_page(student), student
 
 
-def without_numbers(text: str) -> str:
-    """Feedback quotes what the student's code returned, which may differ from run to run (a
-    wrong Value whose result depends on the order of a set): compare the words."""
-    return re.sub(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", "N", text)
-
-
 def test_the_feedback_of_every_failed_check_reaches_the_students_feedback(graded):
     for student in ("bugs_a", "bugs_b", "hostile", "edited"):
-        page = without_numbers(graded.feedback_page(student))
+        page = graded.feedback_page(student)
         failed = [t for t in graded.cli[student]["tests"] if t["score"] < t["max_score"]]
         assert failed, student
         for test in failed:
-            assert without_numbers(f"✗ {test['name']}") in page, f"{student}: {test['name']} is missing"
+            assert f"✗ {test['name']}" in page, f"{student}: {test['name']} is missing"
             for line in test["output"].splitlines():
-                assert without_numbers(line.strip()) in page, f"{student}: feedback line missing: {line!r}"
+                assert line.strip() in page, f"{student}: feedback line missing: {line!r}"
 
 
 def test_autograde_starts_no_kernel_and_runs_no_top_level_code(graded):
