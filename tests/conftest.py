@@ -32,11 +32,30 @@ def venv_bin() -> str:
     return str(Path(sys.executable).parent)
 
 
+def package_path() -> str | None:
+    """The folder to put on a tool's PYTHONPATH so that it imports the `autograder` these tests
+    import, or None when a fresh interpreter elsewhere already does (an installed package)."""
+    import autograder
+
+    tested = Path(autograder.__file__).resolve().parent
+    probe = subprocess.run(
+        [sys.executable, "-c", "import autograder; print(autograder.__file__)"],
+        cwd=Path(sys.executable).parent, env=os.environ.copy() | {"PYTHONSAFEPATH": "1"},
+        capture_output=True, text=True, timeout=60,
+    )
+    found = Path(probe.stdout.strip()).resolve().parent if probe.returncode == 0 else None
+    return None if found == tested else str(tested.parent)
+
+
 @pytest.fixture(scope="session")
 def tool_env() -> dict[str, str]:
-    """An environment in which the course's command-line tools are found."""
+    """An environment in which the course's command-line tools are found, and import the
+    `autograder` package under test (nbgrader's configuration and test cells use it)."""
     env = os.environ | {"PATH": venv_bin() + os.pathsep + os.environ.get("PATH", "")}
     env.pop("MPLBACKEND", None)  # notebooks must use Jupyter's inline backend to show figures
+    extra = package_path()
+    if extra:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (extra, env.get("PYTHONPATH")) if p)
     return env
 
 
