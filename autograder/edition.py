@@ -67,7 +67,9 @@ def public_source(source: str) -> str:
 def stage(destination: Path, version: str) -> Path:
     """Write the student edition's source tree into ``destination``; returns it."""
     package = destination / "autograder"
-    shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    # nbgrader's plugin is the instructor's: it needs nbgrader, which students do not install
+    ignored = shutil.ignore_patterns("__pycache__", "*.pyc", "nbgrader_plugin.py")
+    shutil.copytree(PACKAGE, package, ignore=ignored)
     for module in (package / "checks").glob("*.py"):
         module.write_text(public_source(module.read_text(encoding="utf-8")), encoding="utf-8")
     edition = package / "__init__.py"

@@ -38,6 +38,8 @@ class Limits:
         printed_kept: characters of a student's printing kept per call (the rest is dropped).
         printed_shown: characters of that printing shown with the feedback of a failed call.
         message_bytes: bytes of one message from the student's process.
+        lent_numbers: numbers (array elements) student code may pass to a lent function in one
+            call: the grader's own function then runs on them, and C code cannot be interrupted.
         nesting: depth of lists in lists (or dicts) a result may have.
         notebook_bytes: bytes of a submitted notebook file.
         feedback_per_check: characters of feedback kept for one check.
@@ -59,6 +61,7 @@ class Limits:
     printed_kept: int = 10_000
     printed_shown: int = 800
     message_bytes: int = 64 * MB
+    lent_numbers: int = 1_000_000
     nesting: int = 64
     notebook_bytes: int = 16 * MB
     feedback_per_check: int = 4_000

@@ -101,6 +101,10 @@ class JudgePeer(Peer):
         name = getattr(function, "__name__", "function")
         plain_only(args, f"the grader's {name}")
         plain_only(kwargs, f"the grader's {name}")
+        numbers = sum(_numbers(a) for a in (*args, *kwargs.values()))
+        if numbers > self.worker.limits.lent_numbers:
+            raise ValueError(f"the grader's {name} takes at most {self.worker.limits.lent_numbers:,} numbers "
+                             f"per call; this call passed {numbers:,}")
         mutable = {**dict(enumerate(args)), **kwargs}
         mutable = {k: v for k, v in mutable.items() if isinstance(v, dict | list | np.random.Generator)}
         before = {k: _snapshot(v) for k, v in mutable.items()}
@@ -143,6 +147,17 @@ class JudgePeer(Peer):
             if not isinstance(error, RemoteError | CheckFailed):  # our own time limit (or a bug here)
                 self.worker.stop("was stopped: it ran out of time", Trouble.TIMEOUT)
             raise
+
+
+def _numbers(value: Any) -> int:
+    """How many numbers ``value`` (plain data) holds."""
+    if isinstance(value, np.ndarray):
+        return value.size
+    if isinstance(value, list | tuple | set | frozenset):
+        return sum(_numbers(item) for item in value)
+    if isinstance(value, dict):
+        return sum(_numbers(item) for item in value.values())
+    return 1
 
 
 def _snapshot(value: Any) -> Any:
@@ -333,6 +348,9 @@ class IsolatedNamespace:
                 for text, flag in problems or []:
                     self._problem(str(text), bool(flag))
                 self.notes += [f"sandbox: {p}" for p in worker.unconfined]
+                if any(p.startswith("file access is not confined") for p in worker.unconfined):
+                    self.flags.append("the student's process could read the grader's files (no Landlock "
+                                      "on this machine): this grade cannot be trusted")
             return
 
     def _problem(self, text: str, flag: bool) -> None:

@@ -14,9 +14,9 @@ Then the student's process confines itself (`confine_self`), before any student 
 - no new privileges and no capabilities;
 - Landlock (Linux 5.13+): read only Python, its packages and ``autograder``, write only the
   scratch folder; from ABI 4 no TCP, from ABI 6 no signals or abstract sockets outside;
-- seccomp, through libseccomp: no new processes (threads are fine), no sockets, no
-  ``io_uring``, ``ptrace``, ``bpf``, mounts or namespaces, no memory outside the address-space
-  limit (``memfd_create``, System V shared memory).
+- seccomp, through libseccomp: no new processes (threads are fine), no sockets, no signals
+  but to itself, no ``io_uring``, ``ptrace``, ``bpf``, mounts or namespaces, no memory outside
+  the address-space limit (``memfd_create``, System V shared memory).
 
 Each layer that the kernel or a container refuses is reported in words; the grade's notes
 list them, and the README says what each environment gets.
@@ -205,6 +205,12 @@ def system_call_filter():
     # No socket at all: a Unix one reaches any listening path it can name (a Docker, D-Bus or
     # agent socket), which Landlock does not confine. It talks to the grader over its pipes.
     rules.add_rule(seccomp.ERRNO(errno.EACCES), "socket")
+    # Signals to itself only (its time limit is a SIGALRM), whatever Landlock's ABI scopes.
+    me = os.getpid()
+    for name in ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo"):
+        rules.add_rule(denied, name, seccomp.Arg(0, seccomp.NE, me))
+    for name in ("tkill", "pidfd_open", "pidfd_send_signal"):
+        rules.add_rule(denied, name)
     return rules
 
 
