@@ -43,9 +43,12 @@ class Options:
     limits: Limits = LIMITS
 
 
-def _grading_process(writer, path: str, options: Options) -> None:
+def _grading_process(writer, path: str, options: Options, cpu: int | None) -> None:
     """The grading process of one notebook: grade it, send the result, exit."""
     os.setsid()  # its own process group, killed as a whole afterwards
+    if cpu is not None:  # its student's process will share it (see the zygote)
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(0, {cpu})
     limit = options.limits.grader_memory
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     devnull = os.open(os.devnull, os.O_RDWR)
@@ -68,14 +71,15 @@ class _Running:
     process: multiprocessing.process.BaseProcess
     reader: multiprocessing.connection.Connection
     started: float
+    cpu: int | None
 
 
-def _start(path: Path, options: Options) -> _Running:
+def _start(path: Path, options: Options, cpu: int | None) -> _Running:
     reader, writer = _forking.Pipe(duplex=False)
-    process = _forking.Process(target=_grading_process, args=(writer, str(path.absolute()), options))
+    process = _forking.Process(target=_grading_process, args=(writer, str(path.absolute()), options, cpu))
     process.start()
     writer.close()
-    return _Running(path, process, reader, time.monotonic())
+    return _Running(path, process, reader, time.monotonic(), cpu)
 
 
 def _finish(running: _Running, options: Options, timed_out: bool) -> SubmissionResult:
@@ -108,6 +112,20 @@ def _failed(path: Path, flag: str, started: float) -> SubmissionResult:
                               hidden_checks="the notebook could not be graded (see the flags)")
     result.seconds = time.monotonic() - started
     return result
+
+
+def _prepare(options: Options, references: bool) -> None:
+    """Import every check here, and for a class load the reference solutions too, once: the
+    grading processes forked from this one start with them."""
+    from autograder.assignments import ASSIGNMENTS
+    from autograder.errors import ReferenceMissing
+    from autograder.references import load_reference
+
+    for assignment in ASSIGNMENTS.values():
+        assignment.checks()
+        if references and not options.public_only and options.solutions is not None:
+            with contextlib.suppress(ReferenceMissing):
+                load_reference(assignment.id, options.solutions)
 
 
 def grade_in_process(path: str | Path, options: Options = Options()) -> SubmissionResult:  # noqa: B008
@@ -167,10 +185,12 @@ def grade_many(
     options) is not graded again, and each result is stored as soon as it is ready, so an
     interrupted class run resumes where it stopped. ``on_result`` is told about each result
     as it arrives (a progress bar)."""
-    from autograder.isolation.zygote import ZygoteLost, zygote
+    from autograder.isolation.zygote import ZygoteLost, start_zygote, zygote
 
+    start_zygote()  # one for the whole run, shared by every grading process forked below
+    _prepare(options, references=len(notebooks) > 1)  # ...while it starts
     with contextlib.suppress(ZygoteLost):
-        zygote()  # one for the whole run, shared by every grading process forked below
+        zygote()
     results: dict[int, SubmissionResult] = {}
     waiting: list[tuple[int, Path, Path | None]] = []
     for index, path in enumerate(notebooks):
@@ -183,10 +203,13 @@ def grade_many(
             waiting.append((index, path, store_at))
     running: dict[multiprocessing.connection.Connection, tuple[int, _Running, Path | None]] = {}
     limit = options.limits.notebook_seconds
+    cpus = sorted(os.sched_getaffinity(0))
     while waiting or running:
         while waiting and len(running) < max(1, jobs):
             index, path, store_at = waiting.pop(0)
-            started = _start(path, options)
+            busy = [state.cpu for _, state, _ in running.values()]
+            cpu = min(cpus, key=busy.count)  # the least used processor
+            started = _start(path, options, cpu)
             running[started.reader] = (index, started, store_at)
         now = time.monotonic()
         deadline = min(r.started + limit for _, r, _ in running.values())

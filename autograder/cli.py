@@ -78,6 +78,10 @@ def error(message: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (see the module docstring)."""
     args = build_parser().parse_args(argv)
+    if args.command in ("grade", "gradescope-run"):
+        from autograder.isolation.zygote import start_zygote
+
+        start_zygote()  # it imports NumPy and the student's side while this process imports the rest
     if args.command == "limits":
         for name, value in LIMITS.describe():
             print(f"{name:<26}{value}")
@@ -121,7 +125,6 @@ def grade(args: argparse.Namespace) -> int:
     from autograder.references import SOLUTIONS_ENV, among_submissions, find_solutions
     from autograder.report import gradescope_results, write_csv, write_json
     from autograder.results import clean_text, results_document
-    from autograder.terminal import ClassProgress, print_report, summary_table
 
     if args.jobs < 1 or args.timeout <= 0:
         return error("--jobs and --timeout must be positive")
@@ -149,9 +152,13 @@ def grade(args: argparse.Namespace) -> int:
     if len(found.notebooks) == 1:
         results = name_students(grade_many(found.notebooks, options, args.jobs, cache), found.roots)
     else:
+        from autograder.terminal import ClassProgress
+
         with ClassProgress(len(found.notebooks)) as progress:
             graded = grade_many(found.notebooks, options, args.jobs, cache, on_result=progress.advance)
         results = keep_one_per_assignment(name_students(graded, found.roots))
+    from autograder.terminal import print_report, summary_table  # rich: once there is a result
+
     if len(results) == 1 or args.details:
         print_report(results)
     else:

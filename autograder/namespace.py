@@ -144,6 +144,7 @@ class Namespace:
     label: str = "your notebook"
     limits: Limits = LIMITS
     hung: dict[str, CheckFailed] = field(default_factory=dict)
+    wrapped: dict[str, StudentFunction] = field(default_factory=dict, repr=False)
 
     def get(self, name: str) -> Any:
         """The object called ``name``; CheckFailed if the notebook does not define it."""
@@ -158,7 +159,10 @@ class Namespace:
             raise CheckFailed(
                 f"{name} in {self.label} should be a function, but it is a {type(value).__name__}."
             )
-        return StudentFunction(name, value, limits=self.limits)
+        known = self.wrapped.get(name)
+        if known is None or known.function is not value:  # inspecting a signature costs: once
+            known = self.wrapped[name] = StudentFunction(name, value, limits=self.limits)
+        return known
 
     def run_program(self, class_name: str, program: list, reads: list[int]) -> list:
         """Build and differentiate a graph with the notebook's class (see `autograder.programs`)."""
@@ -320,12 +324,9 @@ class StudentFunction:
             )
         return self._names
 
-    def _call_here(self, args: tuple, kwargs: dict, limit: int | None) -> tuple[Any, tuple, dict]:
-        args, kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
-        result = self.function(*args, **kwargs)
-        if limit is not None:
-            result = list(itertools.islice(iter(result), limit))
-        return result, args, kwargs
+    def _call_here(self, args: tuple, kwargs: dict, limit: int | None) -> tuple[Any, Changes]:
+        args, kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)  # the check keeps its own data
+        return call_tracking(self.function, args, kwargs, limit)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._run(args, kwargs, None)
@@ -340,21 +341,20 @@ class StudentFunction:
             return f"{self.name}({describe_arguments(self._parameter_names(args, kwargs))})"
 
         try:
-            with student_code(call, self.name, self.limits.call_seconds):
-                result, args_after, kwargs_after = self.caller(args, kwargs, limit)
+            local = self.caller == self._call_here
+            with student_code(call, self.name, self.limits.call_seconds, local=local):
+                result, (positions, keywords, generators) = self.caller(args, kwargs, limit)
         except CheckFailed as failure:
             if failure.kind is Trouble.TIMEOUT and self.on_timeout is not None:
                 self.on_timeout(CheckFailed(
                     f"{failure} (Every later check of {self.name} stops at once: it hung once.)",
                     kind=Trouble.TIMEOUT))
             raise
-        args_after, kwargs_after = share_random_state(args, kwargs, args_after, kwargs_after)
-        before = self._parameter_names(args, kwargs)
-        after = self._parameter_names(args_after, kwargs_after)
-        self.modified = [name for name in before if not same_value(before[name], after.get(name))]
-        self.modified_positions = [
-            i for i, (a, b) in enumerate(zip(args, args_after, strict=False)) if not same_value(a, b)
-        ]
+        share_random_state(args, kwargs, generators)
+        names = list(self._parameter_names(args, kwargs))
+        self.modified_positions = [i for i in positions if type(i) is int and 0 <= i < len(args)]
+        self.modified = [names[i] for i in self.modified_positions if i < len(names)]
+        self.modified += [key for key in keywords if key in kwargs]
         return result
 
 
@@ -364,7 +364,7 @@ class WorkerLost(CheckFailed):
 
 @contextmanager
 def student_code(
-    what: str | Callable[[], str], name: str, seconds: float | None = None
+    what: str | Callable[[], str], name: str, seconds: float | None = None, local: bool = True
 ) -> Iterator[None]:
     """Run a block that executes student code; turn whatever goes wrong into feedback.
 
@@ -375,6 +375,8 @@ def student_code(
             function that makes them (called only when something goes wrong).
         name: the graded function or class, for the "not implemented" message.
         seconds: wall-clock limit for the block (default: the call limit).
+        local: whether student code runs in this process (its printing and NumPy warnings
+            are then kept in bounds here); a call to the student's process needs the clock only.
     Raises:
         CheckFailed: the block raised, ran out of time, or is still a stub; its ``kind``
             says whether the code hung or crashed its process.
@@ -385,7 +387,8 @@ def student_code(
         return what() if callable(what) else what
 
     try:
-        with time_limit(seconds), np.errstate(all="ignore"), bounded_output():
+        with time_limit(seconds), (np.errstate(all="ignore") if local else contextlib.nullcontext()), \
+                (bounded_output() if local else contextlib.nullcontext()):
             yield
     except TimeLimitExceeded:
         raise CheckFailed(
@@ -433,25 +436,51 @@ def failure_of(type_name: str, message: str, where: str, call: str, name: str) -
     return CheckFailed(text)
 
 
-def share_random_state(
-    args: tuple, kwargs: dict, args_after: tuple, kwargs_after: dict
-) -> tuple[tuple, dict]:
-    """Advance the caller's NumPy generators as far as the function advanced its copies (given
-    back as generators, or as their state), as if it had used the caller's own: an epoch that
-    shuffles with ``rng`` leaves the next epoch a different order. Returns the arguments after
-    the call with the caller's generators in place of the copies."""
+Changes = tuple[list[int], list[str], dict]  # positions and keywords modified; generators' states
 
-    def share(original: Any, used: Any) -> Any:
-        if not isinstance(original, np.random.Generator):
-            return used
-        state = used.bit_generator.state if isinstance(used, np.random.Generator) else used
-        with contextlib.suppress(TypeError, ValueError, KeyError):
-            original.bit_generator.state = state
-        return original
 
-    args_after = tuple(share(a, b) for a, b in zip(args, args_after, strict=False))
-    kwargs_after = {k: share(kwargs.get(k), v) for k, v in kwargs_after.items()}
-    return args_after, kwargs_after
+def call_tracking(function: Any, args: tuple, kwargs: dict, limit: int | None) -> tuple[Any, Changes]:
+    """Call ``function`` and tell what it changed of its arguments: (result, (positions and
+    keywords of the arguments it modified, {position or keyword: state} of the random
+    generators it used)). With ``limit``, the result is the first ``limit`` items of the
+    iterable it returns (a generator runs within the call)."""
+    originals = [_copy_or_none(a) for a in args], {k: _copy_or_none(v) for k, v in kwargs.items()}
+    result = function(*args, **kwargs)
+    if limit is not None:
+        result = list(itertools.islice(iter(result), limit))
+
+    def changed(before: Any, after: Any) -> bool:
+        return before is not _UNCOPYABLE and not isinstance(after, np.random.Generator) \
+            and not same_value(before, after)
+
+    positions = [i for i, (a, b) in enumerate(zip(originals[0], args, strict=True)) if changed(a, b)]
+    keywords = [k for k, v in kwargs.items() if changed(originals[1][k], v)]
+    generators = {key: value.bit_generator.state for key, value in (*enumerate(args), *kwargs.items())
+                  if isinstance(value, np.random.Generator)}
+    return result, (positions, keywords, generators)
+
+
+_UNCOPYABLE = object()
+
+
+def _copy_or_none(value: Any) -> Any:
+    """A deep copy to compare with after a call; a value that cannot be copied (a lent function,
+    an object holding a file) is not compared."""
+    try:
+        return copy.deepcopy(value)
+    except Exception:
+        return _UNCOPYABLE
+
+
+def share_random_state(args: tuple, kwargs: dict, generators: dict) -> None:
+    """Advance the caller's NumPy generators as far as the function advanced its copies (their
+    states in ``generators``, by position or keyword), as if it had used the caller's own: an
+    epoch that shuffles with ``rng`` leaves the next epoch a different order."""
+    for key, state in generators.items() if isinstance(generators, dict) else ():
+        original = args[key] if type(key) is int and 0 <= key < len(args) else kwargs.get(key)
+        if isinstance(original, np.random.Generator):
+            with contextlib.suppress(TypeError, ValueError, KeyError):
+                original.bit_generator.state = state
 
 
 def describe_arguments(arguments: dict[str, Any]) -> str:
@@ -473,6 +502,8 @@ def same_value(a: Any, b: Any) -> bool:
         return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
     if isinstance(a, list | tuple) and isinstance(b, list | tuple):
         return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
+    if type(a) is type(b) and hasattr(a, "__dict__") and not isinstance(a, type):
+        return same_value(vars(a), vars(b))  # an object of the student's own class, by its fields
     try:
         return bool(a == b)
     except Exception:

@@ -214,6 +214,7 @@ class Worker:
         self.channel = Channel(self.spawned.read_fd, self.spawned.write_fd, loads=load_untrusted,
                                max_message=limits.message_bytes)
         self.peer = JudgePeer(self, self.channel)
+        self.functions: dict[str, tuple[Handle, inspect.Signature | None]] = {}  # name -> (handle, signature)
         _workers.add(self)
         self.unconfined: list[str] = []
         try:
@@ -392,20 +393,26 @@ class IsolatedNamespace:
         if name in self.hung:
             failure = self.hung[name]
             return StudentFunction(name, None, caller=_raise(failure), limits=self.limits)
-        peer = self._live().peer
-        found, value, is_callable = peer.request(Request.LOOKUP, name)
-        if not found:
-            raise not_defined(name, self.label, self.notes)
-        if not is_callable:
-            kind = value.type_name if isinstance(value, Handle) else type(value).__name__
-            raise CheckFailed(f"{name} in {self.label} should be a function, but it is a {kind}.")
-        signature = _signature(peer.request(Request.SIGNATURE, value))
+        worker = self._live()
+        known = worker.functions.get(name)  # a notebook's functions do not change between checks
+        if known is None:
+            found, value, is_callable = worker.peer.request(Request.LOOKUP, name)
+            if not found:
+                raise not_defined(name, self.label, self.notes)
+            if not is_callable:
+                kind = value.type_name if isinstance(value, Handle) else type(value).__name__
+                raise CheckFailed(f"{name} in {self.label} should be a function, but it is a {kind}.")
+            signature = _signature(worker.peer.request(Request.SIGNATURE, value))
+            known = worker.functions[name] = (value, signature)
+        value, signature = known
 
-        def call(args: tuple, kwargs: dict, limit: int | None) -> tuple[Any, tuple, dict]:
-            result = self._live().peer.request(Request.CALL, value, args, kwargs, limit)
-            if not (isinstance(result, tuple) and len(result) == 3):
+        def call(args: tuple, kwargs: dict, limit: int | None) -> tuple[Any, tuple]:
+            reply = self._live().peer.request(Request.CALL, value, args, kwargs, limit)
+            changes = reply[1] if isinstance(reply, tuple) and len(reply) == 2 else None
+            if not (isinstance(changes, tuple) and len(changes) == 3
+                    and isinstance(changes[0], list) and isinstance(changes[1], list)):
                 raise WorkerLost("sent a reply of the wrong form", kind=Trouble.REFUSED)
-            return result
+            return reply
 
         return StudentFunction(name, value, signature=signature, caller=call, limits=self.limits,
                                on_timeout=lambda failure: self.hung.setdefault(name, failure))
@@ -466,7 +473,7 @@ class IsolatedNamespace:
                        "stopped")
             worker.stop(problem, Trouble.CRASH)
             return problem
-        try:
+        try:  # also tells a process that stopped answering once its check was over
             worker.peer.request(Request.FORGET)
         except WorkerLost:
             return self.STOPPED_AFTER_CHECK

@@ -34,6 +34,7 @@ class Peer:
         self.side, self.channel, self.handlers, self.served = side, channel, handlers, served
         self.exports: dict[int, Any] = {}
         self.export_ids: dict[int, int] = {}  # id(object) -> export number
+        self.pinned: set[int] = set()  # export numbers `forget` keeps (the notebook's functions)
         self.next_id = 1
 
     # --- lending -------------------------------------------------------------------------
@@ -55,10 +56,15 @@ class Peer:
     def gone_message(self, ref: Ref) -> str:
         return f"object {ref.id} is no longer available"
 
+    def pin(self, value: Any) -> None:
+        """Keep ``value`` lent out until this side ends (`forget` passes it over)."""
+        self.pinned.add(self.export(value).id)
+
     def forget(self) -> None:
-        """Take back everything lent so far; numbers are never reused, so an old `Ref` fails."""
-        self.exports.clear()
-        self.export_ids.clear()
+        """Take back everything lent so far but what is pinned; numbers are never reused, so an
+        old `Ref` fails."""
+        self.exports = {n: v for n, v in self.exports.items() if n in self.pinned}
+        self.export_ids = {i: n for i, n in self.export_ids.items() if n in self.pinned}
 
     def resolve(self, ref: Ref) -> Any:
         raise NotImplementedError

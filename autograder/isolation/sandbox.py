@@ -185,7 +185,9 @@ DENIED_CALLS = ("fork", "vfork", "execve", "execveat", "socketpair", "connect", 
                 "name_to_handle_at", "open_by_handle_at", "mknod", "mknodat",
                 # memory no address-space limit counts: anonymous files and System V shared
                 # memory (which, without an IPC namespace, even outlives the process)
-                "memfd_create", "memfd_secret", "shmget", "shmat", "msgget", "semget", "mq_open")
+                "memfd_create", "memfd_secret", "shmget", "shmat", "msgget", "semget", "mq_open",
+                # one processor: threads cannot spread over the others
+                "sched_setaffinity")
 
 
 def system_call_filter():

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import os
 import pickle
 import re
@@ -71,7 +72,7 @@ class Array(NamedTuple):
             return np.frombuffer(self.data, dtype=dtype)[0]
         if not isinstance(self.shape, tuple) or not all(type(n) is int and n >= 0 for n in self.shape):
             raise ValueError("an array with an invalid shape")
-        if len(self.shape) > 32 or int(np.prod(self.shape, dtype=object)) * dtype.itemsize != len(self.data):
+        if len(self.shape) > 32 or math.prod(self.shape) * dtype.itemsize != len(self.data):
             raise ValueError("an array whose shape does not match its bytes")
         return np.frombuffer(self.data, dtype=dtype).reshape(self.shape).copy()
 
@@ -242,11 +243,16 @@ def encode(value: Any, export, _active: set | None = None) -> Any:
 
     Runs in the process that owns ``value``: for the student's process, on its own objects.
     """
-    if type(value) in ATOMS or type(value) in (Ref, Same):
+    kind = type(value)
+    if kind in ATOMS or kind is Ref or kind is Same:
         return value
+    if kind is np.ndarray and value.dtype.kind in "biufc":  # the common cases first
+        return Array.of(value)
+    if kind in (list, tuple, dict, set, frozenset):
+        return _encode_container(value, kind, export, _active)
     if isinstance(value, HELD_TYPES) and value.ref is not None:  # back to the student's own object
         return value.ref
-    if type(value) is Iter:
+    if kind is Iter:
         return Iter([encode(item, export, _active) for item in value.items])
     if is_plain_array(value):
         return Array.of(value)
@@ -256,22 +262,25 @@ def encode(value: Any, export, _active: set | None = None) -> Any:
         if isinstance(value, base) and not isinstance(value, np.generic):
             return base(value)
     base = next((t for t in (list, tuple, dict) if isinstance(value, t)), None)
-    if base is not None and type(value) is not base and type(value) not in HELD_TYPES:
+    if base is not None and kind not in HELD_TYPES:
         return Both(export(value), encode(base(value), export, _active))  # a namedtuple, say
-    if isinstance(value, list | tuple | dict | set | frozenset):
-        _active = _active if _active is not None else set()
-        if id(value) in _active:  # a structure that contains itself stays behind
-            return export(value)
-        _active.add(id(value))
-        try:
-            if isinstance(value, dict):
-                return {encode(k, export, _active): encode(v, export, _active) for k, v in value.items()}
-            items = [encode(item, export, _active) for item in value]
-        finally:
-            _active.discard(id(value))
-        base = next(t for t in (list, tuple, set, frozenset) if isinstance(value, t))
-        return base(items)
+    base = next((t for t in (set, frozenset) if isinstance(value, t)), None)
+    if base is not None:
+        return _encode_container(base(value), base, export, _active)
     return export(value)
+
+
+def _encode_container(value: Any, kind: type, export, active: set | None) -> Any:
+    active = active if active is not None else set()
+    if id(value) in active:  # a structure that contains itself stays behind
+        return export(value)
+    active.add(id(value))
+    try:
+        if kind is dict:
+            return {encode(k, export, active): encode(v, export, active) for k, v in value.items()}
+        return kind([encode(item, export, active) for item in value])
+    finally:
+        active.discard(id(value))
 
 
 def decode(value: Any, resolve, depth: int | None = None) -> Any:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import builtins
 import inspect
-import itertools
 import os
 import sys
 from pathlib import Path
@@ -29,7 +28,13 @@ from autograder.isolation.protocol import Callback, Kind, ProtocolError, Request
 from autograder.isolation.sandbox import confine_self
 from autograder.isolation.wire import Channel, Iter, Ref, Same
 from autograder.limits import LIMITS, Limits
-from autograder.namespace import BoundedOutput, register_source, run_statement, student_traceback
+from autograder.namespace import (
+    BoundedOutput,
+    call_tracking,
+    register_source,
+    run_statement,
+    student_traceback,
+)
 from autograder.notebook import blocks_from_plain
 from autograder.programs import run_program
 
@@ -94,6 +99,12 @@ class LentFunction:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"the grader's {self.__name__} cannot be changed")
 
+    def __copy__(self) -> LentFunction:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> LentFunction:
+        return self
+
     def __repr__(self) -> str:
         return f"<the grader's function {self.__name__}>"
 
@@ -143,6 +154,8 @@ class Student:
         if name not in self.values:
             return False, None, False
         value = self.values[name]
+        if callable(value):
+            self._peer_ref[0].pin(value)  # the grader keeps its handle from check to check
         return True, value, callable(value)
 
     def lend(self, functions: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -171,14 +184,10 @@ class Student:
         return [(p.name, p.kind.name, p.default is not inspect.Parameter.empty) for p in parameters]
 
     def call(self, function: Any, args: tuple, kwargs: dict, limit: int | None) -> tuple:
-        """Call ``function`` and return (result, args, kwargs) as they are afterwards, so the
-        grader can tell which arguments were modified; with ``limit``, the first ``limit``
-        items of the iterable it returns."""
+        """Call ``function``: its result and what it changed of its arguments (see
+        `namespace.call_tracking`)."""
         self._peer_ref[0].printed.clear()
-        result = function(*args, **kwargs)
-        if limit is not None:
-            result = list(itertools.islice(iter(result), limit))
-        return result, args, kwargs
+        return call_tracking(function, args, kwargs, limit)
 
     def program(self, cls: Any, program: list, reads: list[int]) -> list:
         self._peer_ref[0].printed.clear()
