@@ -56,7 +56,7 @@ apt_install = ( command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
 	{ apt-get install -y -qq --no-install-recommends $(1) >/dev/null 2>&1 || \
 	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends $(1); }; } )
 
-# The browser tier (tests/test_browser.py) drives Debian's Chromium with its chromedriver:
+# The browser tier (tests/site/test_browser.py) drives Debian's Chromium with its chromedriver:
 # nothing is downloaded by Selenium. Where they cannot be installed the tier is skipped with
 # the reason; delete $(TOOLS)/.browser to try again.
 BROWSER := $(TOOLS)/.browser

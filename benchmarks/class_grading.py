@@ -44,7 +44,7 @@ c.Autograde.autograde_preprocessors = Autograde.class_traits()["autograde_prepro
 
 def known_wrong() -> dict[str, dict[str, list[str]]]:
     """assignment -> function or quiz answer -> known-wrong versions, from the tests' catalogues."""
-    sys.path.insert(0, str(ROOT / "tests"))
+    sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "checks")]
     import importlib
 
     wrong: dict[str, dict[str, list[str]]] = {}

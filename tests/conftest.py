@@ -23,6 +23,13 @@ from autograder.references import load_reference, reference_notebook
 from autograder.results import CheckResult
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Tests are grouped by what they test (core/, isolation/, checks/, paths/, reports/, site/,
+# course/, hostile/); a test of one group may reuse the cases of another (the catalogues of
+# checks/ are graded again through nbgrader in paths/), so every group is importable.
+for _group in sorted(Path(__file__).parent.iterdir()):
+    if _group.is_dir() and not _group.name.startswith(("_", ".")) and str(_group) not in sys.path:
+        sys.path.append(str(_group))
 SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
 

@@ -1,6 +1,6 @@
 """The nbgrader plugin's parts, without running nbgrader: which function each grade cell grades,
 how a score becomes nbgrader's partial credit, and what the release's test cells look like to
-the checksum comparison. (tests/test_nbgrader_core.py runs nbgrader end to end.)"""
+the checksum comparison. (tests/paths/test_nbgrader_core.py runs nbgrader end to end.)"""
 
 from __future__ import annotations
 

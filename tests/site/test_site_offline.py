@@ -2,7 +2,7 @@
 loads is a file of the site itself, and MathJax (with its fonts) is one of them.
 
 The site is built once per test session (``built_site``) and shared with the browser tier in
-tests/test_browser.py.
+tests/site/test_browser.py.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import EXERCISES, SOLUTIONS
+from conftest import EXERCISES, ROOT, SOLUTIONS
 from nbclient import NotebookClient
 from nbgrader_course import filled_in
 
@@ -25,7 +25,7 @@ WHEEL = f"how_neural_networks_learn_checks-{__version__}-py3-none-any.whl"
 
 
 def test_hidden_checks_are_removed_from_the_source():
-    source = (Path(__file__).parents[1] / "autograder" / "checks" / "losses.py").read_text()
+    source = (ROOT / "autograder" / "checks" / "losses.py").read_text()
     public = ast.parse(public_source(source))
     assert not any(is_hidden_check(node) for node in public.body)
     assert sum(is_hidden_check(node) for node in ast.parse(source).body) >= 7
