@@ -23,6 +23,7 @@ import itertools
 import linecache
 import signal
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -94,17 +95,25 @@ def time_limit(
     if not usable or threading.current_thread() is not threading.main_thread():
         yield
         return
-
-    def interrupt(signum, frame):
-        raise raising
-
-    previous = signal.signal(signal.SIGALRM, interrupt)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    if signal.getsignal(signal.SIGALRM) is not _on_alarm:  # installed once: a call costs less
+        signal.signal(signal.SIGALRM, _on_alarm)
+    outer = signal.getitimer(signal.ITIMER_REAL)[0]  # a limit around this one keeps running
+    started = time.monotonic()
+    _raising.append(raising if not outer or seconds <= outer else _raising[-1] if _raising else raising)
+    signal.setitimer(signal.ITIMER_REAL, min(seconds, outer) if outer else seconds)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        left = outer - (time.monotonic() - started) if outer else 0
+        signal.setitimer(signal.ITIMER_REAL, max(left, 1e-6) if outer else 0)
+        _raising.pop()
+
+
+_raising: list[type[BaseException]] = []  # what the alarm raises, innermost limit last
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise _raising[-1] if _raising else TimeLimitExceeded
 
 
 def student_traceback(error: BaseException, limit: int = 3) -> str:
@@ -285,15 +294,18 @@ class StudentFunction:
         caller: ``(args, kwargs, limit) -> (result, args, kwargs)`` as they are after the
             call; the default calls ``function`` here, on deep copies.
         on_timeout: told the failure when a call runs out of time (later calls repeat it).
+        sequencer: ``(calls, threaded) -> results`` for `sequence`, in the student's process.
     """
 
     def __init__(self, name: str, function: Any, limits: Limits = LIMITS,
                  signature: inspect.Signature | None = None, caller: Callable | None = None,
-                 on_timeout: Callable[[CheckFailed], Any] | None = None):
+                 on_timeout: Callable[[CheckFailed], Any] | None = None,
+                 sequencer: Callable | None = None):
         self.name = name
         self.function = function
         self.limits = limits
         self.caller = caller or self._call_here
+        self.sequencer = sequencer
         self.on_timeout = on_timeout
         self.modified: list[str] = []  # parameter names, after each call
         self.modified_positions: list[int] = []  # the same, as positions of positional arguments
@@ -330,6 +342,27 @@ class StudentFunction:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._run(args, kwargs, None)
+
+    def sequence(self, calls: list[tuple[tuple, dict]], threaded: int) -> list:
+        """Results of calling the function once per (args, kwargs), threading item ``threaded``
+        of each result into the next call in place of ``STATE`` (see `run_sequence`): many
+        calls in one exchange with the student's process. Nothing tells which arguments were
+        modified: a check that needs that, or a failure's place, calls one step at a time."""
+        def call() -> str:
+            return f"{self.name}, called {len(calls)} times in a row"
+
+        local = self.sequencer is None
+        try:
+            with student_code(call, self.name, self.limits.call_seconds, local=local):
+                if local:
+                    return run_sequence(self.function, copy.deepcopy(calls), threaded)
+                return self.sequencer(calls, threaded)
+        except CheckFailed as failure:
+            if failure.kind is Trouble.TIMEOUT and self.on_timeout is not None:
+                self.on_timeout(CheckFailed(
+                    f"{failure} (Every later check of {self.name} stops at once: it hung once.)",
+                    kind=Trouble.TIMEOUT))
+            raise
 
     def collect(self, limit: int, *args: Any, **kwargs: Any) -> list:
         """Call the function and return the first ``limit`` items of the iterable it returns
@@ -458,6 +491,26 @@ def call_tracking(function: Any, args: tuple, kwargs: dict, limit: int | None) -
     generators = {key: value.bit_generator.state for key, value in (*enumerate(args), *kwargs.items())
                   if isinstance(value, np.random.Generator)}
     return result, (positions, keywords, generators)
+
+
+STATE = "<the state the previous call returned>"  # a placeholder in the calls of a sequence
+
+
+def run_sequence(function: Any, calls: list[tuple[tuple, dict]], threaded: int) -> list:
+    """Call ``function`` once per (args, kwargs) in ``calls``; the ``STATE`` placeholder among
+    the arguments is item ``threaded`` of what the previous call returned (for the first call,
+    an empty dict): an optimizer stepped as a training loop would. Returns every result; stops
+    early when a result cannot be threaded (the caller then looks at that step on its own)."""
+    state: Any = {}
+    results = []
+    for args, kwargs in calls:
+        args = tuple(state if isinstance(a, str) and a == STATE else a for a in args)
+        result = function(*args, **kwargs)
+        results.append(result)
+        if not isinstance(result, tuple | list) or len(result) <= threaded:
+            break
+        state = result[threaded]
+    return results
 
 
 _UNCOPYABLE = object()

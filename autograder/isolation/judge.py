@@ -414,8 +414,15 @@ class IsolatedNamespace:
                 raise WorkerLost("sent a reply of the wrong form", kind=Trouble.REFUSED)
             return reply
 
+        def sequence(calls: list, threaded: int) -> list:
+            results = self._live().peer.request(Request.SEQUENCE, value, calls, threaded)
+            if not isinstance(results, list):
+                raise WorkerLost("sent a reply of the wrong form", kind=Trouble.REFUSED)
+            return results
+
         return StudentFunction(name, value, signature=signature, caller=call, limits=self.limits,
-                               on_timeout=lambda failure: self.hung.setdefault(name, failure))
+                               on_timeout=lambda failure: self.hung.setdefault(name, failure),
+                               sequencer=sequence)
 
     def run_program(self, class_name: str, program: list, reads: list[int]) -> list:
         """Build and differentiate a graph with the notebook's class (see `autograder.programs`)."""

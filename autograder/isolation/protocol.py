@@ -32,7 +32,8 @@ class Request(StrEnum):
     LOAD = "load"  # run the notebook's definitions; returns what failed
     LOOKUP = "lookup"  # (defined?, value, callable?) of a top-level name
     SIGNATURE = "signature"  # parameters of a function
-    CALL = "call"  # call a function with copies; returns the result and the arguments afterwards
+    CALL = "call"  # call a function with copies; returns the result and what it changed
+    SEQUENCE = "sequence"  # call a function several times, a result threaded into the next call
     RUN_PROGRAM = "program"  # build and differentiate a graph with a class (see `programs`)
     LEND = "lend"  # bind names to functions the grader lends for one check
     RECLAIM = "reclaim"  # undo LEND

@@ -32,6 +32,7 @@ from autograder.namespace import (
     BoundedOutput,
     call_tracking,
     register_source,
+    run_sequence,
     run_statement,
     student_traceback,
 )
@@ -189,6 +190,10 @@ class Student:
         self._peer_ref[0].printed.clear()
         return call_tracking(function, args, kwargs, limit)
 
+    def sequence(self, function: Any, calls: list, threaded: int) -> list:
+        self._peer_ref[0].printed.clear()
+        return run_sequence(function, calls, threaded)
+
     def program(self, cls: Any, program: list, reads: list[int]) -> list:
         self._peer_ref[0].printed.clear()
         return run_program(cls, program, reads)
@@ -200,6 +205,7 @@ class Student:
             Request.SIGNATURE: self.signature,
             Request.CALL: self.call,
             Request.RUN_PROGRAM: self.program,
+            Request.SEQUENCE: self.sequence,
             Request.LEND: self.lend,
             Request.RECLAIM: self.reclaim,
             Request.FORGET: self.forget,
