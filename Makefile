@@ -27,7 +27,14 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[course]"
 	touch $@
 
-setup: $(VENV)/.installed
+# Compiled once: where PYTHONDONTWRITEBYTECODE is set, each grading run would compile the
+# package again (a stale file is ignored, never used).
+BYTECODE := $(VENV)/.bytecode
+$(BYTECODE): $(wildcard autograder/*.py autograder/*/*.py) | $(VENV)/.installed
+	$(BIN)/python -m compileall -q autograder
+	touch $@
+
+setup: $(VENV)/.installed $(BYTECODE)
 
 # Tools that are not Python packages live in .build/ (git-ignored), each with a stamp file.
 TOOLS := .build

@@ -753,7 +753,7 @@ def train_early_stopping(train):
             return loss, {"W": np.zeros((3, 2)), "b": np.array([-len(X) / 8, 0.0])}
 
         result = call_train(train, start_params(), counting_loss, X, y, optimizer=recorder.optimizer,
-                            hyper={"lr": 1.0}, epochs=len(sequence), batch_size=3,
+                            hyper={"lr": 1.0}, epochs=len(sequence), batch_size=4,
                             rng=np.random.default_rng(3), predict=recorder.predict, X_val=X_val,
                             y_val=np.zeros(2, dtype=int), patience=patience)
         params, history = unpack(result, "train", ("params", "history"))
