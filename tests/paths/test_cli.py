@@ -239,3 +239,39 @@ def test_an_interrupted_class_run_resumes_without_regrading(tmp_path):
     shutil.copy(REFERENCE_01, notebook)
     _, report = graded(tmp_path, str(tmp_path / "class"), "--cache", str(cache))
     assert {s["student"]: s["score"] for s in report["submissions"]}["ben"] == TOTAL_01
+
+
+def test_help_is_plain_text():
+    for args in (["--help"], ["grade", "--help"]):
+        run = subprocess.run([sys.executable, "-m", "autograder", *args], capture_output=True, text=True,
+                             timeout=60)
+        assert run.returncode == 0 and "``" not in run.stdout and "`" not in run.stdout
+        assert "Exit status: 0 when at least one notebook was graded" in run.stdout
+
+
+def test_limits_are_printed_from_one_place():
+    run = subprocess.run([sys.executable, "-m", "autograder", "limits"], capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 0
+    assert "call_seconds" in run.stdout and "notebook_seconds" in run.stdout and "scratch_disk" in run.stdout
+
+
+def test_other_files_are_skipped_with_one_line_and_nothing_to_grade_exits_2(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+    (tmp_path / "folder.ipynb").mkdir()
+    run = run_grader(str(tmp_path / "notes.txt"), str(tmp_path / "folder.ipynb"))
+    assert run.returncode == 2 and "Traceback" not in run.stdout + run.stderr
+    assert "notes.txt: skipped, not a notebook (.ipynb)" in run.stdout
+    assert "error: no notebooks (.ipynb) to grade" in run.stderr
+
+
+def test_a_second_notebook_for_the_same_assignment_is_named_and_not_counted(tmp_path):
+    folder = tmp_path / "class" / "ada" / "01_losses"
+    folder.mkdir(parents=True)
+    shutil.copy(RELEASE_01, folder / "draft.ipynb")
+    shutil.copy(REFERENCE_01, folder / "losses.ipynb")
+    os.utime(folder / "draft.ipynb", (1_000_000, 1_000_000))  # older
+    _, report = graded(tmp_path, str(tmp_path / "class"))
+    (submission,) = report["submissions"]
+    assert submission["path"].endswith("losses.ipynb") and submission["score"] == TOTAL_01
+    assert any("two notebooks for 01_losses" in flag and "draft.ipynb" in flag for flag in submission["flags"])
