@@ -274,4 +274,4 @@ def test_a_second_notebook_for_the_same_assignment_is_named_and_not_counted(tmp_
     _, report = graded(tmp_path, str(tmp_path / "class"))
     (submission,) = report["submissions"]
     assert submission["path"].endswith("losses.ipynb") and submission["score"] == TOTAL_01
-    assert any("two notebooks for 01_losses" in flag and "draft.ipynb" in flag for flag in submission["flags"])
+    assert any("two notebooks for 01_losses" in f and "draft.ipynb" in f for f in submission["flags"])
