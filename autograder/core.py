@@ -168,10 +168,17 @@ class Oracles:
         if name not in self.verdicts:
             self.verdicts[name] = False  # while it is being decided (a cycle counts as failing)
             checks = [c for c in self.assignment.checks()
-                      if c.target == name and not c.hidden and not c.is_property]
+                      if c.target == name and not c.hidden and not c.is_property and self_contained(c)]
             self.verdicts[name] = bool(checks) and all(
                 run_check(c, self.assignment, self.student, None, self, nested=True).passed for c in checks)
         return self.verdicts[name]
+
+
+def self_contained(check: Check) -> bool:
+    """Whether ``check`` judges its target by known values alone, without comparing it with
+    another function (only such checks can vouch for a student's function as an oracle)."""
+    parameters = inspect.signature(check.function).parameters
+    return all(name in ("student", check.target) or name.startswith("own_") for name in parameters)
 
 
 def arguments_for(check: Check, assignment: Assignment, student: Any, reference: Namespace | None,

@@ -57,6 +57,15 @@ def test_without_a_reference_an_oracle_is_the_students_own_only_if_it_passes_its
         arguments_for(probe("mse"), LOSSES, summing, None, Oracles(LOSSES, summing))
 
 
+@pytest.mark.parametrize("assignment_id", sorted(ASSIGNMENTS))
+def test_without_a_reference_a_correct_solution_passes_every_public_check(assignment_id):
+    # A check that compares a function with itself as an oracle must not count itself among
+    # the checks that vouch for that oracle (a cycle that failed every such check).
+    results = run_checks(get_assignment(assignment_id), reference(assignment_id), None)
+    failed = [f"{r.function}: {r.name}: {r.feedback}" for r in results if not r.passed]
+    assert not failed, failed
+
+
 def test_an_unknown_parameter_is_a_bug_in_the_check():
     with pytest.raises(TypeError, match="unknown argument 'nonsense'"):
         arguments_for(probe("nonsense"), LOSSES, labelled("s"), None, Oracles(LOSSES, labelled("s")))

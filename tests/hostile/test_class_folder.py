@@ -11,8 +11,10 @@ import csv
 import json
 import os
 import socket
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from hostile_support import (
@@ -100,9 +102,6 @@ def graded(tmp_path_factory):
                     'mallory/01_losses/=HYPERLINK("x")/01_losses/losses.ipynb'):
         future = time.time() + 365 * 86400  # newer than the real ones
         os.utime(put(planted, RELEASE), (future, future))
-    if os.geteuid() != 0:  # root reads every file
-        unreadable = put("unreadable/01_losses/losses.ipynb", REFERENCE)
-        unreadable.chmod(0)
     before = digest(folder)
     strict = {"PYTHONIOENCODING": "utf-8:strict"}  # a terminal that refuses bytes it cannot show
     run = grade_class(folder, tmp, "--csv", str(tmp / "grades.csv"), "--report", str(tmp / "class.html"),
@@ -183,10 +182,24 @@ def test_names_that_are_not_utf8_do_not_stop_the_reports(graded):
     assert "Wrote the class report" in run.stdout
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file: there is no unreadable file to grade")
-def test_an_unreadable_notebook_is_flagged_not_graded(graded):
-    run, *_ = graded
-    assert run.submissions["unreadable"]["flags"][0].startswith("not graded: ")
+def test_an_unreadable_notebook_is_flagged_not_graded(tmp_path):
+    folder = tmp_path / "class"
+    for student in ("alice", "unreadable"):
+        (folder / student / "01_losses").mkdir(parents=True)
+        (folder / student / "01_losses" / "losses.ipynb").write_text(REFERENCE, encoding="utf-8")
+    (folder / "unreadable" / "01_losses" / "losses.ipynb").chmod(0)
+    report = tmp_path / "class.json"
+    argv = [sys.executable, "-m", "autograder", "grade", str(folder), "--json", str(report)]
+    if os.geteuid() == 0:  # root reads every file unless it gives up the capabilities to
+        argv = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", *argv]
+    run = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    submissions = {Path(s["path"]).relative_to(folder).parts[0]: s
+                   for s in json.loads(report.read_text())["submissions"]}
+    assert submissions["alice"]["score"] == total("01_losses")
+    unreadable = submissions["unreadable"]
+    assert unreadable["score"] == 0 and unreadable["flags"][0].startswith("not graded: "), unreadable
+    assert "Traceback" not in run.stdout + run.stderr
 
 
 
