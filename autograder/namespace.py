@@ -358,11 +358,15 @@ class StudentFunction:
                     return run_sequence(self.function, copy.deepcopy(calls), threaded)
                 return self.sequencer(calls, threaded)
         except CheckFailed as failure:
-            if failure.kind is Trouble.TIMEOUT and self.on_timeout is not None:
-                self.on_timeout(CheckFailed(
-                    f"{failure} (Every later check of {self.name} stops at once: it hung once.)",
-                    kind=Trouble.TIMEOUT))
+            self._report_hang(failure)
             raise
+
+    def _report_hang(self, failure: CheckFailed) -> None:
+        """Tell ``on_timeout`` that this function hung, so later checks of it stop at once."""
+        if failure.kind is Trouble.TIMEOUT and self.on_timeout is not None:
+            self.on_timeout(CheckFailed(
+                f"{failure} (Every later check of {self.name} stops at once: it hung once.)",
+                kind=Trouble.TIMEOUT))
 
     def collect(self, limit: int, *args: Any, **kwargs: Any) -> list:
         """Call the function and return the first ``limit`` items of the iterable it returns
@@ -378,10 +382,7 @@ class StudentFunction:
             with student_code(call, self.name, self.limits.call_seconds, local=local):
                 result, (positions, keywords, generators) = self.caller(args, kwargs, limit)
         except CheckFailed as failure:
-            if failure.kind is Trouble.TIMEOUT and self.on_timeout is not None:
-                self.on_timeout(CheckFailed(
-                    f"{failure} (Every later check of {self.name} stops at once: it hung once.)",
-                    kind=Trouble.TIMEOUT))
+            self._report_hang(failure)
             raise
         share_random_state(args, kwargs, generators)
         names = list(self._parameter_names(args, kwargs))

@@ -32,6 +32,13 @@ for _group in sorted(Path(__file__).parent.iterdir()):
         sys.path.append(str(_group))
 SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
+# The chapter (its source without the suffix) that holds each explorable.
+EXPLORABLES = {
+    "gradient-descent": "book/gradient-descent",
+    "optimizer-race": "book/optimizers",
+    "backprop-graph": "book/backpropagation",
+    "minibatches": "book/batches-epochs",
+}
 
 
 def venv_bin() -> str:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from chromium import headless_chromium
 from conftest import ROOT
 
 from autograder import class_report
@@ -416,16 +416,6 @@ def test_odd_values_in_a_results_file_do_not_break_the_page(tmp_path, capsys):
 
 # --- in a browser --------------------------------------------------------------------------
 
-CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("COURSE_CHROMEDRIVER", "/usr/bin/chromedriver")
-CHROME_FLAGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-default-apps", "--disable-extensions", "--window-size=1280,900",
-    # no network at all: names do not resolve, and anything else goes to the discard port
-    "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=http://127.0.0.1:9",
-]
-
 IMAGES_SHOWN = """
 const done = arguments[arguments.length - 1];
 const images = Array.from(document.images);
@@ -437,33 +427,8 @@ Promise.all(images.map(img => img.complete ? null : new Promise(ok => {
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not (Path(p).is_file() and os.access(p, os.X_OK))]
-    if missing:
-        pytest.skip(f"{' and '.join(missing)} not found: install Debian's chromium and chromium-driver")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in CHROME_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    log = tmp_path_factory.mktemp("chromedriver") / "chromedriver.log"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SE_OFFLINE", "true")  # Selenium Manager never downloads anything
-        try:
-            driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER, log_output=str(log)),
-                                      options=options)
-        except Exception as error:  # a broken install must say why
-            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-            pytest.fail(f"Chromium did not start: {error}\n{tail}")
-    driver.set_page_load_timeout(30)
-    driver.set_script_timeout(30)
-    try:
+    with headless_chromium(tmp_path_factory) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.mark.slow

@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import EXPLORABLES, ROOT
 from leaks import leaked_lines, secret_lines
 
 pytestmark = pytest.mark.slow
@@ -70,13 +70,6 @@ def test_quick_check_assets_are_shipped(site):
 
 
 # --- explorables ----------------------------------------------------------------------------
-
-EXPLORABLES = {
-    "gradient-descent": "book/gradient-descent",
-    "optimizer-race": "book/optimizers",
-    "backprop-graph": "book/backpropagation",
-    "minibatches": "book/batches-epochs",
-}
 
 
 @pytest.mark.parametrize("kind", EXPLORABLES)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import EXERCISES, ROOT
+from conftest import EXERCISES, EXPLORABLES, ROOT
 
 BOOK = ROOT / "book"
 HOME = "book/intro"
@@ -421,13 +421,6 @@ def test_directive_fences_hold_no_backticks(page):
 
 
 # --- (e) explorables ------------------------------------------------------------------------
-
-EXPLORABLES = {
-    "gradient-descent": "book/gradient-descent",
-    "optimizer-race": "book/optimizers",
-    "backprop-graph": "book/backpropagation",
-    "minibatches": "book/batches-epochs",
-}
 
 
 @pytest.mark.parametrize("kind", EXPLORABLES)

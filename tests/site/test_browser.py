@@ -19,7 +19,6 @@ import functools
 import http.server
 import json
 import math
-import os
 import re
 import shutil
 import struct
@@ -32,36 +31,14 @@ from urllib.parse import unquote, urlsplit
 import numpy as np
 import pytest
 import yaml
+from chromium import headless_chromium, require_chromium
 from conftest import ROOT, reference
 from test_site_offline import html_pages
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("COURSE_CHROMEDRIVER", "/usr/bin/chromedriver")
 SCREENSHOTS = ROOT / ".artifacts" / "screenshots"
 MAX_SCREENSHOT_HEIGHT = 30_000  # px: more than the longest chapter, bounded for CI artifacts
-
-CHROME_FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-default-apps",
-    "--disable-extensions",
-    "--hide-scrollbars",
-    "--window-size=1280,900",
-    # no network but the loopback site: names do not resolve, and anything else goes to a
-    # proxy on the discard port, where nothing listens
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-    "--proxy-server=http://127.0.0.1:9",
-    "--proxy-bypass-list=127.0.0.1",
-]
-
 
 def toc_pages() -> list[str]:
     """Page names (``book/intro``, ...) in reading order."""
@@ -79,7 +56,7 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def site(request) -> Path:
-    browser_or_skip()  # before the build: a machine without Chromium skips at once
+    require_chromium()  # before the build: a machine without Chromium says so at once
     return request.getfixturevalue("built_site")
 
 
@@ -98,44 +75,10 @@ def base_url(site) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def browser_or_skip() -> None:
-    missing = [path for path in (CHROMIUM, CHROMEDRIVER)
-               if not (Path(path).is_file() and os.access(path, os.X_OK))]
-    if missing:
-        pytest.skip(
-            f"{' and '.join(missing)} not found: install Debian's chromium and chromium-driver "
-            "(`make test` does it with apt-get when it runs as root)"
-        )
-    pytest.importorskip("selenium", reason="selenium is not installed: run `make setup`")
-
-
 @pytest.fixture(scope="module")
 def driver(site, tmp_path_factory):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in CHROME_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    log = tmp_path_factory.mktemp("chromedriver") / "chromedriver.log"
-    # the driver's path is given, and Selenium Manager is offline: nothing is ever downloaded
-    service = Service(executable_path=CHROMEDRIVER, log_output=str(log))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SE_OFFLINE", "true")
-        try:
-            browser = webdriver.Chrome(service=service, options=options)
-        except Exception as err:  # a broken install must say why, not hang or skip silently
-            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-            pytest.fail(f"Chromium did not start: {err}\n{tail}")
-        browser.set_page_load_timeout(30)
-        browser.set_script_timeout(30)
-        try:
-            yield browser
-        finally:
-            browser.quit()
+    with headless_chromium(tmp_path_factory) as browser:
+        yield browser
 
 
 @pytest.fixture(scope="module")
