@@ -64,15 +64,15 @@ apt_install = ( command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
 	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends $(1); }; } )
 
 # The browser tier (tests/site/test_browser.py) drives Debian's Chromium with its chromedriver:
-# nothing is downloaded by Selenium. Where they cannot be installed the tier is skipped with
-# the reason; delete $(TOOLS)/.browser to try again.
+# nothing is downloaded by Selenium. Where they cannot be installed the tier fails and says how
+# to install them (or deselect it with -m 'not browser'); delete $(TOOLS)/.browser to try again.
 BROWSER := $(TOOLS)/.browser
 
 $(BROWSER):
 	@mkdir -p $(TOOLS)
 	@if [ -x /usr/bin/chromedriver ] && [ -x /usr/bin/chromium ]; then :; \
 	else $(call apt_install,chromium chromium-driver) || \
-		echo "chromium unavailable: the browser test tier will be skipped"; fi
+		echo "chromium unavailable: the browser test tier will fail until it is installed"; fi
 	touch $@
 
 browser: $(BROWSER)
