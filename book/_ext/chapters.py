@@ -42,6 +42,7 @@ from sphinx.environment import BuildEnvironment
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxRole
+from static_files import add_static_path
 
 __version__ = "1.0.0"
 
@@ -484,13 +485,8 @@ def write_notebook(app: Sphinx, pagename: str, templatename: str, context: dict[
 
 # --- setup ----------------------------------------------------------------------------------
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "_static"
 
 
-def _add_static_path(app: Sphinx) -> None:
-    static = str(STATIC_DIR)
-    if static not in app.config.html_static_path:
-        app.config.html_static_path.append(static)
 
 
 def setup(app: Sphinx) -> dict:
@@ -500,7 +496,7 @@ def setup(app: Sphinx) -> dict:
     app.add_node(reading_time_ref)
     app.add_role("reading-time", ReadingTimeRole())
     app.connect("builder-inited", init_env)
-    app.connect("builder-inited", _add_static_path)
+    app.connect("builder-inited", add_static_path)
     app.add_css_file("chapters.css")
     app.connect("env-purge-doc", purge_doc)
     app.connect("env-merge-info", merge_info)

@@ -19,17 +19,15 @@ Everything runs in the reader's browser from the site's own files: no library, n
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.docutils import SphinxDirective
+from static_files import add_static_path
 
 __version__ = "1.0.0"
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "_static"
 
 # The explorables that explorables.js knows how to draw, with what each one is about.
 KINDS = {
@@ -98,10 +96,6 @@ class ExplorableFallback(SphinxPostTransform):
             node.parent.remove(node)
 
 
-def _add_static_path(app: Sphinx) -> None:
-    static = str(STATIC_DIR)
-    if static not in app.config.html_static_path:
-        app.config.html_static_path.append(static)
 
 
 def add_assets_to_page(
@@ -117,6 +111,6 @@ def setup(app: Sphinx) -> dict:
     app.add_node(explorable, html=(visit_explorable_html, depart_explorable_html))
     app.add_directive("explorable", ExplorableDirective)
     app.add_post_transform(ExplorableFallback)
-    app.connect("builder-inited", _add_static_path)
+    app.connect("builder-inited", add_static_path)
     app.connect("html-page-context", add_assets_to_page)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

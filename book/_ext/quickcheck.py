@@ -45,17 +45,16 @@ HTML builders render the markup that ``_static/quickcheck.js`` brings to life; o
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.docutils import SphinxDirective
+from static_files import add_static_path
 
 __version__ = "2.0.0"
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "_static"
 
 
 # --- nodes -------------------------------------------------------------------------------
@@ -416,10 +415,6 @@ class QuickCheckFallback(SphinxPostTransform):
 # --- setup -------------------------------------------------------------------------------
 
 
-def _add_static_path(app: Sphinx) -> None:
-    static = str(STATIC_DIR)
-    if static not in app.config.html_static_path:
-        app.config.html_static_path.append(static)
 
 
 def setup(app: Sphinx) -> dict:
@@ -439,7 +434,7 @@ def setup(app: Sphinx) -> dict:
         app.add_node(node_class, html=visitors)
     app.add_directive("quickcheck", QuickCheckDirective)
     app.add_post_transform(QuickCheckFallback)
-    app.connect("builder-inited", _add_static_path)
+    app.connect("builder-inited", add_static_path)
     app.add_css_file("quickcheck.css")
     app.add_js_file("quickcheck.js", loading_method="defer")
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}
