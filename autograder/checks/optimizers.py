@@ -330,6 +330,17 @@ def fresh_step(optimizer, name: str, w: np.ndarray, dw: np.ndarray, hyper: dict,
         raise
 
 
+def verified_step(optimizer, name: str, t: int, w: np.ndarray, dw: np.ndarray, state: dict, hyper: dict,
+                  verify: Callable[[np.ndarray], None]) -> tuple[np.ndarray, dict]:
+    """Step ``t`` (from 1) of a sequence, its result checked by ``verify``: the first from a fresh
+    state (see ``fresh_step``), the others from ``state``."""
+    if t == 1:
+        return fresh_step(optimizer, name, w, dw, hyper, verify)
+    w_next, state = step(optimizer, name, w, dw, state, hyper)
+    verify(w_next)
+    return w_next, state
+
+
 def run_known(optimizer, name: str, parameter: str = "A", after_each_call=None) -> None:
     """Step through the known sequence of ``parameter`` alone, each step compared with the known
     one (``after_each_call()`` runs after each call, before its values are compared)."""
@@ -345,12 +356,7 @@ def run_known(optimizer, name: str, parameter: str = "A", after_each_call=None) 
             assert_step(w_next, w, w_expected, name=name, hyper=hyper, first=t == 1, dw=dw,
                         case=known_case(name, t, parameter), mistakes=not_carried)
 
-        if t == 1:
-            w_next, state = fresh_step(optimizer, name, w, dw, hyper, verify)
-        else:
-            w_next, state = step(optimizer, name, w, dw, state, hyper)
-            verify(w_next)
-        w = w_next
+        w, state = verified_step(optimizer, name, t, w, dw, state, hyper, verify)
 
 
 @contextmanager
@@ -586,11 +592,7 @@ def matches_reference_check(optimizer, name: str, reference, settings: list[dict
                                                                      t))
 
                 try:
-                    if t == 1:
-                        got, state = fresh_step(optimizer, name, w, dw, hyper, verify)
-                    else:
-                        got, state = step(optimizer, name, w, dw, state, hyper)
-                        verify(got)
+                    got, state = verified_step(optimizer, name, t, w, dw, state, hyper, verify)
                 except CheckFailed as failure:
                     if scale < 1 and 1.0 in passed_scales and name in ("adam", "adamw"):
                         raise CheckFailed(
