@@ -18,6 +18,8 @@ class Assignment:
     Attributes:
         id: the nbgrader assignment id, e.g. ``"01_losses"``.
         title: its title in reports.
+        notebook: the file name of its release notebook, the one graded in a student's folder
+            (see `autograder.submissions`).
         functions: the functions students implement, in notebook order.
         quiz: quiz answer name -> its kind, e.g. ``{"Q1": Choice("ABC")}``.
         checks_modules: the modules that declare the function checks.
@@ -31,6 +33,7 @@ class Assignment:
 
     id: str
     title: str
+    notebook: str
     functions: tuple[str, ...]
     quiz: dict[str, Choice | Number] = field(default_factory=dict)
     checks_modules: tuple[str, ...] = ()
@@ -87,6 +90,7 @@ ASSIGNMENTS: dict[str, Assignment] = {
         Assignment(
             id="01_losses",
             title="Loss functions",
+            notebook="losses.ipynb",
             functions=(
                 "mse",
                 "mse_grad",
@@ -103,6 +107,7 @@ ASSIGNMENTS: dict[str, Assignment] = {
         Assignment(
             id="02_backprop",
             title="Backpropagation",
+            notebook="backprop.ipynb",
             functions=(
                 "Value",
                 "numerical_gradient",
@@ -124,6 +129,7 @@ ASSIGNMENTS: dict[str, Assignment] = {
         Assignment(
             id="03_optimizers",
             title="Gradient descent and optimizers",
+            notebook="optimizers.ipynb",
             functions=("gradient_descent", "sgd", "sgd_momentum", "adam", "adamw"),
             quiz={"Q1": Choice("ABC"), "Q2": Number(), "Q3": Number()},
             checks_modules=("autograder.checks.optimizers",),
@@ -132,6 +138,7 @@ ASSIGNMENTS: dict[str, Assignment] = {
         Assignment(
             id="04_training",
             title="The training loop",
+            notebook="training.ipynb",
             functions=("num_iterations", "iterate_minibatches", "accuracy", "train"),
             quiz={"Q1": Number(), "Q2": Choice("ABC"), "Q3": Choice("ABC")},
             checks_modules=("autograder.checks.training",),
@@ -151,23 +158,44 @@ def get_assignment(assignment_id: str) -> Assignment:
         raise KeyError(f"unknown assignment {assignment_id!r} (known: {known})") from None
 
 
-def recognise(metadata: dict, cells: list[Cell]) -> Assignment | None:
-    """Which assignment a notebook is, from its content (never from where it lies).
+@dataclass(frozen=True)
+class Recognition:
+    """Which assignment a notebook's code is (never where it lies), and what its metadata says.
 
-    In order: the notebook's ``autograder.assignment`` metadata, then the assignment whose
-    functions the notebook's cells define or check the most.
+    Attributes:
+        shares: assignment id -> the share of its functions the notebook defines or checks.
+        claimed: the assignment id the notebook's ``autograder.assignment`` metadata names, if
+            any (a hint only: metadata is as easy to edit as code).
     """
-    declared = metadata.get("autograder", {})
-    if isinstance(declared, dict) and isinstance(declared.get("assignment"), str) \
-            and declared["assignment"] in ASSIGNMENTS:
-        return ASSIGNMENTS[declared["assignment"]]
+
+    shares: dict[str, float]
+    claimed: str | None
+
+    @property
+    def assignment(self) -> Assignment | None:
+        """The assignment whose functions the notebook holds the largest share of (a tie goes to
+        the one the metadata names); the one the metadata names when the code holds none."""
+        best = max(self.shares.values(), default=0.0)
+        if best == 0.0:
+            return ASSIGNMENTS.get(self.claimed or "")
+        tied = [a for a, share in self.shares.items() if share == best]
+        return ASSIGNMENTS[self.claimed if self.claimed in tied else tied[0]]
+
+    def holds(self, assignment_id: str) -> bool:
+        """Whether the notebook defines or checks any function of ``assignment_id``, or holds no
+        function of any assignment (a notebook emptied out is still its place's)."""
+        return self.shares.get(assignment_id, 0.0) > 0 or not any(self.shares.values())
+
+
+def recognise(metadata: dict, cells: list[Cell]) -> Recognition:
+    """Which assignment a notebook is, from its code: the share of each assignment's functions
+    its cells define (``def f(``, ``class F``) or check (``check("01_losses", "mse")``)."""
+    declared = metadata.get("autograder", {}) if isinstance(metadata, dict) else {}
+    claimed = declared.get("assignment") if isinstance(declared, dict) else None
     text = "\n".join(cell.source for cell in cells)
-    scores = {
-        a.id: sum(
-            f"def {f}(" in text or f"class {f}" in text or f'"{a.id}", "{f}"' in text
-            for f in a.functions
-        )
+    shares = {
+        a.id: sum(f"def {f}(" in text or f"class {f}" in text or f'"{a.id}", "{f}"' in text
+                  for f in a.functions) / len(a.functions)
         for a in ASSIGNMENTS.values()
     }
-    best = max(scores, key=scores.get, default=None)
-    return ASSIGNMENTS[best] if best and scores[best] > 0 else None
+    return Recognition(shares, claimed if isinstance(claimed, str) and claimed in ASSIGNMENTS else None)

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
-from autograder.results import CheckResult, SubmissionResult, clean_text, read_results_document
+from autograder.results import CheckResult, Skipped, SubmissionResult, clean_text, read_results
 
 DEFAULT_TITLE = "Class report"
 
@@ -81,8 +81,21 @@ ul.flags { margin: .2rem 0; padding-left: 1.2rem; }
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
 
+def missing_for_report() -> str | None:
+    """What to install for the class report, in one line, or None when nothing is missing (the
+    grading-only install has no matplotlib: the command line says so before it grades)."""
+    import importlib.util
+
+    missing = [name for name in ("matplotlib", "PIL") if importlib.util.find_spec(name) is None]
+    if not missing:
+        return None
+    return ("--report draws its figures with matplotlib and Pillow: install them (pip install matplotlib, "
+            "or the package's [course] extra), or grade without --report")
+
+
 def write_class_report(
-    submissions: list[SubmissionResult], path: str | Path, *, title: str = DEFAULT_TITLE
+    submissions: list[SubmissionResult], path: str | Path, *, title: str = DEFAULT_TITLE,
+    skipped: list[Skipped] | tuple = (),
 ) -> Path:
     """Write the class report of ``submissions`` as one self-contained HTML page.
 
@@ -90,6 +103,7 @@ def write_class_report(
     - submissions: graded notebooks, in any order (the order fixes each one's anchor).
     - path: the HTML file to write; its folder must exist.
     - title: the page's heading.
+    - skipped: the files of the class that were not graded, listed with why.
 
     Returns:
     - path, as a Path.
@@ -97,7 +111,7 @@ def write_class_report(
     Raises OSError when the file cannot be written, ImportError without matplotlib.
     """
     entries = [_Entry(i, s) for i, s in enumerate(submissions)]
-    page = _page(entries, title)
+    page = _page(entries, title, list(skipped))
     path = Path(path)
     path.write_text(page, encoding="utf-8", errors="replace")  # names that are not UTF-8 too
     return path
@@ -116,7 +130,7 @@ def report_command(results_json: Path, html: Path) -> int:
     """
     try:
         text = Path(results_json).read_text(encoding="utf-8")
-        submissions = read_results_document(json.loads(text))
+        submissions, skipped = read_results(json.loads(text))
     except OSError as error:
         return _fail(f"{results_json}: {error.strerror or error}")
     except UnicodeDecodeError:
@@ -126,10 +140,10 @@ def report_command(results_json: Path, html: Path) -> int:
     except ValueError as error:  # read_results_document's message says what is wrong
         return _fail(f"{results_json}: {error}")
     try:
-        write_class_report(submissions, html)
-    except ImportError:
-        return _fail("the class report draws its figures with matplotlib: install it "
-                     "(pip install matplotlib, or the package's [course] extra)")
+        missing = missing_for_report()
+        if missing:
+            return _fail(missing)
+        write_class_report(submissions, html, skipped=skipped)
     except OSError as error:
         return _fail(f"{html}: {error.strerror or error}")
     groups = len({_assignment(s) for s in submissions})
@@ -365,7 +379,7 @@ def _pass_rate_figure(rates: list[_CheckRate]) -> str:
 # --- the page ------------------------------------------------------------------------------
 
 
-def _page(entries: list[_Entry], title: str) -> str:
+def _page(entries: list[_Entry], title: str, skipped: list[Skipped]) -> str:
     groups = _grouped(entries)
     students = {e.who for e in entries}
     total_seconds = sum(_finite(e.result.seconds for e in entries))
@@ -383,13 +397,28 @@ def _page(entries: list[_Entry], title: str) -> str:
         "<nav><ul>",
         *(f'<li><a href="#a-{i}">{escape(name)}</a> — {escape(_assignment_title(name))} '
           f"({_plural(len(group), 'submission')})</li>" for i, (name, group) in enumerate(groups)),
-        '<li><a href="#students">Every submission</a></li></ul></nav>',
+        '<li><a href="#students">Every submission</a></li>',
+        *(['<li><a href="#skipped">Files not graded</a></li>'] if skipped else []),
+        "</ul></nav>",
     ]
     for i, (name, group) in enumerate(groups):
         parts += _assignment_section(f"a-{i}", name, group)
     parts += _students_section(entries)
+    parts += _skipped_section(skipped)
     parts.append("</body></html>\n")
     return "\n".join(parts)
+
+
+def _skipped_section(skipped: list[Skipped]) -> list[str]:
+    """The files of the class that were not graded, by student, with why."""
+    if not skipped:
+        return []
+    rows = "".join(f"<tr><td class=name>{escape(_text(s.student or '(no student folder)', 200))}</td>"
+                   f"<td>{escape(_text(s.path, 500))}</td><td>{escape(_text(s.reason, 500))}</td></tr>"
+                   for s in sorted(skipped, key=lambda s: (s.student or "", s.path)))
+    return ['<section><h2 id="skipped">Files not graded</h2>',
+            "<table><thead><tr><th>student</th><th>file</th><th>why</th></tr></thead>",
+            f"<tbody>{rows}</tbody></table></section>"]
 
 
 def _link(entry: _Entry, text: str | None = None) -> str:

@@ -1,4 +1,10 @@
-"""Grade notebooks in grading processes of their own: one notebook, one process.
+"""The class run: the class policy for every front end, and one grading process per notebook.
+
+The command line, ``pytest --grade``, Gradescope and nbgrader all grade the same way: the
+class policy (`autograder.submissions.plan`) says who each student is, which one notebook per
+student and assignment is graded and what is not graded and why; `grade_class` grades what it
+chose and adds what the layout showed to each result; `find_solutions_for` is the one place
+that decides which reference solutions grade a class.
 
 `grade_many` runs `autograder.core.grade_notebook` for each notebook in a fresh grading
 process, forked from this one, several at a time, with the notebook's time and memory limits,
@@ -21,14 +27,15 @@ import resource
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from autograder.core import student_of
 from autograder.errors import NotebookError
 from autograder.files import read_notebook_bytes
-from autograder.limits import LIMITS, Limits
-from autograder.results import SubmissionResult
+from autograder.flags import FlagKind
+from autograder.limits import LIMITS, Limits, set_limit
+from autograder.results import Skipped, SubmissionResult
+from autograder.submissions import Plan, Submission, student_of_file
 
 RESULT_BYTES = 8 * 2**20  # a bounded result is far smaller; anything larger is not one
 _forking = multiprocessing.get_context("fork")  # cheap: this process has imported what grading needs
@@ -43,14 +50,14 @@ class Options:
     limits: Limits = LIMITS
 
 
-def _grading_process(writer, path: str, options: Options, cpu: int | None) -> None:
-    """The grading process of one notebook: grade it, send the result, exit."""
+def _grading_process(writer, submission: Submission, options: Options, cpu: int | None) -> None:
+    """The grading process of one notebook: grade it, send the result, exit. The assignment
+    is sent as soon as it is known, so that a notebook that runs out of time keeps it."""
     os.setsid()  # its own process group, killed as a whole afterwards
     if cpu is not None:  # its student's process will share it (see the zygote)
         with contextlib.suppress(OSError):
             os.sched_setaffinity(0, {cpu})
-    limit = options.limits.grader_memory
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    lowered = set_limit(resource.RLIMIT_AS, options.limits.grader_memory, "the grading process's memory")
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
@@ -58,59 +65,92 @@ def _grading_process(writer, path: str, options: Options, cpu: int | None) -> No
     from autograder.isolation.sandbox import keep_memory_private
 
     keep_memory_private()
-    result = grade_notebook(path, solutions=options.solutions, public_only=options.public_only,
-                            limits=options.limits)
-    writer.send_bytes(json.dumps(result.to_dict()).encode())
+
+    def announce(assignment: str) -> None:
+        writer.send_bytes(json.dumps({"assignment": assignment}).encode())
+
+    result = grade_notebook(submission.path, student=submission.student, assignment=submission.assignment,
+                            solutions=options.solutions, public_only=options.public_only,
+                            limits=options.limits, announce=announce)
+    if lowered:
+        result.note(f"sandbox: {lowered}")
+    writer.send_bytes(json.dumps({"result": result.to_dict()}).encode())
     writer.close()
     os._exit(0)
 
 
 @dataclass
 class _Running:
-    path: Path
+    submission: Submission
     process: multiprocessing.process.BaseProcess
     reader: multiprocessing.connection.Connection
     started: float
     cpu: int | None
+    assignment: str | None = None  # as announced by the grading process
+    payload: dict | None = None  # its result, once sent
 
 
-def _start(path: Path, options: Options, cpu: int | None) -> _Running:
+def _start(submission: Submission, options: Options, cpu: int | None) -> _Running:
     reader, writer = _forking.Pipe(duplex=False)
-    process = _forking.Process(target=_grading_process, args=(writer, str(path.absolute()), options, cpu))
+    absolute = replace(submission, path=submission.path.absolute())
+    process = _forking.Process(target=_grading_process, args=(writer, absolute, options, cpu))
     process.start()
     writer.close()
-    return _Running(path, process, reader, time.monotonic(), cpu)
+    return _Running(submission, process, reader, time.monotonic(), cpu, submission.assignment)
+
+
+def _read(running: _Running) -> bool:
+    """Read one message of a grading process whose pipe is ready: True when it is done (it sent
+    its result, or ended without one), False after an announcement of its assignment."""
+    try:
+        message = json.loads(running.reader.recv_bytes(RESULT_BYTES))
+    except (EOFError, OSError, ValueError):
+        return True
+    if isinstance(message, dict) and isinstance(message.get("assignment"), str):
+        running.assignment = message["assignment"]
+        return False
+    running.payload = message.get("result") if isinstance(message, dict) else None
+    return True
 
 
 def _finish(running: _Running, options: Options, timed_out: bool) -> SubmissionResult:
     """The result of a grading process that sent it, ended, or ran out of time."""
-    payload = None
-    if not timed_out:
-        with contextlib.suppress(EOFError, OSError):
-            payload = running.reader.recv_bytes(RESULT_BYTES)
-    running.reader.close()
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(running.process.pid, signal.SIGKILL)  # anything it left running
     running.process.join()
-    path = running.path
+    if timed_out:  # what it announced before its time was up (its pipe has ended now)
+        with contextlib.suppress(OSError):
+            while running.reader.poll(0) and not _read(running):
+                pass
+    running.reader.close()
     if timed_out:
-        return _failed(path, f"timed out: grading took longer than {options.limits.notebook_seconds:g} s",
-                       running.started)
-    if payload is None:
-        return _failed(path, f"crashed: the grading process ended without a result (exit code "
-                             f"{running.process.exitcode})", running.started)
+        return _failed(running, options, FlagKind.TIMED_OUT,
+                       f"timed out: grading took longer than {options.limits.notebook_seconds:g} s")
+    if running.payload is None:
+        return _failed(running, options, FlagKind.CRASHED, "crashed: the grading process ended without a "
+                       f"result (exit code {running.process.exitcode})")
     try:
-        result = SubmissionResult.from_dict(json.loads(payload))
-    except (ValueError, KeyError, TypeError):
-        return _failed(path, "crashed: the grading process sent a truncated result", running.started)
-    result.path, result.student = str(path), student_of(path)
+        result = SubmissionResult.from_dict(running.payload)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return _failed(running, options, FlagKind.CRASHED,
+                       "crashed: the grading process sent a truncated result")
+    result.path = str(running.submission.path)
     return result
 
 
-def _failed(path: Path, flag: str, started: float) -> SubmissionResult:
-    result = SubmissionResult(str(path), student_of(path), flags=[flag],
+def _failed(running: _Running, options: Options, kind: FlagKind, text: str) -> SubmissionResult:
+    """The result of a notebook whose grading did not finish: 0 of its assignment's points."""
+    from autograder.assignments import ASSIGNMENTS
+    from autograder.core import max_points
+
+    submission = running.submission
+    result = SubmissionResult(str(submission.path), submission.student, running.assignment,
                               hidden_checks="the notebook could not be graded (see the flags)")
-    result.seconds = time.monotonic() - started
+    result.flag(kind, text)
+    if running.assignment in ASSIGNMENTS:
+        result.max_points = max_points(ASSIGNMENTS[running.assignment], options.solutions,
+                                       options.public_only)
+    result.seconds = time.monotonic() - running.started
     return result
 
 
@@ -128,19 +168,23 @@ def _prepare(options: Options, references: bool) -> None:
                 load_reference(assignment.id, options.solutions)
 
 
-def grade_in_process(path: str | Path, options: Options = Options()) -> SubmissionResult:  # noqa: B008
+def grade_in_process(path: str | Path | Submission, options: Options = Options()) -> SubmissionResult:  # noqa: B008
     """Grade one notebook in a fresh grading process (see the module docstring)."""
-    return grade_many([Path(path)], options)[0]
+    if not isinstance(path, Submission):
+        path = Submission(Path(path), student_of_file(Path(path)))
+    return grade_many([path], options)[0]
 
 
-def cache_key(path: Path, options: Options) -> str | None:
-    """What a result depends on: the notebook's bytes, the references, the grader, the options
-    (None when the notebook cannot be read: such a result is not cached)."""
+def cache_key(submission: Submission, options: Options) -> str | None:
+    """What a result depends on: the notebook's bytes, the assignment its place names, the
+    references, the grader, the options (None when the notebook cannot be read: such a result is
+    not cached)."""
     try:
-        data = read_notebook_bytes(path, options.limits)
+        data = read_notebook_bytes(submission.path, options.limits)
     except NotebookError:
         return None
     digest = hashlib.sha256(data)
+    digest.update(repr(submission.assignment).encode())  # the student's name is the layout's, added after
     solutions = options.solutions
     for reference in sorted(solutions.glob("*/*.ipynb")) if solutions and not options.public_only else []:
         digest.update(reference.read_bytes())
@@ -150,22 +194,23 @@ def cache_key(path: Path, options: Options) -> str | None:
     return digest.hexdigest()
 
 
-def _cached(path: Path, options: Options, cache: Path | None) -> tuple[SubmissionResult | None, Path | None]:
+def _cached(submission: Submission, options: Options, cache: Path | None,
+            ) -> tuple[SubmissionResult | None, Path | None]:
     """(the stored result, None) when ``cache`` holds one for this notebook as it is now; else
     (None, where to store it once graded, or None when it cannot be cached)."""
-    key = cache_key(path, options) if cache is not None else None
+    key = cache_key(submission, options) if cache is not None else None
     if key is None:
         return None, None
     stored = cache / f"{key}.json"
-    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError, AttributeError):
         result = SubmissionResult.from_dict(json.loads(stored.read_text(encoding="utf-8")))
-        result.path, result.student = str(path), student_of(path)
+        result.path = str(submission.path)
         return result, None
     return None, stored
 
 
 def _store(result: SubmissionResult, stored: Path) -> None:
-    if any(flag.startswith(("timed out", "crashed")) for flag in result.flags):
+    if result.has(FlagKind.TIMED_OUT, FlagKind.CRASHED):
         return  # the machine may have been busy: grade it again next time
     stored.parent.mkdir(parents=True, exist_ok=True)
     partial = stored.with_suffix(f".{os.getpid()}.tmp")
@@ -174,42 +219,46 @@ def _store(result: SubmissionResult, stored: Path) -> None:
 
 
 def grade_many(
-    notebooks: list[Path],
+    submissions: list[Submission],
     options: Options = Options(),  # noqa: B008
     jobs: int = 1,
     cache: Path | None = None,
     on_result: Callable[[SubmissionResult], None] | None = None,
 ) -> list[SubmissionResult]:
-    """Grade ``notebooks`` with up to ``jobs`` grading processes at once; results in the given
-    order. With ``cache``, a notebook graded before (same bytes, references, grader and
+    """Grade ``submissions`` with up to ``jobs`` grading processes at once; results in the given
+    order. With ``cache``, a notebook graded before (same bytes, place, references, grader and
     options) is not graded again, and each result is stored as soon as it is ready, so an
     interrupted class run resumes where it stopped. ``on_result`` is told about each result
-    as it arrives (a progress bar)."""
+    as it arrives (a progress bar). The layout's flags and notes are added to each result."""
     from autograder.isolation.zygote import ZygoteLost, start_zygote, zygote
 
     start_zygote()  # one for the whole run, shared by every grading process forked below
-    _prepare(options, references=len(notebooks) > 1)  # ...while it starts
+    _prepare(options, references=len(submissions) > 1)  # ...while it starts
     with contextlib.suppress(ZygoteLost):
         zygote()
     results: dict[int, SubmissionResult] = {}
-    waiting: list[tuple[int, Path, Path | None]] = []
-    for index, path in enumerate(notebooks):
-        stored_result, store_at = _cached(path, options, cache)
+
+    def done(index: int, result: SubmissionResult) -> None:
+        results[index] = with_layout(result, submissions[index])
+        if on_result is not None:
+            on_result(results[index])
+
+    waiting: list[tuple[int, Submission, Path | None]] = []
+    for index, submission in enumerate(submissions):
+        stored_result, store_at = _cached(submission, options, cache)
         if stored_result is not None:
-            results[index] = stored_result
-            if on_result is not None:
-                on_result(stored_result)
+            done(index, stored_result)
         else:
-            waiting.append((index, path, store_at))
+            waiting.append((index, submission, store_at))
     running: dict[multiprocessing.connection.Connection, tuple[int, _Running, Path | None]] = {}
     limit = options.limits.notebook_seconds
     cpus = sorted(os.sched_getaffinity(0))
     while waiting or running:
         while waiting and len(running) < max(1, jobs):
-            index, path, store_at = waiting.pop(0)
+            index, submission, store_at = waiting.pop(0)
             busy = [state.cpu for _, state, _ in running.values()]
             cpu = min(cpus, key=busy.count)  # the least used processor
-            started = _start(path, options, cpu)
+            started = _start(submission, options, cpu)
             running[started.reader] = (index, started, store_at)
         now = time.monotonic()
         deadline = min(r.started + limit for _, r, _ in running.values())
@@ -217,12 +266,79 @@ def grade_many(
         now = time.monotonic()
         for reader in list(running):
             index, state, store_at = running[reader]
-            if reader in ready or now >= state.started + limit:
+            finished = reader in ready and _read(state)
+            if finished or now >= state.started + limit:
                 del running[reader]
-                result = _finish(state, options, timed_out=reader not in ready)
+                result = _finish(state, options, timed_out=not finished)
                 if store_at is not None:
                     _store(result, store_at)
-                results[index] = result
-                if on_result is not None:
-                    on_result(result)
-    return [results[i] for i in range(len(notebooks))]
+                done(index, result)
+    return [results[i] for i in range(len(submissions))]
+
+
+def with_layout(result: SubmissionResult, submission: Submission) -> SubmissionResult:
+    """``result`` named as the class layout names its student, with the layout's flags and notes
+    (a result read from the cache was graded for the same place, perhaps under another name)."""
+    result.student = submission.student
+    for flag in submission.flags:
+        result.flag(flag.kind, flag.text)
+    for note in submission.notes:
+        result.note(note)
+    return result
+
+
+@dataclass
+class ClassRun:
+    """What a class run graded, and every file it did not grade with why."""
+
+    results: list[SubmissionResult] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def graded(self) -> bool:
+        """Whether grading ran for at least one notebook (the command line's exit status)."""
+        return any(r.graded for r in self.results)
+
+
+def grade_class(
+    found: Plan,
+    options: Options = Options(),  # noqa: B008
+    *,
+    jobs: int = 1,
+    cache: Path | None = None,
+    on_result: Callable[[SubmissionResult], None] | None = None,
+) -> ClassRun:
+    """Grade the submissions the class policy chose (``found``, from `autograder.submissions.plan`:
+    one notebook per student and assignment, students named from the layout); the files it did
+    not choose stay listed as skipped."""
+    results = grade_many(found.submissions, options, jobs, cache, on_result) if found.submissions else []
+    return ClassRun(results, list(found.skipped))
+
+
+class SolutionsAmongSubmissions(Exception):
+    """A ``solutions/`` folder found from the working directory lies among the submissions."""
+
+
+def find_solutions_for(paths: list[str | Path], given: str | Path | None = None) -> Path | None:
+    """The reference solutions to grade ``paths`` with: ``given`` (the instructor's option),
+    else ``$AUTOGRADER_SOLUTIONS``, else the ``solutions/`` folder found from the working
+    directory, which must not lie among the submissions (a student's upload could hold one: its
+    quiz key would be the student's own answers, and its code would run in the grader).
+
+    Raises:
+        FileNotFoundError: ``given`` is not a folder.
+        SolutionsAmongSubmissions: the folder found lies among ``paths``.
+    """
+    from autograder.references import SOLUTIONS_ENV, among_submissions, find_solutions
+
+    if given is not None:
+        solutions = Path(given).resolve()
+        if not solutions.is_dir():
+            raise FileNotFoundError(f"{given}: no such folder")
+        return solutions
+    found = find_solutions()
+    if found and not os.environ.get(SOLUTIONS_ENV) and among_submissions(found, list(paths)):
+        raise SolutionsAmongSubmissions(
+            f"{found}, found from the working directory, lies among the submissions to grade: a student's "
+            "upload could hold it. Run from the course directory, or pass --solutions.")
+    return found

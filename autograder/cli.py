@@ -120,51 +120,50 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def grade(args: argparse.Namespace) -> int:
-    from autograder.classrun import Options, grade_many
-    from autograder.files import find_notebooks
-    from autograder.references import SOLUTIONS_ENV, among_submissions, find_solutions
+    from autograder.classrun import Options, SolutionsAmongSubmissions, find_solutions_for, grade_class
     from autograder.report import gradescope_results, write_csv, write_json
-    from autograder.results import clean_text, results_document
+    from autograder.results import results_document
+    from autograder.submissions import plan
 
     if args.jobs < 1 or args.timeout <= 0:
         return error("--jobs and --timeout must be positive")
+    if args.report:
+        from autograder.class_report import missing_for_report
+
+        missing = missing_for_report()
+        if missing:
+            return error(missing)
     try:
-        found = find_notebooks(args.paths)
-    except FileNotFoundError as problem:
-        return error(str(problem))
+        found = plan(args.paths)
+        solutions = find_solutions_for(args.paths, args.solutions)
+    except (FileNotFoundError, SolutionsAmongSubmissions) as problem:
+        return error(str(problem.args[0]))
     for skipped in found.skipped:  # file names come from students: no escape sequences, one line
-        print(f"note: {' '.join(clean_text(skipped, 500).split())}")
-    if not found.notebooks:
+        print(f"note: {skipped.line()}")
+    if not found.submissions:
         return error("no notebooks (.ipynb) to grade in " + ", ".join(args.paths))
-    if args.gradescope and len(found.notebooks) != 1:
-        return error(f"--gradescope needs exactly one notebook, found {len(found.notebooks)}")
-    solutions = Path(args.solutions).resolve() if args.solutions else find_solutions()
-    if args.solutions and not solutions.is_dir():
-        return error(f"{args.solutions}: no such folder")
-    if not args.solutions and not os.environ.get(SOLUTIONS_ENV) and solutions \
-            and among_submissions(solutions, args.paths):
-        return error(f"{solutions}, found from the working directory, lies among the submissions to grade: "
-                     "a student's upload could hold it. Run from the course directory, or pass --solutions.")
+    if args.gradescope and len(found.submissions) != 1:
+        return error(f"--gradescope needs exactly one notebook, found {len(found.submissions)}")
 
     options = Options(solutions=solutions, public_only=args.public_only,
                       limits=LIMITS.with_notebook_seconds(args.timeout))
     cache = Path(args.cache) if args.cache else None
-    if len(found.notebooks) == 1:
-        results = name_students(grade_many(found.notebooks, options, args.jobs, cache), found.roots)
+    if len(found.submissions) == 1:
+        run = grade_class(found, options, jobs=args.jobs, cache=cache)
     else:
         from autograder.terminal import ClassProgress
 
-        with ClassProgress(len(found.notebooks)) as progress:
-            graded = grade_many(found.notebooks, options, args.jobs, cache, on_result=progress.advance)
-        results = keep_one_per_assignment(name_students(graded, found.roots))
+        with ClassProgress(len(found.submissions)) as progress:
+            run = grade_class(found, options, jobs=args.jobs, cache=cache, on_result=progress.advance)
     from autograder.terminal import print_report, summary_table  # rich: once there is a result
 
+    results = run.results
     if len(results) == 1 or args.details:
         print_report(results)
     else:
         print(summary_table(results, width=shutil.get_terminal_size((100, 24)).columns))
     if args.json:
-        write_json(args.json, results_document(results))
+        write_json(args.json, results_document(results, run.skipped))
     if args.csv:
         write_csv(args.csv, results)
     if args.gradescope:
@@ -172,58 +171,6 @@ def grade(args: argparse.Namespace) -> int:
     if args.report:
         from autograder.class_report import write_class_report
 
-        write_class_report(results, Path(args.report))
+        write_class_report(results, Path(args.report), skipped=run.skipped)
         print(f"Wrote the class report to {args.report}")
-    # Grading ran for a notebook that got checks, or that was stopped (timed out, crashed) and
-    # scored 0 with a flag; not for one that could not be read or recognised.
-    graded = [r for r in results if r.checks or any(f.startswith(("timed out", "crashed")) for f in r.flags)]
-    return 0 if graded else 2
-
-
-def name_students(results: list, roots: dict[Path, Path]) -> list:
-    """Name each result's student from the layout of the folder it was found in (not from the
-    folders around the notebook alone, which a student's own upload can nest); flag a notebook
-    found inside another assignment folder. Returns ``results``."""
-    from autograder.core import nested_submission, student_of
-
-    for result in results:
-        root = roots.get(Path(result.path))
-        result.student = student_of(Path(result.path), root)
-        nested = nested_submission(Path(result.path), root)
-        if nested:
-            result.flag(nested)
-    return results
-
-
-def keep_one_per_assignment(results: list) -> list:
-    """One result per student and assignment: of two notebooks for the same assignment in one
-    student's folder, the newest counts, and its flags say which other one was found."""
-    newest: dict[tuple[str, str], object] = {}
-    others: dict[tuple[str, str], list] = {}
-    for result in results:
-        if not result.assignment:
-            continue
-        key = (result.student, result.assignment)
-        if key not in newest or _modified(result.path) > _modified(newest[key].path):
-            if key in newest:
-                others.setdefault(key, []).append(newest[key])
-            newest[key] = result
-        else:
-            others.setdefault(key, []).append(result)
-    kept = []
-    for result in results:
-        key = (result.student, result.assignment or "")
-        if result.assignment and newest.get(key) is not result:
-            continue
-        for other in others.get(key, []):
-            result.flag(f"two notebooks for {result.assignment} in {result.student}'s folder: graded "
-                        f"{Path(result.path).name} (the newest), not {other.path}")
-        kept.append(result)
-    return kept
-
-
-def _modified(path: str) -> float:
-    try:
-        return Path(path).lstat().st_mtime
-    except OSError:
-        return 0.0
+    return 0 if run.graded else 2

@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import inspect
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from autograder.assignments import ASSIGNMENTS, Assignment, recognise
+from autograder.assignments import ASSIGNMENTS, Assignment, Recognition, recognise
 from autograder.checks import Check
 from autograder.errors import CheckFailed, NotebookError, ReferenceMissing
+from autograder.flags import FlagKind
 from autograder.limits import LIMITS, Limits
 from autograder.namespace import Namespace
 from autograder.notebook import load_definitions
@@ -38,84 +40,93 @@ from autograder.results import CheckResult, SubmissionResult, mistake_label
 from autograder.suspicious import suspicious_code
 
 
-def student_of(path: Path, root: Path | None = None) -> str:
-    """The student a notebook belongs to, from the class layout ``<student>/<assignment>/<nb>``.
-
-    Outside that layout, the name of the folder holding the notebook. With ``root``, the
-    folder that was searched, the layout is read from the top: the student is the folder
-    above the outermost assignment folder below ``root`` (or ``root`` itself, if its
-    folders are assignments), so folders a student nests inside their own submission
-    (``mallory/01_losses/alice/01_losses/...``) cannot name another student.
-    """
-    path = Path(path).absolute()
-    if root is not None:
-        root = Path(root).absolute()
-        parts = path.parent.relative_to(root).parts if path.is_relative_to(root) else ()
-        if parts and parts[0] in ASSIGNMENTS:
-            return root.name
-        for i in range(1, len(parts)):
-            if parts[i] in ASSIGNMENTS:
-                return parts[i - 1]
-    folder = path.parent
-    if folder.name in ASSIGNMENTS and folder.parent.name:
-        return folder.parent.name
-    return folder.name
-
-
-def nested_submission(path: Path, root: Path | None) -> str | None:
-    """A flag for a notebook that lies inside another assignment folder below ``root`` (where a
-    student would plant one for someone else), or None."""
-    if root is None or not Path(path).absolute().is_relative_to(Path(root).absolute()):
-        return None
-    root = Path(root).absolute()
-    folders = (root.name, *Path(path).absolute().parent.relative_to(root).parts)
-    if sum(folder in ASSIGNMENTS for folder in folders) < 2:
-        return None
-    return (f"{Path(path).name} lies inside another assignment folder ({Path(path).parent}); it was graded "
-            f"as {student_of(path, root)}'s: review by hand")
-
-
 def grade_notebook(
     path: str | Path,
     *,
+    student: str = "",
+    assignment: str | None = None,
     solutions: Path | None = None,
     public_only: bool = False,
     limits: Limits = LIMITS,
     use_namespaces: bool = True,
+    announce: Callable[[str], None] | None = None,
 ) -> SubmissionResult:
     """Grade the notebook at ``path`` (see the module docstring). Never raises for anything
-    the notebook holds or does: every problem becomes feedback, a note or a flag."""
+    the notebook holds or does: every problem becomes feedback, a note or a flag.
+
+    Args:
+        student: who submitted it (`autograder.submissions` names students).
+        assignment: the assignment its place in the class layout names (None: its code decides).
+            It is graded as that assignment unless its code is plainly another's.
+        announce: told the assignment as soon as it is known (a grading process that runs out
+            of time still reports it).
+    """
     from autograder.isolation import IsolatedNamespace  # the checks' process only
 
     started = time.monotonic()
     path = Path(path)
-    result = SubmissionResult(str(path), student_of(path))
+    result = SubmissionResult(str(path), student, assignment)
+    if assignment is not None:
+        result.max_points = max_points(ASSIGNMENTS[assignment], solutions, public_only)
     try:
         definitions = load_definitions(path, limits)
     except NotebookError as error:
-        result.flag(f"not graded: {error}")
+        result.flag(FlagKind.NOT_GRADED, f"not graded: {error}")
         return _finish(result, started, limits)
-    assignment = recognise(definitions.metadata, definitions.cells)
-    if assignment is None:
-        result.flag(f"not graded: {path.name} does not look like any assignment of this course "
-                    "(it defines none of the graded functions)")
+    recognition = recognise(definitions.metadata, definitions.cells)
+    graded_as = _graded_as(result, recognition, assignment, path)
+    if graded_as is None:
         return _finish(result, started, limits)
-    result.assignment = assignment.id
+    result.assignment = graded_as.id
+    if announce is not None:
+        announce(graded_as.id)
+    if recognition.claimed and recognition.claimed != graded_as.id:
+        result.flag(FlagKind.METADATA_MISMATCH,
+                    f"its metadata names {recognition.claimed}, but its code is {graded_as.id}'s: "
+                    f"graded as {graded_as.id}")
     for finding in suspicious_code(definitions.blocks):
-        result.flag(f"suspicious code, review by hand: {finding}")
-    reference, result.hidden_checks = reference_for(assignment, solutions, public_only)
-    student = IsolatedNamespace(definitions, limits=limits, use_namespaces=use_namespaces)
+        result.flag(FlagKind.SUSPICIOUS, f"suspicious code, review by hand: {finding}")
+    reference, result.hidden_checks = reference_for(graded_as, solutions, public_only)
+    result.max_points = max_points(graded_as, solutions, public_only, reference is not None)
+    student_code = IsolatedNamespace(definitions, limits=limits, use_namespaces=use_namespaces)
     try:
-        for note in student.notes:
+        for note in student_code.notes:
             result.note(note)
-        for problem in student.flags:
-            result.flag(f"review by hand: {problem}")
-        result.checks = run_checks(assignment, student, reference)
+        for problem in student_code.flags:
+            result.flag(FlagKind.REVIEW, f"review by hand: {problem}")
+        for problem in student_code.untrusted:
+            result.flag(FlagKind.UNTRUSTED, problem)
+        result.checks = run_checks(graded_as, student_code, reference)
     finally:
-        student.close()
-    if not result.checks:
-        result.max_points = sum(c.points for c in assignment.checks() if reference or not c.hidden)
+        student_code.close()
     return _finish(result, started, limits)
+
+
+def _graded_as(result: SubmissionResult, recognition: Recognition, expected: str | None,
+               path: Path) -> Assignment | None:
+    """The assignment to grade the notebook as, or None (and why, as a flag)."""
+    if expected is not None:
+        if recognition.holds(expected):
+            return ASSIGNMENTS[expected]
+        other = recognition.assignment
+        result.flag(FlagKind.WRONG_ASSIGNMENT,
+                    f"not graded: {path.name} holds the code of {other.id if other else 'no assignment'}"
+                    f"{f' ({other.title})' if other else ''}, none of {expected}'s: submit your "
+                    f"{expected} notebook as {ASSIGNMENTS[expected].notebook}")
+        return None
+    if recognition.assignment is None:
+        result.flag(FlagKind.NOT_GRADED, f"not graded: {path.name} does not look like any assignment of this "
+                    "course (it defines none of the graded functions)")
+    return recognition.assignment
+
+
+def max_points(assignment: Assignment, solutions: Path | None, public_only: bool,
+               hidden: bool | None = None) -> float:
+    """What ``assignment`` is worth when graded with these options (the hidden checks count
+    only where they run; ``hidden`` says so when it is known)."""
+    if hidden is None:
+        hidden = not public_only and reference_for(assignment, solutions, public_only)[0] is not None
+    return sum(c.points for c in assignment.checks() if hidden or not c.hidden)
 
 
 def _finish(result: SubmissionResult, started: float, limits: Limits) -> SubmissionResult:

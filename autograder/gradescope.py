@@ -70,9 +70,13 @@ def build_bundle(assignment_id: str, output: Path, repository: Path = REPOSITORY
 def run(assignment_id: str, root: Path | None = None) -> dict:
     """Grade the submission under ``root`` and write ``results/results.json``; return it.
 
-    Always writes a valid results.json, whatever the upload holds: links are never followed,
-    odd files are skipped with a reason, and a failure of the grader itself scores 0 with a
-    message rather than leaving no results.
+    The upload is one student's folder, read by the class policy every path uses
+    (`autograder.submissions`): the assignment's release notebook (``losses.ipynb``) at the top
+    of the upload or of its assignment folder is graded, and the student hears of every other
+    notebook that was not. Always writes a valid results.json, whatever the upload holds: links
+    are never followed, odd files are skipped with a reason, and a failure of the grader itself
+    scores 0 with a message rather than leaving no results. What only the instructor should see
+    is printed (Gradescope shows ``run_autograder``'s output to instructors alone).
     """
     root = Path(root or os.environ.get(ROOT_ENV, "/autograder"))
     results = root / "results" / "results.json"
@@ -87,35 +91,36 @@ def run(assignment_id: str, root: Path | None = None) -> dict:
 
 
 def _grade_upload(assignment_id: str, root: Path) -> dict:
-    from autograder.classrun import Options, grade_in_process
-    from autograder.files import find_notebooks
+    from autograder.classrun import Options, grade_class
+    from autograder.submissions import plan
+    from autograder.text import one_line
 
     upload = root / "submission"
-    found = find_notebooks([upload]) if upload.is_dir() and not upload.is_symlink() else None
-    notebooks = found.notebooks if found else []
-    if len(notebooks) != 1:
-        names = ", ".join(p.name for p in notebooks) or "none"
-        skipped = "; ".join(found.skipped) if found and found.skipped else ""
-        return _ungraded(assignment_id, f"Please upload exactly one notebook (.ipynb); found: {names}."
-                         + (f" Skipped: {skipped}." if skipped else ""))
-    result = grade_in_process(notebooks[0], Options(solutions=root / "source" / "solutions"))
-    if result.assignment != assignment_id:
-        if not result.assignment:
-            reason = "; ".join(result.flags) or "it does not look like a notebook of this course"
-            return _ungraded(assignment_id, f"{notebooks[0].name} could not be graded ({reason}). "
-                                            "Upload your completed notebook of this assignment.")
-        return _ungraded(
-            assignment_id,
-            f"{notebooks[0].name} is not the notebook of assignment {assignment_id} "
-            f"(it looks like {result.assignment}). Upload your completed notebook of this assignment.",
-        )
+    release = get_assignment(assignment_id).notebook
+    if not upload.is_dir() or upload.is_symlink():
+        return _ungraded(assignment_id, f"Please upload your notebook as {release}: this upload could not "
+                                        "be read.")
+    found = plan([upload], assignment=assignment_id, upload=True)
+    run = grade_class(found, Options(solutions=root / "source" / "solutions"))
+    for skipped in run.skipped:
+        print(f"not graded: {skipped.line()}")
+    if not run.results:
+        found = [f"{Path(s.path).relative_to(upload)}: {s.reason}" for s in run.skipped] or ["no notebook"]
+        return _ungraded(assignment_id, f"Please upload your notebook as {release} (the file name of the "
+                         "assignment's notebook): nothing in this upload could be graded.\n"
+                         + "\n".join(found))
+    (result,) = run.results
+    for flag in result.flags:
+        if not flag.students_see:
+            print(f"flag for the instructor: {one_line(flag.text, 500)}")
     return gradescope_results(result)
 
 
 def _ungraded(assignment_id: str, message: str) -> dict:
     """A results.json that scores 0 and says why, keeping the assignment's maximum."""
-    from autograder.results import clean_text
+    from autograder.results import SubmissionResult
 
     total = sum(c.points for c in get_assignment(assignment_id).checks())
-    # the message names uploaded files: no escape sequences, and bounded however many there are
-    return {"score": 0.0, "max_score": total, "output": clean_text(message, 4000), "tests": []}
+    result = SubmissionResult("", "", assignment_id, max_points=total, hidden_checks="not graded")
+    result.note(message)  # names uploaded files: bounded and made visible, however many there are
+    return gradescope_results(result)

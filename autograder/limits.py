@@ -98,3 +98,20 @@ def _from_environment() -> Limits:
 
 
 LIMITS = _from_environment()
+
+
+def set_limit(kind: int, value: int, name: str) -> str | None:
+    """Set the resource limit ``kind`` (soft and hard) to ``value``, or to the hard limit
+    already in force when that is lower (a process may lower its hard limit, never raise it:
+    batch schedulers and containers set one). Returns a note when the limit was lowered."""
+    import resource  # Linux and macOS only: the notebook's own checks never set limits
+
+    _, hard = resource.getrlimit(kind)
+    applied = value if hard == resource.RLIM_INFINITY or hard >= value else hard
+    resource.setrlimit(kind, (applied, applied))
+    if applied == value:
+        return None
+    if kind == resource.RLIMIT_AS:
+        return (f"{name} limited to {applied / MB:g} MB, the hard limit in force here, rather than "
+                f"{value / MB:g} MB")
+    return f"{name} limited to {applied:,}, the hard limit in force here, rather than {value:,}"

@@ -45,8 +45,10 @@ from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor, Overw
 from traitlets import Bool, Float
 from traitlets.config import Config
 
+from autograder.flags import FlagKind
 from autograder.limits import LIMITS
 from autograder.results import CheckResult, SubmissionResult
+from autograder.submissions import Plan, Submission
 
 RESOURCES_KEY = "autograder"  # what GradeWithCore leaves in the resources for FlagForReview
 
@@ -136,14 +138,16 @@ def not_graded_outputs(reason: str) -> list[NotebookNode]:
 
 def why_not_graded(result: SubmissionResult, assignment_id: str) -> str | None:
     """Why the core's ``result`` cannot grade the cells of ``assignment_id``, or None if it can.
-    (Written for the student: the notebook is named by its file name, not the grader's path.)"""
-    if result.assignment is None:
-        reason = "; ".join(result.flags) or "the autograder could not grade this notebook"
-        return reason.replace(str(Path(result.path).absolute()), Path(result.path).name)
-    if result.assignment != assignment_id:
+    (Written for the student: the notebook is named by its file name, not the grader's path,
+    and only what students may read is said.)"""
+    if result.checks and result.assignment == assignment_id:
+        return None
+    if result.checks:
         return (f"this notebook is assignment {result.assignment}'s, not {assignment_id}'s: "
                 f"submit the {assignment_id} notebook")
-    return None
+    reasons = [f.text for f in result.flags_for_students()]
+    reason = "; ".join(reasons) or "the autograder could not grade this notebook"
+    return reason.replace(str(Path(result.path).absolute()), Path(result.path).name)
 
 
 class GradeWithCore(NbGraderPreprocessor):
@@ -159,13 +163,13 @@ class GradeWithCore(NbGraderPreprocessor):
                     help="Seconds to grade one notebook (the command line's --timeout).").tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
-        from autograder.classrun import Options, grade_in_process  # not needed to load the config
+        from autograder.classrun import Options, grade_class  # not needed to load the config
 
         info = resources["nbgrader"]
         assignment_id, student_id = info["assignment"], info["student"]
         path, solutions = self._locations(resources)
         options = Options(solutions=solutions, limits=LIMITS.with_notebook_seconds(self.timeout))
-        result = grade_in_process(path, options)
+        result = grade_class(self._plan(path, student_id, assignment_id), options).results[0]
         problem = why_not_graded(result, assignment_id)
         if problem is None and not result.hidden_run:
             raise RuntimeError(f"cannot grade {path}: the hidden checks did not run "
@@ -208,9 +212,22 @@ class GradeWithCore(NbGraderPreprocessor):
     @staticmethod
     def _submission_flags(result: SubmissionResult) -> bool:
         """Whether ``result`` has flags beyond those of single checks (suspicious code...)."""
-        per_check = {f"{c.trouble}: {c.function}" for c in result.checks if c.trouble}
-        per_check.add("a check could not complete: review by hand")
-        return any(flag not in per_check for flag in result.flags)
+        per_check = (FlagKind.TIMED_OUT, FlagKind.CRASHED, FlagKind.REFUSED, FlagKind.CHECK_ERROR)
+        return any(flag.kind not in per_check for flag in result.flags)
+
+    @staticmethod
+    def _plan(path: Path, student_id: str, assignment_id: str) -> Plan:
+        """What the class policy grades for this student and assignment: the notebook nbgrader
+        is converting (the release's name in the assignment folder, as the policy chooses), with
+        the same notes and flags about the student's other files as on every other path."""
+        from autograder.submissions import plan
+
+        folder = path.parent.parent  # submitted/<student>/<assignment>/<notebook>.ipynb
+        found = plan([folder], assignment=assignment_id, one_student=True) if folder.is_dir() else Plan()
+        chosen = [s for s in found.submissions if s.path.absolute() == path.absolute()]
+        if not chosen:  # a notebook nbgrader converts is graded, whatever the policy would say
+            chosen = [Submission(path, student_id, assignment_id)]
+        return Plan(chosen, found.skipped)
 
     def _locations(self, resources: ResourcesDict) -> tuple[Path, Path | None]:
         """(the submitted notebook, the reference solutions folder).

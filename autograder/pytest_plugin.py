@@ -3,9 +3,12 @@
     pytest --grade path/to/notebook.ipynb        # or a folder of notebooks
     pytest --grade submission.ipynb --grade-json results.json
 
-Each notebook is graded by the one grading core (`autograder.core.grade_notebook`) in a
-grading process of its own, with the command line's limits, exactly as
-``python -m autograder grade`` does; then every check becomes an item carrying its points,
+The paths given are read by the class policy every path uses (`autograder.submissions.plan`):
+the same students, the same one notebook per student and assignment, the same files listed as
+not graded. Each notebook it chose is graded by the one grading core in a grading process of
+its own, with the command line's limits and reference solutions
+(`autograder.classrun.find_solutions_for`), exactly as ``python -m autograder grade`` does;
+then every check becomes an item carrying its points,
 whose failure shows the check's feedback, not a traceback. One notebook cannot crash, stall
 or zero the others. The plugin is registered through the ``pytest11`` entry point and does
 nothing without ``--grade``.
@@ -27,8 +30,11 @@ from pathlib import Path
 import pytest
 
 from autograder.results import CheckResult, SubmissionResult, results_document
+from autograder.submissions import Plan, Submission
 
 graded_key = pytest.StashKey[list[SubmissionResult]]()
+plan_key = pytest.StashKey[Plan]()
+solutions_key = pytest.StashKey["Path | None"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -70,60 +76,43 @@ def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Col
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[graded_key] = []
     if config.getoption("grade"):
-        import os
+        from autograder.classrun import SolutionsAmongSubmissions, find_solutions_for
+        from autograder.submissions import plan
 
-        from autograder.references import SOLUTIONS_ENV, among_submissions, find_solutions
-
-        found = find_solutions()
         graded = [config.invocation_params.dir / arg for arg in config.args]
-        if not config.getoption("solutions") and not os.environ.get(SOLUTIONS_ENV) and found \
-                and among_submissions(found, graded):
-            raise pytest.UsageError(f"{found}, found from the working directory, lies among the submissions "
-                                    "to grade: a student's upload could hold it. Run from the course "
-                                    "directory, or pass --solutions.")
+        try:
+            config.stash[solutions_key] = find_solutions_for(graded, config.getoption("solutions"))
+            config.stash[plan_key] = plan(graded)
+        except (FileNotFoundError, SolutionsAmongSubmissions) as problem:
+            raise pytest.UsageError(str(problem.args[0])) from None
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
-    if (
-        parent.config.getoption("grade")
-        and file_path.suffix == ".ipynb"
-        and ".ipynb_checkpoints" not in file_path.parts
-    ):
-        return SubmittedNotebook.from_parent(parent, path=file_path)
-    return None
+    if parent.config.getoption("grade") and file_path.suffix == ".ipynb":
+        for submission in parent.config.stash[plan_key].submissions:
+            if submission.path.absolute() == file_path.absolute():
+                return SubmittedNotebook.from_parent(parent, path=file_path, submission=submission)
+    return None  # not what the class policy grades: listed as not graded in the summary
 
 
 class SubmittedNotebook(pytest.File):
     """A notebook to grade: graded once by the core, then one item per check."""
 
-    def collect(self):
-        from autograder.classrun import Options, grade_in_process
-        from autograder.references import find_solutions
+    def __init__(self, *, submission: Submission, **kwargs):
+        super().__init__(**kwargs)
+        self.submission = submission
 
-        option = self.config.getoption("solutions")
-        solutions = Path(option).resolve() if option else find_solutions()
-        result = grade_in_process(self.path, Options(solutions=solutions,
-                                                     public_only=self.config.getoption("public_only")))
-        name_student(result, self.path, self.config)
+    def collect(self):
+        from autograder.classrun import Options, grade_many
+
+        options = Options(solutions=self.config.stash[solutions_key],
+                          public_only=self.config.getoption("public_only"))
+        (result,) = grade_many([self.submission], options)
         self.config.stash[graded_key].append(result)
         for check in result.checks:
             yield CheckItem.from_parent(self, name=check.name, result=check)
         if not result.checks:
             yield NotGraded.from_parent(self, name="not graded", submission=result)
-
-
-def name_student(result: SubmissionResult, path: Path, config: pytest.Config) -> None:
-    """The student, read from the layout of the folder given on the command line (as the
-    command line does: see `autograder.core.student_of`)."""
-    from autograder.core import nested_submission, student_of
-
-    folders = [config.invocation_params.dir / arg for arg in config.args]
-    folders = [f.absolute() for f in folders if f.is_dir() and path.absolute().is_relative_to(f.absolute())]
-    root = max(folders, key=lambda f: len(f.parts), default=None)
-    result.student = student_of(path, root)
-    nested = nested_submission(path, root)
-    if nested:
-        result.flag(nested)
 
 
 class CheckFailure(Exception):
@@ -160,7 +149,7 @@ class NotGraded(pytest.Item):
         self.submission = submission
 
     def runtest(self) -> None:
-        raise CheckFailure("; ".join(self.submission.flags) or "no check could run")
+        raise CheckFailure("; ".join(map(str, self.submission.flags)) or "no check could run")
 
     def repr_failure(self, excinfo, style=None) -> str:
         return str(excinfo.value)
@@ -170,19 +159,26 @@ class NotGraded(pytest.Item):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
+    from autograder.text import one_line
+
+    if plan_key in config.stash:
+        for skipped in config.stash[plan_key].skipped:
+            terminalreporter.write_line(f"note: {skipped.line()}")
     for result in config.stash.get(graded_key, []):
         if not result.checks:
-            terminalreporter.write_line(f"{result.path}: could not grade: {'; '.join(result.flags)}")
+            flags = "; ".join(one_line(f, 300) for f in result.flags)
+            terminalreporter.write_line(f"{one_line(result.path, 400)}: could not grade: {flags}")
             continue
         scope = "public and hidden checks" if result.hidden_run else f"hidden checks {result.hidden_checks}"
         points = f"{result.score:g} / {result.max_score:g} points"
-        terminalreporter.write_line(f"{result.path}: {points} ({scope})")
+        terminalreporter.write_line(f"{one_line(result.path, 400)} ({result.student}): {points} ({scope})")
         for flag in result.flags:
-            terminalreporter.write_line(f"  flag: {flag}")
+            terminalreporter.write_line(f"  flag: {one_line(flag, 500)}")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     target = session.config.getoption("grade_json", None)
     if target:
-        document = results_document(session.config.stash.get(graded_key, []))
+        found = session.config.stash.get(plan_key, None)
+        document = results_document(session.config.stash.get(graded_key, []), found.skipped if found else [])
         Path(target).write_text(json.dumps(document, indent=1), encoding="utf-8")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from autograder.assignments import ASSIGNMENTS
 from autograder.results import SubmissionResult, results_document
+from autograder.text import csv_cell
 
 
 def text_report(submissions: list[SubmissionResult]) -> str:
@@ -63,22 +64,35 @@ def json_report(submissions: list[SubmissionResult]) -> dict:
 
 
 def gradescope_results(submission: SubmissionResult) -> dict:
-    """Gradescope's ``results.json`` for one submission.
+    """Gradescope's ``results.json`` for one submission (every field of Gradescope's
+    autograder specification that applies).
 
-    Hidden checks stay hidden from the student until grades are published.
+    Students see the tests, the notes and the flags meant for them; flags for the instructor
+    only (suspicious code, planted folders, the sandbox) are printed by ``run_autograder``,
+    whose output Gradescope shows to instructors alone. Hidden checks stay hidden from the
+    student until grades are published.
     """
     tests = [
         {
             "name": c.name,
             "score": c.score,
             "max_score": c.points,
+            "status": "passed" if c.passed else "failed",
             "output": c.feedback,
+            "output_format": "text",
             "visibility": "after_published" if c.hidden else "visible",
         }
         for c in submission.checks
     ]
-    output = "\n".join([*(f"Flag: {f}" for f in submission.flags), *submission.notes])
-    return {"score": submission.score, "max_score": submission.max_score, "output": output, "tests": tests}
+    output = "\n".join([*(f"Flag: {f}" for f in submission.flags_for_students()), *submission.notes])
+    return {
+        "score": submission.score, "max_score": submission.max_score,
+        "execution_time": max(1, round(submission.seconds)),
+        "output": output, "output_format": "text", "test_output_format": "text", "test_name_format": "text",
+        "visibility": "visible", "stdout_visibility": "hidden",
+        "extra_data": {"assignment": submission.assignment, "hidden_checks": submission.hidden_checks},
+        "tests": tests,
+    }
 
 
 # The columns of nbgrader's CSV export, so that a gradebook from either path reads the same.
@@ -91,8 +105,10 @@ NBGRADER_CSV_COLUMNS = [
 def write_csv(path: str | Path, submissions: list[SubmissionResult]) -> None:
     """A gradebook with one row per submission, in nbgrader's export columns.
 
-    The timestamp is the notebook file's modification time; names, e-mails and due dates
-    are not known to the grader and stay empty, and there is no late penalty.
+    Every cell that comes from a student (a name, a path) is made safe for a spreadsheet
+    (`autograder.text.csv_cell`). The timestamp is the notebook file's modification time; names,
+    e-mails and due dates are not known to the grader and stay empty, and there is no late
+    penalty.
     """
     with open(path, "w", newline="", encoding="utf-8", errors="replace") as f:  # any file name
         writer = csv.DictWriter(f, fieldnames=NBGRADER_CSV_COLUMNS)
@@ -102,7 +118,7 @@ def write_csv(path: str | Path, submissions: list[SubmissionResult]) -> None:
                 modified = Path(s.path).lstat().st_mtime
             except OSError:
                 modified = None
-            writer.writerow({
+            row = {
                 "assignment": s.assignment or "",
                 "duedate": "",
                 "timestamp": datetime.fromtimestamp(modified, UTC).isoformat() if modified else "",
@@ -112,7 +128,8 @@ def write_csv(path: str | Path, submissions: list[SubmissionResult]) -> None:
                 "late_submission_penalty": 0.0,
                 "score": s.score,
                 "max_score": s.max_score,
-            })
+            }
+            writer.writerow({column: csv_cell(value) for column, value in row.items()})
 
 
 def write_json(path: str | Path, document: dict) -> None:

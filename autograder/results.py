@@ -6,8 +6,9 @@ plugin's items, Gradescope's ``results.json``, nbgrader's grade cells and the cl
 back (``python -m autograder report`` and the result cache do).
 
 Feedback is text about plain values, made by the checks or in the student's own process. It
-is bounded per check and per notebook, free of control characters (no terminal escapes in an
-instructor's shell) and of memory addresses.
+is bounded per check and per notebook, with control and format characters shown escaped (no
+terminal escapes in an instructor's shell: see `autograder.text`) and without memory addresses.
+Flags are typed (`autograder.flags`): reports choose by kind, never by reading the text.
 """
 
 from __future__ import annotations
@@ -16,27 +17,17 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from autograder.errors import Trouble
+from autograder.flags import Flag, FlagKind
 from autograder.limits import LIMITS, Limits
+from autograder.text import clean_text, one_line, strip_addresses
 
-SUSPICIOUS = "suspicious code"  # how flags of `autograder.suspicious` begin
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
-_SURROGATE = re.compile(r"[\ud800-\udfff]")  # a file name's bytes that are not UTF-8
+__all__ = ["CheckResult", "SubmissionResult", "Skipped", "clean_text", "strip_addresses", "mistake_label",
+           "results_document", "read_results_document", "read_results"]
+
 _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)*(?:e-?\d+)?")
-
-
-def strip_addresses(text: str) -> str:
-    """``text`` without memory addresses (``<function f at 0x7f...>`` becomes ``<function f>``)."""
-    return _ADDRESS.sub("", text)
-
-
-def clean_text(text: str, limit: int) -> str:
-    """``text`` without control characters, addresses or undecodable bytes, at most ``limit``
-    characters."""
-    text = _SURROGATE.sub("\ufffd", _ADDRESS.sub("", _CONTROL.sub("", str(text))))
-    if len(text) > limit:
-        text = text[: max(0, limit - 40)].rstrip() + "\n  ... (feedback shortened)"
-    return text
+_TROUBLE_FLAGS = {Trouble.TIMEOUT.value: FlagKind.TIMED_OUT, Trouble.CRASH.value: FlagKind.CRASHED,
+                  Trouble.REFUSED.value: FlagKind.REFUSED}
 
 
 def mistake_label(hint: str) -> str:
@@ -59,7 +50,8 @@ class CheckResult:
         feedback: what the student should look at (empty when it passed).
         error: the check itself could not complete (an instructor should review it).
         mistake: the label of a recognised mistake (see `mistake_label`), if any.
-        trouble: "timed out" or "crashed" when the student's code did, else None.
+        trouble: the `autograder.errors.Trouble` value ("timed out", "crashed", ...) when the
+            student's code ran out of time, crashed or sent what is not plain data, else None.
     """
 
     function: str
@@ -106,11 +98,12 @@ class SubmissionResult:
 
     Attributes:
         path: the notebook, as given.
-        student: who submitted it (from the class layout ``<student>/<assignment>/...``).
-        assignment: the assignment recognised from the notebook, or None.
+        student: who submitted it, from the class layout (`autograder.submissions`), as every
+            report shows it (control and format characters escaped).
+        assignment: the assignment it was graded as, or None when that is unknown.
         checks: every check that ran, in assignment order.
-        notes: what the student should know (a cell that failed to load, the sandbox...).
-        flags: what an instructor should look at (timeouts, crashes, suspicious code...).
+        notes: what the student should know (a cell that failed to load, a copy not graded...).
+        flags: what an instructor should look at (`autograder.flags.Flag`).
         hidden_checks: "run", or why the hidden checks did not run.
         seconds: wall time of grading.
         max_points: the assignment's total when no check could run (else the checks' sum).
@@ -121,14 +114,14 @@ class SubmissionResult:
     assignment: str | None = None
     checks: list[CheckResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    flags: list[str] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
     hidden_checks: str = "run"
     seconds: float = 0.0
     max_points: float | None = None
 
     @property
     def score(self) -> float:
-        return sum(c.score for c in self.checks)
+        return float(sum(c.score for c in self.checks))
 
     @property
     def max_score(self) -> float:
@@ -140,6 +133,19 @@ class SubmissionResult:
     def hidden_run(self) -> bool:
         return self.hidden_checks == "run"
 
+    @property
+    def graded(self) -> bool:
+        """Whether grading ran: checks ran, or the student's code was stopped (a timeout or a
+        crash scores 0 with a flag); not for a file that could not be read or recognised."""
+        return bool(self.checks) or self.has(*_STOPPED)
+
+    def has(self, *kinds: FlagKind) -> bool:
+        return any(f.kind in kinds for f in self.flags)
+
+    def flags_for_students(self) -> list[Flag]:
+        """The flags a student may read (see `autograder.flags`)."""
+        return [f for f in self.flags if f.students_see]
+
     def by_function(self) -> list[tuple[str, float, float]]:
         """(function or quiz answer, score, max score), in assignment order."""
         totals: dict[str, list[float]] = {}
@@ -149,10 +155,10 @@ class SubmissionResult:
             total[1] += c.points
         return [(function, s, m) for function, (s, m) in totals.items()]
 
-    def flag(self, text: str) -> None:
-        text = clean_text(text, 500)
-        if text not in self.flags:
-            self.flags.append(text)
+    def flag(self, kind: FlagKind, text: str) -> None:
+        flag = Flag(kind, clean_text(text, 500))
+        if flag not in self.flags:
+            self.flags.append(flag)
 
     def note(self, text: str) -> None:
         text = clean_text(text, 1000)
@@ -167,20 +173,21 @@ class SubmissionResult:
             c.feedback = clean_text(c.feedback, min(limits.feedback_per_check, max(budget, 200)))
             budget -= len(c.feedback)
             if c.trouble:
-                self.flag(f"{c.trouble}: {c.function}")
+                self.flag(_TROUBLE_FLAGS.get(c.trouble, FlagKind.CRASHED), f"{c.trouble}: {c.function}")
             if c.error:
-                self.flag("a check could not complete: review by hand")
+                self.flag(FlagKind.CHECK_ERROR, "a check could not complete: review by hand")
         self.notes = [clean_text(n, 1000) for n in self.notes[:20]]
         # Findings of the source scan are as many as the student writes: they never crowd out
         # what grading itself found (timeouts, crashes, checks that could not complete).
-        graded = [f for f in self.flags if not f.startswith(SUSPICIOUS)][:20]
-        suspicious = [f for f in self.flags if f.startswith(SUSPICIOUS)]
+        graded = [f for f in self.flags if f.kind is not FlagKind.SUSPICIOUS][:20]
+        suspicious = [f for f in self.flags if f.kind is FlagKind.SUSPICIOUS]
         room = 20 - len(graded)
         if len(suspicious) > room:
             kept = max(room - 1, 0)
-            more = f"{SUSPICIOUS}, review by hand: {len(suspicious) - kept} more findings"
+            more = Flag(FlagKind.SUSPICIOUS,
+                        f"suspicious code, review by hand: {len(suspicious) - kept} more findings")
             suspicious = suspicious[:kept] + ([more] if room else [])
-        self.flags = [clean_text(f, 500) for f in suspicious + graded]
+        self.flags = [Flag(f.kind, clean_text(f.text, 500)) for f in suspicious + graded]
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -189,7 +196,7 @@ class SubmissionResult:
             "path": self.path, "student": self.student, "assignment": self.assignment,
             "score": self.score, "max_score": self.max_score,
             "tests": [c.to_dict() for c in self.checks],
-            "flags": list(self.flags), "notes": list(self.notes),
+            "flags": [f.to_dict() for f in self.flags], "notes": list(self.notes),
             "hidden_checks": self.hidden_checks, "seconds": round(self.seconds, 3),
         }
 
@@ -199,7 +206,8 @@ class SubmissionResult:
         result = cls(
             path=str(data["path"]), student=str(data.get("student", "")),
             assignment=data.get("assignment"), checks=checks,
-            notes=[str(n) for n in data.get("notes", [])], flags=[str(f) for f in data.get("flags", [])],
+            notes=[str(n) for n in data.get("notes", [])],
+            flags=[Flag.from_dict(f) for f in data.get("flags", [])],
             hidden_checks=str(data.get("hidden_checks", "run")), seconds=float(data.get("seconds", 0.0)),
         )
         if not checks:
@@ -207,16 +215,49 @@ class SubmissionResult:
         return result
 
 
-def results_document(submissions: list[SubmissionResult]) -> dict[str, Any]:
-    """The whole ``--json`` document."""
-    return {"submissions": [s.to_dict() for s in submissions]}
+_STOPPED = (FlagKind.TIMED_OUT, FlagKind.CRASHED)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file of the class that was not graded, and why (one line; the student is None when
+    the file lies outside any student's folder)."""
+
+    path: str
+    student: str | None
+    reason: str
+
+    def line(self) -> str:
+        """One line for a terminal or a log: the file, then why (file names come from students)."""
+        return f"{one_line(self.path, 400)}: {one_line(self.reason, 300)}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "student": self.student, "reason": self.reason}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Skipped:
+        student = data.get("student")
+        return cls(str(data["path"]), None if student is None else str(student), str(data["reason"]))
+
+
+def results_document(submissions: list[SubmissionResult],
+                     skipped: list[Skipped] | tuple = ()) -> dict[str, Any]:
+    """The whole ``--json`` document: every graded submission, then every file not graded."""
+    return {"submissions": [s.to_dict() for s in submissions], "skipped": [s.to_dict() for s in skipped]}
 
 
 def read_results_document(data: Any) -> list[SubmissionResult]:
     """The submissions of a ``--json`` document; ValueError if it is not one."""
+    return read_results(data)[0]
+
+
+def read_results(data: Any) -> tuple[list[SubmissionResult], list[Skipped]]:
+    """(the submissions, the files not graded) of a ``--json`` document; ValueError if it is
+    not one."""
     if not isinstance(data, dict) or not isinstance(data.get("submissions"), list):
         raise ValueError('not a results file: expected {"submissions": [...]}')
     try:
-        return [SubmissionResult.from_dict(s) for s in data["submissions"]]
-    except (KeyError, TypeError, ValueError) as error:
+        return ([SubmissionResult.from_dict(s) for s in data["submissions"]],
+                [Skipped.from_dict(s) for s in data.get("skipped", [])])
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise ValueError(f"not a results file: a submission is malformed ({error})") from None

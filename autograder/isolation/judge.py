@@ -33,7 +33,7 @@ import numpy as np
 
 from autograder.errors import CheckFailed, Trouble
 from autograder.isolation.peer import Peer
-from autograder.isolation.protocol import Callback, Kind, ProtocolError, RemoteError, Request, parse
+from autograder.isolation.protocol import Callback, Gap, Kind, ProtocolError, RemoteError, Request, parse
 from autograder.isolation.wire import Channel, Handle, Iter, Ref, Same, load_untrusted
 from autograder.isolation.zygote import ZygoteLost, zygote
 from autograder.limits import LIMITS, Limits
@@ -210,20 +210,20 @@ class Worker:
             self.lost = ("could not start the process that runs student code (a problem of the grader's "
                          f"installation: {error})")
             raise WorkerLost(self.lost) from None
-        self.namespaced = not any(m.startswith("no namespaces") for m in self.spawned.missing)
+        self.namespaced = not any(gap is Gap.NAMESPACES for gap, _ in self.spawned.missing)
         self.channel = Channel(self.spawned.read_fd, self.spawned.write_fd, loads=load_untrusted,
                                max_message=limits.message_bytes)
         self.peer = JudgePeer(self, self.channel)
         self.functions: dict[str, tuple[Handle, inspect.Signature | None]] = {}  # name -> (handle, signature)
         _workers.add(self)
-        self.unconfined: list[str] = []
+        self.unconfined: list[tuple[Gap, str]] = []
         try:
             with time_limit(limits.load_seconds):
                 message = self.channel.receive()
             if not (isinstance(message, tuple) and len(message) == 2
                     and parse(Kind, message[0]) is Kind.READY and isinstance(message[1], list)):
                 raise ProtocolError("did not start")
-            self.unconfined = [str(p)[:300] for p in message[1]]
+            self.unconfined = [(parse(Gap, gap), str(text)[:300]) for gap, text in message[1]]
         except BaseException as error:
             self.stop("could not start the process that runs student code (a problem of the grader's "
                       f"installation: {self.ending(str(error))})")
@@ -312,7 +312,8 @@ class IsolatedNamespace:
         self.use_namespaces = use_namespaces
         self.metadata = definitions.metadata
         self.notes: list[str] = list(definitions.notes)  # cells that could not be parsed
-        self.flags: list[str] = []
+        self.flags: list[str] = []  # what student code did that an instructor should review
+        self.untrusted: list[str] = []  # what this machine could not enforce
         self.restarts = 0
         self.skip: list[int] = []
         self.worker: Worker | None = None
@@ -348,9 +349,9 @@ class IsolatedNamespace:
             if first:
                 for text, flag in problems or []:
                     self._problem(str(text), bool(flag))
-                self.notes += [f"sandbox: {p}" for p in worker.unconfined]
-                if any(p.startswith("file access is not confined") for p in worker.unconfined):
-                    self.flags.append("the student's process could read the grader's files (no Landlock "
+                self.notes += [f"sandbox: {text}" for _, text in worker.unconfined]
+                if any(gap is Gap.LANDLOCK for gap, _ in worker.unconfined):
+                    self.untrusted.append("the student's process could read the grader's files (no Landlock "
                                       "on this machine): this grade cannot be trusted")
             return
 

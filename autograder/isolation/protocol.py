@@ -40,6 +40,20 @@ class Request(StrEnum):
     FORGET = "forget"  # drop every object the grader holds a handle to
 
 
+class Gap(StrEnum):
+    """A layer of the sandbox this machine did not give in full (the body of READY is a list of
+    ``(Gap, sentence)``; see `autograder.isolation.sandbox`)."""
+
+    NAMESPACES = "namespaces"
+    SCRATCH = "scratch"  # the scratch folder is not a size-limited tmpfs
+    LIMIT = "limit"  # a resource limit could not be set
+    LOWERED = "lowered"  # a resource limit was lowered to the hard limit in force
+    PRIVILEGES = "privileges"
+    SECCOMP = "seccomp"
+    LANDLOCK = "landlock"
+    CAPABILITIES = "capabilities"
+
+
 class Callback(StrEnum):
     """What student code may ask of the grader: call a function it was lent."""
 

@@ -18,8 +18,10 @@ Then the student's process confines itself (`confine_self`), before any student 
   but to itself, no ``io_uring``, ``ptrace``, ``bpf``, mounts or namespaces, no memory outside
   the address-space limit (``memfd_create``, System V shared memory).
 
-Each layer that the kernel or a container refuses is reported in words; the grade's notes
-list them, and the README says what each environment gets.
+Each layer that the kernel or a container refuses is reported as a `Gap` with a sentence; the
+grade's notes list them, and the README says what each environment gets. A resource limit
+higher than the hard limit already in force (a batch scheduler's ``ulimit -v``) is lowered to
+it, and the notes say so.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from autograder.limits import LIMITS, Limits
+from autograder.isolation.protocol import Gap
+from autograder.limits import LIMITS, Limits, set_limit
 
 PACKAGE = Path(__file__).resolve().parents[1]  # the autograder package, wherever it is installed
 
@@ -54,16 +57,16 @@ NO_NAMESPACES = ("no namespaces ({reason}): network is blocked by seccomp only, 
                  "checked after each check rather than capped, and leftover processes are killed one by one")
 
 
-def enter_namespaces(scratch: Path, limits: Limits = LIMITS) -> list[str]:
+def enter_namespaces(scratch: Path, limits: Limits = LIMITS) -> list[tuple[Gap, str]]:
     """Move this (single-threaded) process into new namespaces and mount a tmpfs of
     ``limits.scratch_disk`` bytes on ``scratch``; its next child is PID 1 of the new PID
-    namespace. Returns what could not be done, in words (nothing if all went well)."""
+    namespace. Returns what could not be done (nothing if all went well)."""
     uid, gid = os.getuid(), os.getgid()
     flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID
     try:
         _check(_libc.unshare(flags))
     except OSError as error:
-        return [NO_NAMESPACES.format(reason=error.strerror)]
+        return [(Gap.NAMESPACES, NO_NAMESPACES.format(reason=error.strerror))]
     try:
         Path("/proc/self/setgroups").write_text("deny")
         Path("/proc/self/uid_map").write_text(f"0 {uid} 1")
@@ -73,7 +76,7 @@ def enter_namespaces(scratch: Path, limits: Limits = LIMITS) -> list[str]:
         flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
         _check(_libc.mount(b"tmpfs", str(scratch).encode(), b"tmpfs", flags, options))
     except OSError as error:
-        return [f"scratch folder not size-limited ({error.strerror or error})"]
+        return [(Gap.SCRATCH, f"scratch folder not size-limited ({error.strerror or error})")]
     return []
 
 
@@ -216,41 +219,46 @@ def system_call_filter():
     return rules
 
 
-def confine_self(scratch: Path, limits: Limits = LIMITS) -> list[str]:
-    """Confine this process (see the module docstring); what could not be done, in words."""
-    missing = []
-    for kind, value in ((resource.RLIMIT_AS, limits.student_memory), (resource.RLIMIT_CORE, 0),
-                        (resource.RLIMIT_FSIZE, limits.file_size),
-                        (resource.RLIMIT_NOFILE, limits.open_files),
-                        (resource.RLIMIT_CPU, limits.cpu_seconds)):
+def confine_self(scratch: Path, limits: Limits = LIMITS) -> list[tuple[Gap, str]]:
+    """Confine this process (see the module docstring); what could not be done in full."""
+    missing: list[tuple[Gap, str]] = []
+    for name, kind, value in (("address space", resource.RLIMIT_AS, limits.student_memory),
+                              ("core dumps", resource.RLIMIT_CORE, 0),
+                              ("file size", resource.RLIMIT_FSIZE, limits.file_size),
+                              ("open files", resource.RLIMIT_NOFILE, limits.open_files),
+                              ("CPU time", resource.RLIMIT_CPU, limits.cpu_seconds)):
         try:
-            resource.setrlimit(kind, (value, value))
+            lowered = set_limit(kind, value, name)
         except (ValueError, OSError) as error:
-            missing.append(f"resource limit {kind} not set ({error})")
+            missing.append((Gap.LIMIT, f"resource limit of {name} not set ({error})"))
+        else:
+            if lowered:
+                missing.append((Gap.LOWERED, lowered))
     try:
         _prctl(PR_SET_NO_NEW_PRIVS, 1)
     except OSError as error:
-        missing.append(f"no_new_privs ({error.strerror})")
+        missing.append((Gap.PRIVILEGES, f"no_new_privs ({error.strerror})"))
     try:
         system_calls = system_call_filter()
     except OSError as error:
         system_calls = None
-        missing.append(f"no seccomp filter: processes and sockets are not blocked "
-                       f"({error.strerror or error})")
+        missing.append((Gap.SECCOMP, "no seccomp filter: processes and sockets are not blocked "
+                        f"({error.strerror or error})"))
     try:
         restrict_files(scratch)
     except OSError as error:
-        missing.append(f"file access is not confined by Landlock ({error.strerror or error})")
+        missing.append((Gap.LANDLOCK, f"file access is not confined by Landlock ({error.strerror or error})"))
     if os.geteuid() == 0:
         try:
             drop_capabilities()
         except OSError as error:
-            missing.append(f"capabilities not dropped ({error.strerror or error})")
+            missing.append((Gap.CAPABILITIES, f"capabilities not dropped ({error.strerror or error})"))
     if system_calls is not None:
         try:
             system_calls.load()
         except Exception as error:  # the kernel refused the filter
-            missing.append(f"no seccomp filter: processes and sockets are not blocked ({error})")
+            missing.append((Gap.SECCOMP, f"no seccomp filter: processes and sockets are not blocked "
+                            f"({error})"))
     return missing
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from autograder.isolation.peer import Peer
-from autograder.isolation.protocol import Callback, Kind, ProtocolError, Request
+from autograder.isolation.protocol import Callback, Gap, Kind, ProtocolError, Request
 from autograder.isolation.sandbox import confine_self
 from autograder.isolation.wire import Channel, Iter, Ref, Same
 from autograder.limits import LIMITS, Limits
@@ -234,7 +234,7 @@ class WorkerPeer(Peer):
         return student_traceback(error) + self.printed.report()
 
 
-def serve(read_fd: int, write_fd: int, scratch: Path, limits: Limits, missing: list[str]) -> None:
+def serve(read_fd: int, write_fd: int, scratch: Path, limits: Limits, missing: list[tuple[Gap, str]]) -> None:
     """Be the student's process: confine, report ready, answer the grader until it hangs up."""
     os.environ.clear()  # nothing of the grader's set-up reaches student code
     os.environ.update(HOME=str(scratch), TMPDIR=str(scratch), MPLCONFIGDIR=str(scratch), MPLBACKEND="Agg",
@@ -251,7 +251,7 @@ def serve(read_fd: int, write_fd: int, scratch: Path, limits: Limits, missing: l
     student = Student(peer_ref, limits)
     peer = WorkerPeer(channel, student, printed)
     peer_ref.append(peer)
-    channel.send((Kind.READY.value, unconfined))
+    channel.send((Kind.READY.value, [[gap.value, text] for gap, text in unconfined]))
     # Standard error was the grader's file for messages of a failed start: from now on student
     # code could write there, outside its scratch folder.
     os.dup2(os.open(os.devnull, os.O_WRONLY), 2)

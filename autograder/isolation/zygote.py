@@ -36,6 +36,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from autograder.isolation.protocol import Gap
 from autograder.limits import LIMITS, Limits
 
 REQUEST_BYTES = 1 << 16
@@ -50,7 +51,7 @@ class Spawned:
     write_fd: int  # messages to it
     status_fd: int  # the monitor writes how it ended (a wait status) here
     scratch: Path  # its scratch folder on the host (empty while it runs in its own tmpfs)
-    missing: list[str]  # what could not be contained
+    missing: list[tuple[Gap, str]]  # what could not be contained
 
     def ended(self, timeout: float = 0.5) -> int | None:
         """Its exit code (negative: killed by that signal), or None if unknown yet."""
@@ -144,7 +145,7 @@ class Zygote:
         try:
             data = json.loads(answer)
             return Spawned(int(data["pid"]), from_worker, to_worker, status_read, Path(data["scratch"]),
-                           [str(m) for m in data["missing"]])
+                           [(Gap(gap), str(text)) for gap, text in data["missing"]])
         except (ValueError, KeyError, TypeError):
             for fd in (from_worker, to_worker, status_read):
                 os.close(fd)
@@ -272,7 +273,7 @@ def _monitor(request: dict, read_fd: int, write_fd: int, status_fd: int, reply_f
         if request["namespaces"]:
             missing = sandbox.enter_namespaces(scratch, limits)
         else:
-            missing = [sandbox.NO_NAMESPACES.format(reason="turned off")]
+            missing = [(Gap.NAMESPACES, sandbox.NO_NAMESPACES.format(reason="turned off"))]
         child = os.fork()
         if child == 0:
             with contextlib.suppress(OSError, ValueError):  # one processor, whatever threads it starts

@@ -124,7 +124,7 @@ def test_metadata_of_any_type_is_tolerated(tmp_path, metadata):
     code = "def mse(y_pred, y_true):\n    return 0.0\n"
     path = write_notebook(tmp_path / "n.ipynb", code, metadata=metadata)
     cells, read = read_cells(path)
-    assert recognise(read, cells).id == "01_losses"  # recognised from the code instead
+    assert recognise(read, cells).assignment.id == "01_losses"  # recognised from the code instead
 
 
 def test_cells_of_odd_shapes_are_skipped_not_fatal(tmp_path):

@@ -230,13 +230,17 @@ def feedback(submission: dict, target: str | None = None) -> str:
     """Every test's output (of ``target``'s tests only, if given), the notes and the flags."""
     outputs = [t["output"] for t in submission["tests"]
                if target is None or t["name"].startswith(f"{target}: ")]
-    return "\n".join(outputs + submission["notes"] + submission["flags"])
+    return "\n".join(outputs + submission["notes"] + flags(submission))
+
+
+def flags(submission: dict, *kinds: str) -> list[str]:
+    """The texts of the flags of ``submission`` (of these kinds only, if given: "timed_out"...)."""
+    return [f["text"] for f in submission["flags"] if not kinds or f["kind"] in kinds]
 
 
 def troubled(submission: dict) -> list[str]:
     """The flags that say the student's code timed out, crashed or sent something refused."""
-    return [f for f in submission["flags"]
-            if f.startswith(("timed out", "crashed", "sent something that is not plain data"))]
+    return flags(submission, "timed_out", "crashed", "refused")
 
 
 def assert_graded_cleanly(run: Run, folder: Path, before: dict, honest: dict[str, str],

@@ -24,6 +24,7 @@ from hostile_support import (
     assert_graded_cleanly,
     digest,
     earned,
+    flags,
     grade_class,
     notebook,
     total,
@@ -35,6 +36,10 @@ pytestmark = pytest.mark.slow
 REFERENCE = (SOLUTIONS / "01_losses" / "losses.ipynb").read_text(encoding="utf-8")
 RELEASE = (EXERCISES / "01_losses" / "losses.ipynb").read_text(encoding="utf-8")
 ESCAPES = "\x1b[2J\x1b]0;owned\x07\x1b[31m"
+# student folder names that need cleaning before any report shows them, as shown
+ODD_NAMES = {f"escapes{ESCAPES}": "escapes\\x1b[2J\\x1b]0;owned\\x07\\x1b[31m", "line\nbreak": "line break",
+             "ecila\u202e": "ecila\\u202e", "al\u200bice": "al\\u200bice",
+             os.fsdecode(b"\xffnot_utf8_student"): "\\xffnot_utf8_student"}
 
 
 def with_metadata(**changes) -> str:
@@ -89,13 +94,16 @@ def graded(tmp_path_factory):
         with_metadata(autograder=["01_losses"], kernelspec=5, nbgrader="x", language_info=None))
     put("odd_cells/01_losses/losses.ipynb", odd_cells())
     put("text_file/01_losses/losses.txt", REFERENCE)
-    # names
-    put(f"escapes/01_losses/{ESCAPES}losses.ipynb", REFERENCE)
+    # names: odd student folders (as an LMS download may name them), and odd notebooks beside the
+    # graded one, which are listed as not graded
+    for student in ODD_NAMES:
+        put(f"{student}/01_losses/losses.ipynb", REFERENCE)
+    put('=HYPERLINK("x")/01_losses/losses.ipynb', REFERENCE)
+    put("extra_names/01_losses/losses.ipynb", REFERENCE)
+    for extra in (f"{ESCAPES}losses.ipynb", "a\nb.ipynb", "l\u00f6sungen\u202eb\u0131lyat.ipynb",
+                  os.fsdecode(b"\xff\xfe.ipynb")):  # bytes a zip may hold
+        put(f"extra_names/01_losses/{extra}", RELEASE)
     os.symlink("/dev/null", put(f"escaped_link/01_losses/x{ESCAPES}\nnote: forged line.ipynb"))
-    put("line_break/01_losses/a\nb.ipynb", REFERENCE)
-    put("unicode/01_losses/l\u00f6sungen\u202eb\u0131lyat.ipynb", REFERENCE)
-    put(os.fsdecode(b"not_utf8/01_losses/\xff\xfe.ipynb"), REFERENCE)  # bytes a zip may hold
-    put(os.fsdecode(b"\xffnot_utf8_student/01_losses/losses.ipynb"), REFERENCE)
     # a student nests folders in their own upload to pass a notebook off as alice's and bob's
     put("mallory/01_losses/losses.ipynb", RELEASE)
     for planted in ("mallory/01_losses/alice/01_losses/losses.ipynb", "mallory/01_losses/bob/losses.ipynb",
@@ -130,13 +138,15 @@ def test_links_pipes_sockets_and_folders_are_skipped_in_one_line_each(graded):
     for student in ("zero", "link_to_reference", "linked_folder", "link_to_solutions", "fifo", "socket",
                     "folder_named_like_a_notebook", "empty", "text_file", "loop"):
         assert student not in run.submissions, student
-    assert all(line.endswith(("(links are not followed)", "not a file", "empty")) for line in notes), notes
+    endings = ("(links are not followed)", "not a file", "empty", "is graded")
+    assert all(line.endswith(endings) for line in notes), notes
 
 
 def test_nothing_a_student_controls_reaches_the_terminal_raw(graded):
     run, *_ = graded
     assert "\x1b" not in run.stdout + run.stderr and "\x07" not in run.stdout + run.stderr
     assert not any(line.startswith("note: forged line") for line in run.stdout.splitlines())
+    assert "\u202e" not in run.stdout + run.stderr and "\u200b" not in run.stdout + run.stderr
 
 
 @pytest.mark.parametrize("student, reason", [
@@ -148,17 +158,38 @@ def test_a_file_that_is_not_a_readable_notebook_is_flagged_not_graded(graded, st
     run, *_ = graded
     submission = run.submissions[student]
     assert submission["score"] == 0 and submission["tests"] == []
-    assert len(submission["flags"]) == 1 and submission["flags"][0].startswith("not graded: ")
-    assert reason in submission["flags"][0]
+    (flag,) = flags(submission, "not_graded")
+    assert flag.startswith("not graded: ") and reason in flag and len(submission["flags"]) == 1
 
 
-def test_odd_metadata_and_names_change_nothing(graded):
+def test_odd_metadata_and_names_change_no_grade(graded):
     run, *_ = graded
-    for student in ("metadata_of_every_type", "escapes", "line_break", "unicode", "not_utf8",
-                    os.fsdecode(b"\xffnot_utf8_student")):
-        submission = run.submissions[student]
-        assert submission["score"] == total("01_losses") and submission["flags"] == [], student
+    for student in ("metadata_of_every_type", "extra_names", *ODD_NAMES, '=HYPERLINK("x")'):
+        assert run.submissions[student]["score"] == total("01_losses"), student
+    assert run.submissions["metadata_of_every_type"]["flags"] == []
     assert 0 < run.submissions["odd_cells"]["score"] < total("01_losses")
+
+
+def test_a_name_that_needed_cleaning_is_shown_escaped_and_flagged(graded):
+    run, *_ = graded
+    for raw, shown in ODD_NAMES.items():
+        submission = run.submissions[raw]
+        assert submission["student"] == shown, (shown, submission["student"])
+        assert [f["kind"] for f in submission["flags"]] == ["name_cleaned"]
+        assert not any(f["students_see"] for f in submission["flags"])
+    assert run.submissions['=HYPERLINK("x")']["student"] == '=HYPERLINK("x")'  # the terminal shows it as is
+
+
+def test_notebooks_beside_the_graded_one_are_named_on_one_line(graded):
+    run, folder, *_ = graded
+    extra = run.submissions["extra_names"]
+    assert extra["flags"] == [] and len(extra["notes"]) == 4
+    ending = "was not graded: only 01_losses/losses.ipynb is (rename or move your notebook to submit it)"
+    assert all(note.startswith("01_losses/") and note.endswith(ending) for note in extra["notes"])
+    assert "01_losses/l\u00f6sungen\\u202eb\u0131lyat.ipynb was not graded" in " ".join(extra["notes"])
+    notes = [line for line in run.stdout.splitlines() if line.startswith(f"note: {folder}/extra_names/")]
+    assert len(notes) == 4 and all(line.endswith("not graded: only 01_losses/losses.ipynb is graded")
+                                   for line in notes)
 
 
 def test_a_notebook_nested_in_a_students_upload_stays_that_students(graded):
@@ -168,12 +199,15 @@ def test_a_notebook_nested_in_a_students_upload_stays_that_students(graded):
         assert run.submissions[student]["score"] == total("01_losses")
     mallory = run.submissions["mallory"]
     assert mallory["student"] == "mallory" and mallory["score"] == 0
-    assert any("lies inside another assignment folder" in flag for flag in mallory["flags"])
+    planted = flags(mallory, "planted")
+    claim = "mallory's folder holds another losses.ipynb in 01_losses/"
+    assert len(planted) == 3 and all(flag.startswith(claim) for flag in planted)
     students = [row["student_id"] for row in rows]
     assert sorted(students) == sorted(set(students)), "one gradebook row per student"
     assert {row["student_id"]: float(row["score"]) for row in rows}["alice"] == total("01_losses")
-    assert not any(student.startswith("=") for student in students)
-    assert "?not_utf8_student" in students  # bytes that are not UTF-8, replaced
+    assert not any(student.lstrip().startswith(("=", "+", "-", "@")) for student in students)
+    assert "'=HYPERLINK(\"x\")" in students  # a spreadsheet shows it as text
+    assert "\\xffnot_utf8_student" in students  # bytes that are not UTF-8, shown escaped
 
 
 def test_names_that_are_not_utf8_do_not_stop_the_reports(graded):
@@ -198,7 +232,8 @@ def test_an_unreadable_notebook_is_flagged_not_graded(tmp_path):
                    for s in json.loads(report.read_text())["submissions"]}
     assert submissions["alice"]["score"] == total("01_losses")
     unreadable = submissions["unreadable"]
-    assert unreadable["score"] == 0 and unreadable["flags"][0].startswith("not graded: "), unreadable
+    assert unreadable["score"] == 0, unreadable
+    assert flags(unreadable, "not_graded")[0].startswith("not graded: "), unreadable
     assert "Traceback" not in run.stdout + run.stderr
 
 

@@ -183,8 +183,8 @@ def test_a_hostile_submission_earns_nothing_unearned_and_gets_a_clear_message(gr
         assert earned < points
     assert own == earned, f"{name}: {target} earned {own}, expected {earned}"
     assert others == TOTAL - points, f"{name}: the other functions should keep their points"
-    flags = [f for f in submission["flags"] if not f.startswith("suspicious code")]
-    assert flags == ([FLAGGED[name]] if name in FLAGGED else []), submission["flags"]
+    graded = [f["text"] for f in submission["flags"] if f["kind"] != "suspicious"]
+    assert graded == ([FLAGGED[name]] if name in FLAGGED else []), submission["flags"]
     if expected:
         feedback = "\n".join(t["output"] for t in submission["tests"]) + " ".join(submission["notes"])
         assert expected in feedback, f"{name}: feedback lacks {expected!r}:\n{feedback[:2000]}"
@@ -208,7 +208,11 @@ def test_a_notebook_that_exceeds_its_time_limit_is_flagged_and_stopped(tmp_path)
                          env=os.environ | {"AUTOGRADER_CALL_TIMEOUT": "3"})
     assert run.returncode == 0 and time.perf_counter() - start < 60
     (submission,) = json.loads(report.read_text())["submissions"]
-    assert submission["score"] == 0 and submission["flags"] == ["timed out: grading took longer than 4 s"]
+    assert submission["score"] == 0
+    assert submission["flags"] == [{"kind": "timed_out", "text": "timed out: grading took longer than 4 s",
+                                    "students_see": True}]
+    assert submission["assignment"] == "01_losses"  # known before the time ran out, and its maximum
+    assert submission["max_score"] == sum(c.points for c in get_assignment("01_losses").checks())
     assert worker_processes() == []
 
 
@@ -260,8 +264,8 @@ def test_tampering_is_flagged_for_review(tmp_path, name):
                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     (submission,) = json.loads(report.read_text())["submissions"]
-    flags = [flag for flag in submission["flags"] if flag.startswith("suspicious code")]
-    assert any(finding in flag for flag in flags), submission["flags"]
+    findings = [f["text"] for f in submission["flags"] if f["kind"] == "suspicious"]
+    assert any(finding in text for text in findings), submission["flags"]
     assert "FLAG: suspicious code" in run.stdout
     assert not (notebook.parent / "results.json").exists(), "student code wrote next to the submission"
 

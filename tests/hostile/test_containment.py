@@ -24,6 +24,7 @@ from hostile_support import (
     digest,
     earned,
     feedback,
+    flags,
     grade_class,
     notebook,
     troubled,
@@ -471,7 +472,7 @@ def test_the_disk_is_bounded(graded):
         assert "No space left on device" in feedback(submission, "cross_entropy_grad")
     else:
         assert "wrote more than 64 MB to disk" in feedback(submission, "cross_entropy_grad")
-        assert "crashed: cross_entropy_grad" in submission["flags"]
+        assert "crashed: cross_entropy_grad" in flags(submission, "crashed")
 
 
 def test_every_hang_and_crash_is_stopped_and_flagged(graded):
@@ -481,7 +482,7 @@ def test_every_hang_and_crash_is_stopped_and_flagged(graded):
     for target, kind in FLAGGED.items():
         assert earned(submission, target) == 0
         if kind:
-            assert f"{kind}: {target}" in submission["flags"], (target, submission["flags"])
+            assert f"{kind}: {target}" in flags(submission), (target, submission["flags"])
     assert "binary_cross_entropy_grad" in " ".join(troubled(submission))
 
 
@@ -544,4 +545,4 @@ def test_the_number_of_files_is_bounded(tmp_path, mode):
         assert "No space left on device" in feedback(submission, "mse")
     else:  # the grader counts them after the check and stops the process
         assert "created more than 1,000 files" in feedback(submission, "mse")
-        assert "crashed: mse" in submission["flags"]
+        assert "crashed: mse" in flags(submission, "crashed")

@@ -15,6 +15,7 @@ from hostile_support import (
     digest,
     earned,
     feedback,
+    flags,
     grade_class,
     notebook,
     write_class,
@@ -57,9 +58,11 @@ def graded(tmp_path_factory):
     folder = tmp / "class"
     write_class(folder, {"honest": ("01_losses", notebook("01_losses")), "floods": ("01_losses", notebook(
         "01_losses", FLOODS))})
-    tainted = folder / NAME / "01_losses" / "<img src=x onerror=alert(4)>.ipynb"
+    tainted = folder / NAME / "01_losses" / "losses.ipynb"
     tainted.parent.mkdir(parents=True)
     tainted.write_text(json.dumps(notebook("01_losses", {"mse": FLOODS["mse"]})))
+    beside = tainted.parent / "<img src=x onerror=alert(4)>.ipynb"  # not graded, but named in every report
+    beside.write_text(tainted.read_text())
     before = digest(folder)
     run = grade_class(folder, tmp, "--details", "--csv", str(tmp / "grades.csv"), "--report",
                       str(tmp / "class.html"), timeout=90)
@@ -80,9 +83,9 @@ def test_feedback_is_bounded_and_free_of_control_characters(graded):
         outputs = [t["output"] for t in submission["tests"]]
         assert all(len(output) <= LIMITS.feedback_per_check for output in outputs)
         assert sum(map(len, outputs)) <= LIMITS.feedback_per_submission + 200 * len(outputs)
-        assert len(submission["flags"]) <= 21 and all(len(flag) <= 500 for flag in submission["flags"])
+        assert len(submission["flags"]) <= 21 and all(len(flag) <= 500 for flag in flags(submission))
         assert len(submission["notes"]) <= 20 and all(len(note) <= 1000 for note in submission["notes"])
-        for text in [*outputs, *submission["flags"], *submission["notes"], submission["student"]]:
+        for text in [*outputs, *flags(submission), *submission["notes"], submission["student"]]:
             assert not CONTROL.search(text), repr(text[:300])
     assert len(json.dumps(list(run.submissions.values()))) < 500_000
 
@@ -96,9 +99,9 @@ def test_each_flood_earns_nothing_and_says_what_happened(graded):
     assert "raised ValueError: yyyy" in feedback(floods, "mse")
     assert "what it printed" in feedback(floods, "mse")
     assert "should return a single number" in feedback(floods, "binary_cross_entropy")
-    assert "timed out: binary_cross_entropy_grad" in floods["flags"]
+    assert "timed out: binary_cross_entropy_grad" in flags(floods, "timed_out")
     assert "its message could not be shown" in feedback(floods, "softmax")
-    assert "crashed: cross_entropy" in floods["flags"]
+    assert "crashed: cross_entropy" in flags(floods, "crashed")
     assert "nested too deeply" in feedback(floods, "cross_entropy_grad")
     assert earned(floods, "Q2") == 1  # the one answer left alone
 
@@ -117,6 +120,7 @@ def test_the_html_report_is_bounded_and_inert(graded):
     assert "Content-Security-Policy" in page
     assert "<script" not in page.lower() and "<img src=x" not in page and "<svg onload" not in page
     assert "&lt;svg onload=alert(3)&gt;" in page  # the student's name, shown as text
+    assert "&lt;img src=x onerror=alert(4)&gt;.ipynb" in page  # a file not graded, listed as text
 
 
 def test_the_gradebook_holds_only_plain_values(graded):

@@ -88,7 +88,7 @@ def test_an_upload_folder_that_is_itself_a_link_is_not_followed(root, tmp_path):
     def make(submission):
         os.symlink(root / "source" / "solutions" / "01_losses", submission)
     document = upload(root, tmp_path, make)
-    assert document["score"] == 0 and "exactly one notebook" in document["output"]
+    assert document["score"] == 0 and "this upload could not be read" in document["output"]
 
 
 def test_a_pipe_named_like_a_notebook_does_not_block(root, tmp_path):
@@ -121,7 +121,8 @@ def test_names_with_escape_sequences_reach_the_results_clean(root, tmp_path):
         for name in ("\x1b[2J\x1b]0;owned\x07a.ipynb", "b\x1b[31m.ipynb"):
             shutil.copy(REFERENCE, submission / name)
     document = upload(root, tmp_path, make)
-    assert document["score"] == 0 and "exactly one notebook" in document["output"]
+    assert document["score"] == 0 and "Please upload your notebook as losses.ipynb" in document["output"]
+    assert "\\x1b[2J" in document["output"] and "\x1b" not in json.dumps(document)
 
 
 def test_files_beside_the_notebook_that_would_shadow_modules_never_run(root, tmp_path):

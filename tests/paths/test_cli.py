@@ -166,7 +166,7 @@ def test_malformed_notebook_is_flagged_without_a_traceback(tmp_path, content, me
     assert result.returncode == 2, "nothing could be graded"
     (submission,) = json.loads(report.read_text())["submissions"]
     assert submission["score"] == 0
-    assert any(message in flag for flag in submission["flags"]), submission["flags"]
+    assert any(message in flag["text"] for flag in submission["flags"]), submission["flags"]
     assert "Traceback" not in result.stdout + result.stderr
 
 
@@ -265,13 +265,18 @@ def test_other_files_are_skipped_with_one_line_and_nothing_to_grade_exits_2(tmp_
     assert "error: no notebooks (.ipynb) to grade" in run.stderr
 
 
-def test_a_second_notebook_for_the_same_assignment_is_named_and_not_counted(tmp_path):
+@pytest.mark.parametrize("newer", ["draft.ipynb", "losses.ipynb"])
+def test_only_the_release_file_name_is_graded_and_the_others_are_named(tmp_path, newer):
     folder = tmp_path / "class" / "ada" / "01_losses"
     folder.mkdir(parents=True)
-    shutil.copy(RELEASE_01, folder / "draft.ipynb")
-    shutil.copy(REFERENCE_01, folder / "losses.ipynb")
-    os.utime(folder / "draft.ipynb", (1_000_000, 1_000_000))  # older
-    _, report = graded(tmp_path, str(tmp_path / "class"))
+    shutil.copy(REFERENCE_01, folder / "draft.ipynb")
+    shutil.copy(RELEASE_01, folder / "losses.ipynb")
+    os.utime(folder / newer, (4_000_000_000, 4_000_000_000))  # file dates decide nothing
+    result, report = graded(tmp_path, str(tmp_path / "class"))
     (submission,) = report["submissions"]
-    assert submission["path"].endswith("losses.ipynb") and submission["score"] == TOTAL_01
-    assert any("two notebooks for 01_losses" in f and "draft.ipynb" in f for f in submission["flags"])
+    assert submission["path"].endswith("/losses.ipynb") and submission["score"] == 0
+    assert submission["notes"] == ["01_losses/draft.ipynb was not graded: only 01_losses/losses.ipynb is "
+                                   "(rename or move your notebook to submit it)"]
+    assert report["skipped"] == [{"path": str(folder / "draft.ipynb"), "student": "ada",
+                                  "reason": "not graded: only 01_losses/losses.ipynb is graded"}]
+    assert f"note: {folder / 'draft.ipynb'}: not graded" in result.stdout

@@ -114,10 +114,12 @@ def test_release_earns_zero_with_feedback(bundle, tmp_path):
 
 def test_wrong_assignment_and_two_notebooks_are_explained(bundle, tmp_path):
     wrong = autograde(bundle, tmp_path / "a", EXERCISES / "02_backprop" / "backprop.ipynb")
-    assert wrong["score"] == 0 and "not the notebook of assignment 01_losses" in wrong["output"]
+    assert wrong["score"] == 0 and "Please upload your notebook as losses.ipynb" in wrong["output"]
+    assert "backprop.ipynb: not graded: only losses.ipynb is graded" in wrong["output"]
     two = autograde(bundle, tmp_path / "b", SOLUTIONS / "01_losses" / "losses.ipynb",
                     EXERCISES / "02_backprop" / "backprop.ipynb")
-    assert two["score"] == 0 and "exactly one notebook" in two["output"]
+    assert two["score"] == two["max_score"] > 0  # losses.ipynb is graded; the other is named
+    assert "backprop.ipynb was not graded: only losses.ipynb is" in two["output"]
 
 
 def test_setup_installs_everything_the_autograder_needs(bundle, tmp_path):

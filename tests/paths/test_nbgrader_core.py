@@ -196,7 +196,7 @@ def test_the_gradebook_holds_the_command_lines_points_per_function(graded):
 
 
 def test_a_notebook_the_core_cannot_grade_scores_zero_with_the_reason(graded):
-    cases = [("other", "this notebook is assignment 02_backprop's, not 01_losses's"),
+    cases = [("other", "losses.ipynb holds the code of 02_backprop (Backpropagation), none of 01_losses's"),
              ("huge", "too large to be a notebook")]
     cases = [(student, reason) for student, reason in cases if student in graded.students]
     assert cases or graded.course.assignment_id != "01_losses"  # the catalogue of 01 has them

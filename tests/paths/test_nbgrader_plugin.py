@@ -13,6 +13,7 @@ from nbgrader.utils import determine_grade
 from nbgrader_course import grade_cell_targets
 
 from autograder.assignments import ASSIGNMENTS
+from autograder.flags import Flag, FlagKind
 from autograder.nbgrader_plugin import (
     RestoreTestCells,
     cell_outputs,
@@ -106,13 +107,19 @@ def test_a_cell_worth_other_points_than_its_checks_is_scaled_and_says_so():
 
 
 def test_why_a_notebook_is_not_graded():
-    graded = SubmissionResult("/course/submitted/ann/01_losses/losses.ipynb", "ann", assignment="01_losses")
+    checked = [CheckResult("mse", "matches known values", 1.0, score=1.0)]
+    graded = SubmissionResult("/course/submitted/ann/01_losses/losses.ipynb", "ann", assignment="01_losses",
+                              checks=checked)
     assert why_not_graded(graded, "01_losses") is None
-    other = SubmissionResult("/x/losses.ipynb", "ann", assignment="02_backprop")
+    other = SubmissionResult("/x/losses.ipynb", "ann", assignment="02_backprop", checks=checked)
     assert "assignment 02_backprop's, not 01_losses's" in why_not_graded(other, "01_losses")
     path = "/course/submitted/ann/01_losses/losses.ipynb"
-    unreadable = SubmissionResult(path, "ann", flags=[f"not graded: {path}: not JSON"])
+    unreadable = SubmissionResult(path, "ann", flags=[
+        Flag(FlagKind.NOT_GRADED, f"not graded: {path}: not JSON"), Flag(FlagKind.SUSPICIOUS, "not for ann")])
     assert why_not_graded(unreadable, "01_losses") == "not graded: losses.ipynb: not JSON"
+    stopped = SubmissionResult(path, "ann", assignment="01_losses",
+                               flags=[Flag(FlagKind.TIMED_OUT, "timed out: grading took longer than 300 s")])
+    assert why_not_graded(stopped, "01_losses") == "timed out: grading took longer than 300 s"
 
 
 @pytest.mark.parametrize("assignment_id", RELEASED)

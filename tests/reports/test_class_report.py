@@ -22,6 +22,7 @@ from conftest import ROOT
 
 from autograder import class_report
 from autograder.class_report import report_command, write_class_report
+from autograder.flags import Flag, FlagKind
 from autograder.results import CheckResult, SubmissionResult, results_document
 
 # --- a class, in code ----------------------------------------------------------------------
@@ -80,10 +81,10 @@ def make_class() -> list[SubmissionResult]:
         SubmissionResult("class/carol/01_losses/losses.ipynb", "carol", "01_losses", graded(LOSSES, {
             "mse_grad: matches known values": sum_not_mean("(5, 2)"),
             "Q1: correct answer": ("Q1: expected another answer", None),
-        }), flags=["timed out: softmax"], seconds=5.0),
+        }), flags=[Flag(FlagKind.TIMED_OUT, "timed out: softmax")], seconds=5.0),
         SubmissionResult(HOSTILE_PATH, HOSTILE_NAME, "01_losses", graded(LOSSES, {
             "mse: matches known values": (HOSTILE_FEEDBACK, None),
-        }), flags=[HOSTILE_FLAG], notes=["<i>a note</i>"], seconds=1.0),
+        }), flags=[Flag(FlagKind.SUSPICIOUS, HOSTILE_FLAG)], notes=["<i>a note</i>"], seconds=1.0),
         SubmissionResult("class/dave/02_backprop/backprop.ipynb", "dave", "02_backprop", graded(BACKPROP, {
             "relu_backward: masks the gradient": ("relu_backward: the gradient passes where x < 0",
                                                   "the ReLU mask is missing."),
@@ -91,7 +92,7 @@ def make_class() -> list[SubmissionResult]:
         SubmissionResult("class/erin/02_backprop/backprop.ipynb", "erin", "02_backprop",
                          graded(BACKPROP, {}), seconds=1.5),
         SubmissionResult("class/frank/misc/notes.ipynb", "frank", None, [], max_points=0.0,
-                         flags=["unreadable notebook: not JSON"], seconds=0.1),
+                         flags=[Flag(FlagKind.NOT_GRADED, "unreadable notebook: not JSON")], seconds=0.1),
     ]
 
 

@@ -9,9 +9,11 @@ import re
 import pytest
 from rich.console import Console
 
+from autograder.flags import Flag, FlagKind
 from autograder.results import CheckResult, SubmissionResult
 from autograder.terminal import ClassProgress, print_report, submission_detail, summary_table
 
+TIMED_OUT_MSE, CRASHED = Flag(FlagKind.TIMED_OUT, "timed out: mse"), Flag(FlagKind.CRASHED, "crashed")
 ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 LONG_NAME = "Maximiliana Theodora Wilhelmina von Hohenzollern-Sigmaringen"  # 60 characters
 FEEDBACK = ("mse_grad: case (3, 4), seed 0\n  worst element [2, 1]: expected 0.25, got 1 "
@@ -39,7 +41,7 @@ def plain_console() -> tuple[Console, io.StringIO]:
 
 def test_plain_lines_when_not_a_terminal():
     console, buffer = plain_console()
-    results = [result(), result(LONG_NAME, seconds=2.0), result("bob", flags=["timed out: mse", "crashed"])]
+    results = [result(), result(LONG_NAME, seconds=2.0), result("bob", flags=[TIMED_OUT_MSE, CRASHED])]
     with ClassProgress(12, console=console) as progress:
         for r in results:
             progress.advance(r)
@@ -61,7 +63,7 @@ def test_a_progress_bar_on_a_terminal():
     buffer = io.StringIO()
     console = Console(file=buffer, width=120, force_terminal=True, force_interactive=True)
     with ClassProgress(3, console=console) as progress:
-        for r in [result(), result("[bold]bob[/bold]"), result("carol", flags=["timed out: mse"])]:
+        for r in [result(), result("[bold]bob[/bold]"), result("carol", flags=[TIMED_OUT_MSE])]:
             progress.advance(r)
     shown = ESCAPE.sub("", buffer.getvalue())
     assert ESCAPE.search(buffer.getvalue())  # drawn in place, with colours
@@ -79,7 +81,8 @@ def rows(table: str) -> list[str]:
 
 def test_summary_stays_aligned_with_a_sixty_character_name():
     submissions = [result("al"), result(LONG_NAME), result("bob", "02_backprop"),
-                   result("zoe", None, checks=[], max_points=0.0, flags=["unreadable notebook"])]
+                   result("zoe", None, checks=[], max_points=0.0,
+                          flags=[Flag(FlagKind.NOT_GRADED, "unreadable notebook")])]
     submissions[1].checks[1].score = 1.0  # 3 / 5.5: a one-digit score next to one of 2.5
     text = summary_table(submissions, width=100)
     assert not ESCAPE.search(text)
@@ -99,13 +102,14 @@ def test_summary_stays_aligned_with_a_sixty_character_name():
 def test_no_escape_codes_off_a_terminal_even_when_colour_is_forced(monkeypatch):
     monkeypatch.setenv("FORCE_COLOR", "1")
     monkeypatch.setenv("TTY_COMPATIBLE", "1")
-    submissions = [result(), result("bob", flags=["timed out: mse"])]
+    submissions = [result(), result("bob", flags=[TIMED_OUT_MSE])]
     for text in (summary_table(submissions), submission_detail(submissions[1])):
         assert not ESCAPE.search(text) and "\x1b" not in text
 
 
 def test_submission_detail_keeps_everything_the_text_report_showed():
-    r = result(flags=["timed out: softmax"], notes=["sandbox: Landlock is not available"],
+    r = result(flags=[Flag(FlagKind.TIMED_OUT, "timed out: softmax")],
+               notes=["sandbox: Landlock is not available"],
                hidden_checks="no reference solutions found (set AUTOGRADER_SOLUTIONS)")
     r.checks = [c for c in r.checks if not c.hidden]  # only the public checks ran
     text = submission_detail(r, width=80)
@@ -137,7 +141,7 @@ def test_the_same_feedback_is_shown_once_per_function():
 
 
 def test_student_text_is_never_markup_or_terminal_control():
-    sneaky = result("[bold red]mallory[/]", flags=["[link=http://x]click[/link]"])
+    sneaky = result("[bold red]mallory[/]", flags=[Flag(FlagKind.REVIEW, "[link=http://x]click[/link]")])
     sneaky.checks[1].feedback = "[/] unbalanced markup \x1b[2J and a cleared screen"
     buffer = io.StringIO()
     print_report([sneaky, result()], Console(file=buffer, width=100, force_terminal=True))
@@ -146,7 +150,7 @@ def test_student_text_is_never_markup_or_terminal_control():
     shown = ESCAPE.sub("", printed)
     assert "student: [bold red]mallory[/]" in shown
     assert "FLAG: [link=http://x]click[/link]" in shown
-    assert "[/] unbalanced markup [2J and a cleared screen" in shown
+    assert "[/] unbalanced markup \\x1b[2J and a cleared screen" in shown  # shown escaped
     assert "Summary" in shown and "[bold red]mallory[/]" in rows(shown)[0]
 
 
