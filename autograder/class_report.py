@@ -84,10 +84,12 @@ CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'n
 def missing_for_report() -> str | None:
     """What to install for the class report, in one line, or None when nothing is missing (the
     grading-only install has no matplotlib: the command line says so before it grades)."""
-    import importlib.util
-
-    missing = [name for name in ("matplotlib", "PIL") if importlib.util.find_spec(name) is None]
-    if not missing:
+    try:
+        import matplotlib  # noqa: F401
+        import PIL  # noqa: F401
+    except ImportError:
+        pass
+    else:
         return None
     return ("--report draws its figures with matplotlib and Pillow: install them (pip install matplotlib, "
             "or the package's [course] extra), or grade without --report")

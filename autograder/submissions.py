@@ -29,8 +29,10 @@ folder, hidden folders (``.ipynb_checkpoints``) are passed over, and only regula
 
 from __future__ import annotations
 
+import itertools
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -153,15 +155,22 @@ def _is_student_folder(folder: Path, names: dict[str, str]) -> bool:
         (folder / n).is_file() and not (folder / n).is_symlink() for n in names.values())
 
 
-def _entries(folder: Path, result: Plan, student: str | None) -> list[os.DirEntry]:
-    """The entries of ``folder`` in name order, hidden ones left out; a folder that cannot be
-    listed is noted."""
+def _entries(folder: Path, result: Plan, student: str | None, most: int | None = None) -> list[os.DirEntry]:
+    """The entries of ``folder`` in name order (at most ``most`` of them, read in the file
+    system's order), hidden ones left out; a folder that cannot be listed is noted."""
     try:
         with os.scandir(folder) as listing:
-            return sorted((e for e in listing if not e.name.startswith(".")), key=lambda e: e.name)
+            entries = [e for e in itertools.islice(listing, most) if not e.name.startswith(".")]
     except OSError as error:
         result.skipped.append(Skipped(str(folder), student, f"skipped, cannot be listed ({error.strerror})"))
         return []
+    return sorted(entries, key=lambda e: e.name)
+
+
+# What one student's folder can add to the reports, however many files it holds.
+LISTED_PER_STUDENT = 20  # files not graded, listed one by one
+NOTES_PER_ASSIGNMENT = 5  # of those, named in the student's feedback
+PLANTED_PER_STUDENT = 3  # flags for release-named notebooks deeper down
 
 
 def _plan_student(raw_name: str, folder: Path, result: Plan, limits: Limits, wanted: list[str],
@@ -172,14 +181,16 @@ def _plan_student(raw_name: str, folder: Path, result: Plan, limits: Limits, wan
     student = display_name(raw_name)
     names = release_names()
     notebooks, problems = _notebooks_below(folder, result, limits, student)
+    readable = set(notebooks)
     chosen: dict[str, Path] = {}
     for assignment in wanted:
         for place in _places(folder, assignment, assignment_folder is not None):
             if place in problems:
                 break  # a link or a pipe where the notebook should be: skipped, with why
-            if place in notebooks:
+            if place in readable:
                 chosen[assignment] = place
                 break
+    skipped: list[Skipped] = []
     planted: list[Flag] = []
     notes: dict[str, list[str]] = {a: [] for a in chosen}
     for notebook in notebooks:
@@ -187,22 +198,30 @@ def _plan_student(raw_name: str, folder: Path, result: Plan, limits: Limits, wan
             continue
         relative = notebook.relative_to(folder)
         about = [relative.parts[0]] if relative.parts[0] in names else list(chosen) or wanted
-        mine = [a for a in about if a in chosen]
         graded_instead = " or ".join(_place(a, short_names) for a in about)
-        result.skipped.append(Skipped(str(notebook), student, f"not graded: only {graded_instead} is graded"))
+        skipped.append(Skipped(str(notebook), student, f"not graded: only {graded_instead} is graded"))
         if notebook.name in names.values() and len(relative.parts) > 1 + (relative.parts[0] in names):
             planted.append(Flag(FlagKind.PLANTED, f"{student}'s folder holds another {notebook.name} in "
                                 f"{relative.parent}: not graded; review by hand"))
-        for assignment in mine:
-            place = _place(assignment, short_names)
-            notes[assignment].append(f"{relative} was not graded: only {place} is (rename or move your "
-                                     "notebook to submit it)")
-    for path, problem in problems.items():
-        result.skipped.append(Skipped(str(path), student, f"skipped, {problem}"))
+        for assignment in (a for a in about if a in chosen):
+            notes[assignment].append(f"{relative} was not graded: only {_place(assignment, short_names)} is "
+                                     "(rename or move your notebook to submit it)")
+    skipped += [Skipped(str(path), student, f"skipped, {problem}") for path, problem in problems.items()]
+    result.skipped += _bounded(skipped, LISTED_PER_STUDENT, lambda more: Skipped(
+        str(folder), student, f"and {more:,} more files of {student}'s folder were not graded"))
+    planted = _bounded(planted, PLANTED_PER_STUDENT, lambda more: Flag(
+        FlagKind.PLANTED, f"{student}'s folder holds {more:,} more notebooks named as released, deeper down"))
     for assignment, path in chosen.items():
         if path.absolute() not in seen:
             seen.add(path.absolute())
-            result.submissions.append(_submission(path, raw_name, assignment, planted, notes[assignment]))
+            shown = _bounded(notes[assignment], NOTES_PER_ASSIGNMENT,
+                             lambda more: f"and {more:,} more notebooks were not graded")
+            result.submissions.append(_submission(path, raw_name, assignment, planted, shown))
+
+
+def _bounded(items: list, most: int, summary: Callable[[int], object]) -> list:
+    """``items``, or its first ``most - 1`` and a summary of the rest."""
+    return items if len(items) <= most else [*items[: most - 1], summary(len(items) - most + 1)]
 
 
 def _places(folder: Path, assignment: str, in_assignment_folder: bool) -> list[Path]:
@@ -223,11 +242,13 @@ def _notebooks_below(folder: Path, result: Plan, limits: Limits, student: str,
     notebooks: list[Path] = []
     problems: dict[Path, str] = {}
     pending = [folder]
-    budget = limits.submissions
+    budget = limits.submissions  # entries looked at in one student's folder
     while pending:
         current = pending.pop()
         folders = []
-        for entry in _entries(current, result, student):
+        entries = _entries(current, result, student, most=budget + 1)
+        budget -= len(entries)
+        for entry in entries:
             path = Path(entry.path)
             try:
                 info = entry.stat(follow_symlinks=False)
@@ -241,11 +262,10 @@ def _notebooks_below(folder: Path, result: Plan, limits: Limits, student: str,
                     problems[path] = problem
                 else:
                     notebooks.append(path)
-                    budget -= 1
-            if budget <= 0:
-                result.skipped.append(Skipped(str(folder), student,
-                                              f"stopped after {limits.submissions:,} notebooks"))
-                return sorted(notebooks, key=str), problems
+        if budget < 0:
+            looked = f"stopped looking after {limits.submissions:,} files and folders"
+            result.skipped.append(Skipped(str(folder), student, looked))
+            break
         pending.extend(reversed(folders))
     return sorted(notebooks, key=str), problems
 

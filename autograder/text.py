@@ -61,8 +61,9 @@ def one_line(text: object, limit: int = 300) -> str:
 
 
 def display_name(name: str) -> str:
-    """A student's name (a folder name) as every report shows it: visible and bounded."""
-    return one_line(name, 200) or "(no name)"
+    """A student's name (a folder name) as every report shows it: every invisible character
+    escaped, white space included (two names that differ never look the same), bounded."""
+    return clean_text(visible(name, multiline=False), 200) or "(no name)"
 
 
 def csv_cell(value: object) -> object:

@@ -37,8 +37,8 @@ REFERENCE = (SOLUTIONS / "01_losses" / "losses.ipynb").read_text(encoding="utf-8
 RELEASE = (EXERCISES / "01_losses" / "losses.ipynb").read_text(encoding="utf-8")
 ESCAPES = "\x1b[2J\x1b]0;owned\x07\x1b[31m"
 # student folder names that need cleaning before any report shows them, as shown
-ODD_NAMES = {f"escapes{ESCAPES}": "escapes\\x1b[2J\\x1b]0;owned\\x07\\x1b[31m", "line\nbreak": "line break",
-             "ecila\u202e": "ecila\\u202e", "al\u200bice": "al\\u200bice",
+ODD_NAMES = {f"escapes{ESCAPES}": "escapes\\x1b[2J\\x1b]0;owned\\x07\\x1b[31m",
+             "line\nbreak": "line\\x0abreak", "ecila\u202e": "ecila\\u202e", "al\u200bice": "al\\u200bice",
              os.fsdecode(b"\xffnot_utf8_student"): "\\xffnot_utf8_student"}
 
 

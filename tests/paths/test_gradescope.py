@@ -21,19 +21,22 @@ pytestmark = pytest.mark.slow
 # Gradescope's results.json, as its autograder specification describes it.
 RESULTS_SCHEMA = {
     "type": "object",
-    "required": ["tests"],
+    "required": ["score", "max_score", "execution_time", "output", "output_format", "tests"],
     "properties": {
         "score": {"type": "number"},
         "max_score": {"type": "number"},
         "execution_time": {"type": "number"},
         "output": {"type": "string"},
+        "output_format": {"enum": ["text", "html", "simple_format", "md", "ansi"]},
+        "test_output_format": {"enum": ["text", "html", "simple_format", "md", "ansi"]},
+        "test_name_format": {"enum": ["text", "html", "simple_format", "md", "ansi"]},
         "visibility": {"enum": ["hidden", "after_due_date", "after_published", "visible"]},
         "stdout_visibility": {"enum": ["hidden", "after_due_date", "after_published", "visible"]},
         "tests": {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["name", "score", "max_score", "output", "visibility"],
+                "required": ["name", "score", "max_score", "status", "output", "output_format", "visibility"],
                 "properties": {
                     "name": {"type": "string", "minLength": 1},
                     "score": {"type": "number", "minimum": 0},
@@ -41,6 +44,7 @@ RESULTS_SCHEMA = {
                     "output": {"type": "string"},
                     "visibility": {"enum": ["hidden", "after_due_date", "after_published", "visible"]},
                     "status": {"enum": ["passed", "failed"]},
+                    "output_format": {"enum": ["text", "html", "simple_format", "md", "ansi"]},
                 },
             },
         },
@@ -68,9 +72,10 @@ def unpack(bundle, root) -> None:
         (root / "source" / script).chmod(0o755)
 
 
-def autograde(bundle, tmp_path, *uploads, installed: bool = False) -> dict:
+def autograde(bundle, tmp_path, *uploads, installed: bool = False, printed: list | None = None) -> dict:
     """Upload files, run run_autograder, read results.json. Unless ``installed`` (setup.sh has
-    run in ``tmp_path``), the bundle is unpacked first and runs with this interpreter."""
+    run in ``tmp_path``), the bundle is unpacked first and runs with this interpreter. What
+    run_autograder printed (which Gradescope shows to instructors only) goes to ``printed``."""
     root = tmp_path / "autograder"
     env = os.environ | {"AUTOGRADER_ROOT": str(root)}
     if not installed:
@@ -85,6 +90,8 @@ def autograde(bundle, tmp_path, *uploads, installed: bool = False) -> dict:
     script = root / "source" / "run_autograder"
     run = subprocess.run([str(script)], env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout + run.stderr
+    if printed is not None:
+        printed.append(run.stdout)
     document = json.loads((root / "results" / "results.json").read_text())
     jsonschema.validate(document, RESULTS_SCHEMA)
     return document
@@ -144,3 +151,21 @@ def test_setup_installs_everything_the_autograder_needs(bundle, tmp_path):
     submitted.write_text(json.dumps(wrong))
     document = autograde(bundle, tmp_path, submitted, installed=True)
     assert 0 < document["score"] < TOTAL
+
+
+def test_flags_for_the_instructor_never_reach_the_student(bundle, tmp_path):
+    notebook = json.loads((SOLUTIONS / "01_losses" / "losses.ipynb").read_text())
+    for cell in notebook["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "mse":
+            cell["source"] = ("def mse(y_pred, y_true):\n    open('/etc/hostname')\n"
+                              "    return float(np.mean((y_pred - y_true) ** 2))\n")
+    upload = tmp_path / "losses.ipynb"
+    upload.write_text(json.dumps(notebook))
+    printed: list[str] = []
+    document = autograde(bundle, tmp_path / "run", upload, printed=printed)
+    assert "flag for the instructor: suspicious code, review by hand" in printed[0]
+    assert "suspicious" not in json.dumps(document) and "open" not in document["output"]
+    assert document["stdout_visibility"] == "hidden"
+    for test in document["tests"]:
+        assert test["status"] == ("passed" if test["score"] == test["max_score"] else "failed")
+    assert document["execution_time"] >= 1 and document["extra_data"]["assignment"] == "01_losses"
