@@ -33,7 +33,7 @@ import itertools
 import os
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from autograder.files import file_problem
@@ -41,6 +41,8 @@ from autograder.flags import Flag, FlagKind
 from autograder.limits import LIMITS, Limits
 from autograder.results import Skipped
 from autograder.text import display_name
+
+LINK = "a symbolic link (links are not followed)"
 
 
 def release_names() -> dict[str, str]:
@@ -106,7 +108,30 @@ def plan(paths: list[str | Path], limits: Limits = LIMITS, *, assignment: str | 
             _plan_folder(path, result, limits, assignment, one_student or upload, seen, upload)
         else:
             _plan_file(path, info, result, seen)
+    _flag_shared_files(result)
     return result
+
+
+def _flag_shared_files(result: Plan) -> None:
+    """Flag notebooks of different students that are one file (a hard link an archive made):
+    each would earn the other's grade."""
+    owners: dict[tuple[int, int], list[int]] = {}
+    for index, submission in enumerate(result.submissions):
+        try:
+            info = submission.path.lstat()
+        except OSError:
+            continue
+        owners.setdefault((info.st_dev, info.st_ino), []).append(index)
+    for indices in owners.values():
+        students = {result.submissions[i].student for i in indices}
+        if len(students) < 2:
+            continue
+        for i in indices:
+            submission = result.submissions[i]
+            others = ", ".join(sorted(students - {submission.student}))
+            flag = Flag(FlagKind.REVIEW, f"{submission.path.name} of {submission.student} is the same file "
+                        f"as {others}'s (a hard link): review by hand")
+            result.submissions[i] = replace(submission, flags=(*submission.flags, flag))
 
 
 def _plan_file(path: Path, info: os.stat_result, result: Plan, seen: set[Path]) -> None:
@@ -144,6 +169,8 @@ def _plan_folder(root: Path, result: Plan, limits: Limits, assignment: str | Non
     for entry in _entries(root, result, student=None):
         if entry.is_dir(follow_symlinks=False):
             _plan_student(entry.name, Path(entry.path), result, limits, wanted, seen)
+        elif entry.is_symlink():
+            result.skipped.append(Skipped(entry.path, None, f"skipped, {LINK}"))
         elif entry.name.endswith(".ipynb"):
             result.skipped.append(Skipped(entry.path, None, "skipped, not in a student's folder "
                                           "(a class folder holds <student>/<assignment>/<notebook>)"))

@@ -62,8 +62,14 @@ def one_line(text: object, limit: int = 300) -> str:
 
 def display_name(name: str) -> str:
     """A student's name (a folder name) as every report shows it: every invisible character
-    escaped, white space included (two names that differ never look the same), bounded."""
-    return clean_text(visible(name, multiline=False), 200) or "(no name)"
+    escaped, white space included (two names that differ never look the same: a space at
+    either end, or one that is not U+0020, shows as ``\x20``, ``\xa0``...), bounded."""
+    shown = "".join(_escape(c) if c != " " and unicodedata.category(c) == "Zs" else c
+                    for c in visible(name, multiline=False))
+    core = shown.strip(" ")
+    start = shown.index(core) if core else len(shown)
+    shown = "\\x20" * start + core + "\\x20" * (len(shown) - start - len(core))
+    return clean_text(shown, 200) or "(no name)"
 
 
 def csv_cell(value: object) -> object:

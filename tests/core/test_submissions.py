@@ -126,3 +126,23 @@ def test_a_folder_too_large_to_read_is_looked_at_up_to_a_limit(tmp_path):
     put(tmp_path, "ann/01_losses/losses.ipynb", *(f"ann/x/{i}.txt" for i in range(30)))
     found = plan([tmp_path], Limits(submissions=10))
     assert any(s.reason == "stopped looking after 10 files and folders" for s in found.skipped)
+
+
+def test_one_file_shared_by_two_students_is_flagged_and_a_linked_student_folder_is_named(tmp_path):
+    put(tmp_path, "ann/01_losses/losses.ipynb", "cy/01_losses/losses.ipynb")
+    (tmp_path / "bob" / "01_losses").mkdir(parents=True)
+    os.link(tmp_path / "ann/01_losses/losses.ipynb", tmp_path / "bob/01_losses/losses.ipynb")
+    os.symlink(tmp_path / "cy", tmp_path / "dan")
+    found = plan([tmp_path])
+    flags = {s.student: [f.text for f in s.flags] for s in found.submissions}
+    assert flags == {"ann": ["losses.ipynb of ann is the same file as bob's (a hard link): review by hand"],
+                     "bob": ["losses.ipynb of bob is the same file as ann's (a hard link): review by hand"],
+                     "cy": []}
+    assert [(s.path, s.reason) for s in found.skipped] == [
+        (str(tmp_path / "dan"), "skipped, a symbolic link (links are not followed)")]
+
+
+def test_names_differing_only_in_white_space_never_look_the_same(tmp_path):
+    put(tmp_path, "alice/01_losses/losses.ipynb", "alice /01_losses/losses.ipynb",
+        "al\u00a0ice/01_losses/losses.ipynb")
+    assert sorted(s.student for s in plan([tmp_path]).submissions) == ["al\\xa0ice", "alice", "alice\\x20"]
