@@ -137,8 +137,8 @@ class JudgePeer(Peer):
                              Trouble.TIMEOUT)
             raise WorkerLost(self.worker.lost, kind=Trouble.TIMEOUT) from None
         except ProtocolError as error:
-            refused = "not plain data" in str(error) or "nested" in str(error) or "MB" in str(error)
-            self.worker.stop(self.worker.ending(str(error)), Trouble.REFUSED if refused else Trouble.CRASH)
+            trouble = Trouble.REFUSED if error.refused else Trouble.CRASH
+            self.worker.stop(self.worker.ending(str(error)), trouble)
             raise WorkerLost(self.worker.lost, kind=self.worker.trouble) from None
         except (BrokenPipeError, ConnectionError):
             self.worker.stop(self.worker.ending("stopped answering"), Trouble.CRASH)

@@ -92,7 +92,8 @@ class Peer:
                     return self.decode(body[0])
                 except Exception as error:  # a forged array, reference, set, dtype or depth
                     problem = str(error)[:200]
-                    raise ProtocolError(f"sent something that is not plain data: {problem}") from None
+                    raise ProtocolError(f"sent something that is not plain data: {problem}",
+                                        refused=True) from None
             if kind is Kind.RAISED and len(body) == 3:
                 raise self.raised(*(str(part)[:4000] for part in body))
             if kind is Kind.REQUEST and len(body) == 2:

@@ -78,7 +78,16 @@ class RemoteError(Exception):
 
 
 class ProtocolError(Exception):
-    """The other side sent something that is not part of the protocol, or is gone."""
+    """The other side sent something that is not part of the protocol, or is gone.
+
+    Attributes:
+        refused: what it sent was refused as not plain data (too large, nested too deeply, a
+            class the loader does not rebuild), rather than broken or missing.
+    """
+
+    def __init__(self, message: str, *, refused: bool = False):
+        super().__init__(message)
+        self.refused = refused
 
 
 def parse(enum: type[Enum], value: Any) -> Any:

@@ -211,14 +211,15 @@ class Channel:
         (size,) = HEADER.unpack(self._read(HEADER.size))
         if size > self.max_message:
             raise ProtocolError(f"sent a message of {size / 2**20:.1f} MB (the limit is "
-                                f"{self.max_message / 2**20:.1f} MB)")
+                                f"{self.max_message / 2**20:.1f} MB)", refused=True)
         data = self._read(size)
         try:
             return self.loads(data)
         except RecursionError:
-            raise ProtocolError("sent something nested too deeply to be read") from None
+            raise ProtocolError("sent something nested too deeply to be read", refused=True) from None
         except Exception as error:  # a malformed or refused pickle
-            raise ProtocolError(f"sent something that is not plain data ({str(error)[:200]})") from None
+            raise ProtocolError(f"sent something that is not plain data ({str(error)[:200]})",
+                                refused=True) from None
 
     def _read(self, size: int) -> bytes:
         data = self.reader.read(size)  # buffered: a small message arrives in one system call
