@@ -46,6 +46,7 @@ from traitlets import Bool, Float
 from traitlets.config import Config
 
 from autograder.limits import LIMITS
+from autograder.nbgrader_intake import not_shown
 from autograder.results import CheckResult, SubmissionResult
 
 RESOURCES_KEY = "autograder"  # what GradeWithCore leaves in the resources for FlagForReview
@@ -201,8 +202,10 @@ class GradeWithCore(NbGraderPreprocessor):
                     review.add(grade_id)
             cell.execution_count = None
 
+        # a stand-in (autograder.nbgrader_intake) is not what the student submitted: look at it
+        stand_in = not_shown(nb) is not None
         resources[RESOURCES_KEY] = {"review": sorted(review),
-                                    "everything": bool(problem) or self._submission_flags(result)}
+                                    "everything": bool(problem) or stand_in or self._submission_flags(result)}
         return nb, resources
 
     @staticmethod
