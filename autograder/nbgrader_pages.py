@@ -15,7 +15,8 @@ formgrader and for the feedback alike, with:
 - `InertNotebook`, a preprocessor that rebuilds every cell from what may be shown
   (`inert_cell`): outputs keep plain text, errors and PNG/JPEG/GIF images, and HTML through
   `clean_html`; JavaScript, SVG, widgets and other types are dropped; attachments keep images
-  only; raw cells are shown as nothing; prompts are numbers; metadata is nbgrader's only.
+  only (another kind becomes a blank image); raw cells are shown as nothing; prompts are
+  numbers; metadata is nbgrader's only.
   The autograde step applies the same rules when it reads a submission
   (`autograder.nbgrader_intake`), so the autograded notebook itself holds nothing active.
 
@@ -24,6 +25,7 @@ Ids in student HTML are prefixed (``student-``), so they cannot take the place o
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -89,12 +91,17 @@ class SafeMarkdown(LoggingConfigurable):
     jinja_pass_arg = pass_context(lambda: None).jinja_pass_arg
 
     def __call__(self, context: Any, source: str) -> str:
-        return clean_html(self.parent.markdown2html(context, source))
+        try:
+            return clean_html(self.parent.markdown2html(context, source))
+        except Exception as error:  # noqa: BLE001 (a cell nbconvert cannot render is shown as text)
+            self.log.warning("A markdown cell is shown as text: %s", str(error)[:200])
+            return "<pre>" + html.escape(source) + "</pre>"
 
 
 # --- cells and outputs -------------------------------------------------------------------
 
 SHOWN_IMAGES = ("image/png", "image/jpeg", "image/gif")
+BLANK_PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=")
 BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*")
 NBGRADER_KEYS = {"schema_version": int, "grade": bool, "locked": bool, "solution": bool,
                  "task": bool, "grade_id": str, "points": (int, float), "checksum": str,
@@ -205,8 +212,8 @@ def inert_cell(cell: Any, index: int = 0) -> NotebookNode:
         for name, bundle in attachments.items():
             images = {m: _image(bundle.get(m)) for m in SHOWN_IMAGES} if isinstance(bundle, dict) else {}
             images = {m: v for m, v in images.items() if v}
-            if images and re.fullmatch(r"[\w.\- ]{1,200}", name):
-                kept[name] = images
+            if re.fullmatch(r"[\w.\- ]{1,200}", name):  # others cannot be referred to as they are
+                kept[name] = images or {"image/png": BLANK_PNG}  # a reference to it still renders
         if kept:
             node["attachments"] = kept
     return from_dict(node)
