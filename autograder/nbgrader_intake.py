@@ -19,7 +19,8 @@ configured in ``nbgrader_config.py``, come first:
 - `AdmitSubmission`, the first step of ``autograde``'s sanitizing, makes the nbgrader metadata
   of every cell the gradebook's: a cell whose grade id the gradebook knows gets that cell's
   metadata and type, whatever it had (empty, foreign keys, another schema version); a copy
-  of a cell already seen, a cell with an unknown or no grade id becomes an ordinary cell. Each
+  of such a cell (of two cells with one grade id, the first of the right type keeps it), a
+  cell with an unknown or no grade id becomes an ordinary cell. Each
   change is logged as a warning.
 """
 
@@ -166,20 +167,19 @@ class AdmitSubmission(NbGraderPreprocessor):
         if reason is not None:
             self.log.warning("%s: not shown in nbgrader, graded as submitted: %s", where, reason)
             return stand_in(source, reason), resources
-        seen: set[str] = set()
+        keep = _kept_cells(nb, source)
         for index, cell in enumerate(nb.cells):
             if "nbgrader" not in cell.metadata:
                 continue
             grade_id = cell.metadata.nbgrader.get("grade_id")
             known = source.get(grade_id) if isinstance(grade_id, str) else None
-            if known is None or grade_id in seen:
-                why = ("a copy of an earlier cell" if grade_id in seen
+            if known is None or keep.get(grade_id) != index:
+                why = ("a copy of another cell" if grade_id in keep
                        else "a grade id the gradebook does not know" if grade_id else "no grade id")
                 self.log.warning("%s: cell %d has nbgrader metadata with %s: it is kept as an ordinary "
                                  "cell", where, index + 1, why)
                 del cell.metadata["nbgrader"]
                 continue
-            seen.add(grade_id)
             expected = known.metadata()
             changed = _meaningful(cell.metadata.nbgrader) != _meaningful(expected)
             if changed or cell.cell_type != known.cell_type:
@@ -188,6 +188,21 @@ class AdmitSubmission(NbGraderPreprocessor):
             cell.metadata["nbgrader"] = expected
             _set_type(cell, known.cell_type)
         return nb, resources
+
+
+def _kept_cells(nb: NotebookNode, source: dict[str, SourceCell]) -> dict[str, int]:
+    """grade id -> the index of the one cell that keeps it: of the cells that have it, the first
+    of the gradebook's type, else the first."""
+    keep: dict[str, int] = {}
+    for index, cell in enumerate(nb.cells):
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id not in source:
+            continue
+        first = keep.get(grade_id)
+        if first is None or (nb.cells[first].cell_type != source[grade_id].cell_type
+                             and cell.cell_type == source[grade_id].cell_type):
+            keep[grade_id] = index
+    return keep
 
 
 def _meaningful(metadata: dict) -> dict:

@@ -73,11 +73,11 @@ class Course:
         return {s["student"]: s for s in json.loads(report.read_text())["submissions"]}
 
     def grades(self) -> dict[str, tuple[float, float]]:
-        """student -> (score, max_score), from ``nbgrader export``."""
+        """student -> (score, max_score) of this assignment, from ``nbgrader export``."""
         self.nbgrader("export", "--to", "grades.csv")
         with open(self.root / "grades.csv", newline="") as f:
             return {row["student_id"]: (float(row["score"]), float(row["max_score"]))
-                    for row in csv.DictReader(f)}
+                    for row in csv.DictReader(f) if row["assignment"] == self.assignment_id}
 
 
 def filled_in(release: Path, source: Path) -> dict:
@@ -162,7 +162,8 @@ def start_formgrader(course: Course, scratch: Path) -> Iterator[Formgrader]:
     token = secrets.token_hex(16)
     for folder in ("config", "runtime"):
         (scratch / folder).mkdir(parents=True, exist_ok=True)
-    env = course.env | {"JUPYTER_CONFIG_DIR": str(scratch / "config"), "JUPYTER_RUNTIME_DIR": str(scratch / "runtime")}
+    env = course.env | {"JUPYTER_CONFIG_DIR": str(scratch / "config"),
+                        "JUPYTER_RUNTIME_DIR": str(scratch / "runtime")}
     log = open(scratch / "jupyter-server.log", "w")  # noqa: SIM115 (closed with the server)
     process = subprocess.Popen(
         ["jupyter", "server", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
@@ -204,8 +205,8 @@ def gradebook_state(db_url: str) -> dict[tuple[str, str], tuple]:
             for submission in assignment.submissions:
                 for notebook in submission.notebooks:
                     for grade in notebook.grades:
-                        state[(submission.student.id, grade.name)] = (
-                            grade.auto_score, grade.manual_score, grade.extra_credit, grade.needs_manual_grade)
+                        scores = (grade.auto_score, grade.manual_score, grade.extra_credit)
+                        state[(submission.student.id, grade.name)] = (*scores, grade.needs_manual_grade)
                     for comment in notebook.comments:
                         state[(submission.student.id, "comment " + comment.name)] = (
                             comment.auto_comment, comment.manual_comment)
