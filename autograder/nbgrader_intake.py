@@ -264,11 +264,11 @@ def _set_type(cell: NotebookNode, cell_type: str) -> None:
 
 def stand_in(source: dict[str, SourceCell], reason: str) -> NotebookNode:
     """The notebook graded in place of a submission nbgrader is not given: a note saying why,
-    then the source notebook's cells as released to every student, solution cells empty (so
-    no reference solution is shown)."""
+    then the source notebook's cells as every student's autograded copy has them (test cells
+    with their hidden tests), solution cells empty (so no reference solution is shown)."""
     note = ("**This is not your notebook as submitted:** " + reason.replace("*", "\\*") + ". "
             "Your grade is the autograder's, of the notebook you submitted; the cells below are "
-            "the assignment's, as released.")
+            "the assignment's, without your work.")
     cells = [{"cell_type": "markdown", "metadata": {}, "source": note}]
     for cell in source.values():
         text = "" if cell.solution else cell.source
