@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ from autograder.limits import LIMITS
 from autograder.nbgrader_pages import inert_notebook, text_of
 from autograder.notebook import decode_notebook
 
+SAFE_ID = re.compile(r"[\w.@+\-]+")
 NOT_SHOWN = "not_shown"  # notebook metadata["autograder"][NOT_SHOWN]: why a stand-in was graded
 
 
@@ -162,6 +164,10 @@ class AdmitSubmission(NbGraderPreprocessor):
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
         info = resources["nbgrader"]
         where = f"{info['student']}/{info['assignment']}"
+        if not SAFE_ID.fullmatch(info["student"]):
+            self.log.warning("%r: this student id is shown as markup on some of formgrader's own pages "
+                             "(manage students): rename the folder to letters, digits and . _ - @ +",
+                             info["student"])
         source = _source_cells(info)
         reason = not_shown(nb) or Admission(self.max_cells, self.max_text).problem(nb)
         if reason is not None:

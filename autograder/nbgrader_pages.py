@@ -247,8 +247,17 @@ def _unique_ids(cells: list[NotebookNode]) -> None:
         seen.add(cell.id)
 
 
+# What formgrader's submission page puts on the page from its resources without escaping,
+# and could come from a student: the student's id (a folder name) and names.
+NAMED = ("student", "first_name", "last_name", "notebook_path")
+
+
 class InertNotebook(Preprocessor):
-    """Replace the notebook by `inert_notebook` of it, before a page is made of it."""
+    """Replace the notebook by `inert_notebook` of it, before a page is made of it, and escape
+    the student's id and names that formgrader's template shows as they are."""
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        for key in NAMED:
+            if isinstance(resources.get(key), str):
+                resources[key] = html.escape(resources[key])
         return inert_notebook(nb), resources

@@ -35,6 +35,8 @@ from traitlets.config.loader import PyFileConfigLoader
 from autograder.nbgrader_pages import clean_html, inert_output
 
 CANARY = "http://127.0.0.1:9"  # the fast tests load nothing; the browser test serves its own
+# A student id (a folder name) that formgrader's submission page would show as markup.
+NAMED = "eve<img src=x onerror=\"(top.__pwned=top.__pwned||[]).push('student id')\">"
 NBGRADER_TEMPLATES = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
 ACTIVE_TAGS = {"script", "iframe", "frame", "object", "embed", "form", "input", "button", "textarea",
                "select", "meta", "base", "link", "style", "svg", "math", "noscript", "applet", "portal"}
@@ -60,7 +62,8 @@ def render(notebook: dict, template: str, config: Config) -> str:
     config.HTMLExporter.extra_template_paths = [str(NBGRADER_TEMPLATES.parent / "static" / "node_modules" /
                                                     "bootstrap" / "dist" / "css")]  # as generate_feedback
     resources = {"base_url": "", "assignment_id": "01_losses", "notebook_id": "losses", "submission_id": "1",
-                 "index": 0, "total": 1, "student": ATTACKER, "notebook_path": "x",
+                 "index": 0, "total": 1, "student": NAMED, "notebook_path": f"./autograded/{NAMED}/x.ipynb",
+                 "first_name": None, "last_name": None,
                  "nbgrader": {"notebook": "losses", "score": 0, "max_score": 23, "late_penalty": 0}}
     nb = nbformat.reads(json.dumps(notebook), as_version=4)  # as a page reads it from a file
     for cell in nb.cells:  # as nbgrader's GetGrades leaves them for the feedback
@@ -121,6 +124,8 @@ def attacked(tmp_path_factory) -> dict:
 def test_the_pages_show_student_content_inert(attacked, template, tmp_path):
     page = render(attacked, template, course_config(tmp_path))
     assert active_content(page) == []
+    soup = BeautifulSoup(page, "html.parser")
+    assert not soup.find_all(attrs={"onerror": True}), "the student's id is shown as markup"
     text = BeautifulSoup(page, "html.parser").find(id="notebook-container").get_text()
     assert "click me" in text and "a markdown link" in text, "the student's text is still shown"
 
@@ -204,6 +209,7 @@ def test_formgrader_and_feedback_run_no_student_script_and_keep_every_grade(tmp_
     course.submit("alice", honest)
     release = json.loads(course.release.read_text(encoding="utf-8"))
     course.submit(ATTACKER, hostile_notebook(release, canary, malformed=True))
+    course.submit(NAMED, release)
     course.nbgrader("autograde", "01_losses", "--create")
     course.nbgrader("generate_feedback", "01_losses")
     before = gradebook_state(course.db_url)
@@ -217,7 +223,7 @@ def test_formgrader_and_feedback_run_no_student_script_and_keep_every_grade(tmp_
                  f"{formgrader.url}/formgrader/manage_submissions/01_losses"]
         pages += [f"{formgrader.url}/formgrader/submissions/{s['id']}/" for s in submissions]
         pages += [(root / "grading" / "feedback" / s / "01_losses" / "losses.html").as_uri()
-                  for s in ("alice", ATTACKER)]
+                  for s in ("alice", ATTACKER, NAMED)]
         for page in pages:
             browser.get(page)
             marks = browser.execute_script("return window.__pwned || []")
