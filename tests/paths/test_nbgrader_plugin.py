@@ -10,12 +10,20 @@ import json
 import nbformat
 import pytest
 from conftest import EXERCISES, SOLUTIONS
+from nbconvert.preprocessors import Preprocessor
 from nbformat import from_dict
 from nbgrader.utils import determine_grade
 from nbgrader_course import grade_cell_targets
 
 from autograder.assignments import ASSIGNMENTS
-from autograder.nbgrader_intake import Admission, SourceCell, admitted, not_shown, stand_in
+from autograder.nbgrader_intake import (
+    Admission,
+    BoundedNotebookExporter,
+    SourceCell,
+    admitted,
+    not_shown,
+    stand_in,
+)
 from autograder.nbgrader_plugin import (
     RestoreTestCells,
     cell_outputs,
@@ -192,3 +200,26 @@ def test_a_stand_in_shows_the_release_never_the_solution(assignment_id):
     text = "\n".join(c.source for c in nb.cells)
     assert "BEGIN SOLUTION" not in text and "it has 9,999 cells" in nb.cells[0].source
     assert [c.metadata.nbgrader["grade_id"] for c in nb.cells[1:]] == list(cells)
+
+
+class FailsOnCells(Preprocessor):
+    """A step of nbgrader that fails on any notebook with cells (as one might on an upload no
+    one foresaw)."""
+
+    def preprocess(self, nb, resources):
+        if nb.cells:
+            raise ValueError("unforeseen")
+        return nb, resources
+
+
+def test_a_submission_nbgraders_steps_fail_on_is_graded_from_its_stand_in(tmp_path, monkeypatch):
+    path = tmp_path / "losses.ipynb"
+    path.write_text((EXERCISES / "01_losses" / "losses.ipynb").read_text(encoding="utf-8"))
+    exporter = BoundedNotebookExporter()
+    exporter.register_preprocessor(FailsOnCells(), enabled=True)
+    monkeypatch.setattr(BoundedNotebookExporter, "_is_submission", lambda self, p: True)
+    output, _ = exporter.from_filename(str(path), resources={"nbgrader": {}})
+    assert "nbgrader could not process it (ValueError: unforeseen)" in not_shown(nbformat.reads(output, 4))
+    monkeypatch.setattr(BoundedNotebookExporter, "_is_submission", lambda self, p: False)
+    with pytest.raises(ValueError, match="unforeseen"):  # autograde's own copy: its failure is reported
+        exporter.from_filename(str(path), resources={"nbgrader": {}})
