@@ -11,14 +11,15 @@ formgrader and for the feedback alike, with:
   before (math is left as text for MathJax, exactly as nbconvert renders it), less anything
   that could run or load: scripts, event handlers, ``javascript:`` and other URLs but
   ``http``, ``https``, ``mailto`` and relative ones, frames, forms, styles, SVG, and images
-  from other sites (an image may be a data URL of PNG, JPEG, GIF or WebP: an attachment).
+  from anywhere but beside the notebook (or a data URL of PNG, JPEG, GIF or WebP: an
+  attachment), so that not even a request leaves the page on the student's behalf.
 - `InertNotebook`, a preprocessor that rebuilds every cell from what may be shown
   (`inert_cell`): outputs keep plain text, errors and PNG/JPEG/GIF images, and HTML through
   `clean_html`; JavaScript, SVG, widgets and other types are dropped; attachments keep images
   only (another kind becomes a blank image); raw cells are shown as nothing; prompts are
-  numbers; metadata is nbgrader's only.
-  The autograde step applies the same rules when it reads a submission
-  (`autograder.nbgrader_intake`), so the autograded notebook itself holds nothing active.
+  numbers; metadata is nbgrader's only. It also escapes the student's id and names, which
+  formgrader's submission page shows as they are. The autograde step rebuilds cells by the
+  same rules when it reads a submission (`autograder.nbgrader_intake`).
 
 Ids in student HTML are prefixed (``student-``), so they cannot take the place of the page's own.
 """
@@ -61,8 +62,8 @@ def _attribute(tag: str, name: str, value: str) -> str | None:
         url = value.strip()
         if url.lower().startswith("data:"):
             return url if tag == "img" and name == "src" and IMAGE_DATA.match(url) else None
-        if tag == "img" and REMOTE.match(url):
-            return None  # nothing is loaded from another site
+        if tag == "img" and (REMOTE.match(url) or url.startswith(("/", "\\")) or ".." in url.split("/")):
+            return None  # an image loads only from beside the notebook (not another site or page)
         if url.startswith("#"):
             return "#" + ID_PREFIX + url[1:]
     if name == "id":
@@ -70,10 +71,10 @@ def _attribute(tag: str, name: str, value: str) -> str | None:
     return value
 
 
-def clean_html(html: str) -> str:
-    """``html`` with only inert markup left (see the module docstring); text is kept."""
+def clean_html(markup: str) -> str:
+    """``markup`` (HTML) with only inert markup left (see the module docstring); text is kept."""
     return nh3.clean(
-        html, tags=TAGS, clean_content_tags={"script", "style"}, attributes=ATTRIBUTES,
+        markup, tags=TAGS, clean_content_tags={"script", "style"}, attributes=ATTRIBUTES,
         attribute_filter=_attribute, url_schemes=URL_SCHEMES, allowed_classes=CLASSES,
         filter_style_properties={"text-align"}, link_rel="noopener noreferrer nofollow",
         strip_comments=True,

@@ -82,6 +82,8 @@ def markdown_attacks(canary: str) -> dict[str, str]:
                           f'<marquee onstart="{js("marquee")}">m</marquee>',
         "mutation": f'<noscript><p title="</noscript><img src=x onerror={js("noscript")}>"></noscript>'
                     f'<math><mtext><table><mglyph><style><img src=x onerror="{js("mathml")}">',
+        "same-site requests": '<img src="/logout"><img src="../../../api/shutdown">'
+                              '<img src="//127.0.0.1:9/x">',
         "clobbering": '<h2 id="test_mse">heading</h2><input class="score" id="test_mse_score" value="99">'
                       '<form name="submission_id"></form><img name="base_url" src="x">',
         "math": r"The loss is $L = \frac{1}{N}\sum_i (y_i - \hat y_i)^2$ and $a < b$, "

@@ -109,8 +109,8 @@ def _inert_url(tag: str, attribute: str, url: str) -> bool:
         image = re.match(r"data:image/(png|jpeg|gif|webp)[;,]", url)
         return tag == "img" and attribute == "src" and image is not None
     scheme = re.match(r"([a-z][a-z0-9+.-]*):", url)
-    if tag == "img" and (scheme or url.startswith("//")):
-        return False  # an image from another site
+    if tag == "img" and (scheme or url.startswith(("/", "\\")) or ".." in url.split("/")):
+        return False  # an image from another site, or another page of this one (a GET on /logout)
     return scheme is None or scheme.group(1) in ("http", "https", "mailto")
 
 
