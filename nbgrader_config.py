@@ -35,10 +35,20 @@ c.GenerateAssignment.create_assignment = True
 # (as `nbgrader generate_assignment` records it, without touching exercises/).
 c.Autograde.pre_convert_hook = RegisterAssignments(c)
 
-# nbgrader's sanitising steps, with OverwriteCells replaced by RestoreTestCells: untouched
-# test cells get their hidden tests back without a "checksum has changed!" warning, and
-# deleted test cells are put back.
+# No upload can stop the class (autograder/nbgrader_intake.py): submissions are read as the
+# grading core reads them (a regular file of at most 16 MB, no link followed) and rebuilt with
+# only what may be shown; one that is not a notebook, or too large for nbgrader, is graded from
+# a stand-in (the release's graded cells and a note why), still with the core's grade of the
+# file as submitted, and flagged for review.
+c.Autograde.exporter_class = "autograder.nbgrader_intake.BoundedNotebookExporter"
+
+# nbgrader's sanitising steps, after AdmitSubmission (every cell's nbgrader metadata made the
+# gradebook's: copied cells, unknown or missing grade ids, empty or foreign metadata, other
+# schema versions), with OverwriteCells replaced by RestoreTestCells: untouched test cells get
+# their hidden tests back without a "checksum has changed!" warning, and deleted test cells are
+# put back.
 c.Autograde.sanitize_preprocessors = [
+    "autograder.nbgrader_intake.AdmitSubmission",
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
@@ -62,3 +72,12 @@ c.Autograde.autograde_preprocessors = [
 ]
 c.GradeWithCore.timeout = 300  # seconds per notebook, as `python -m autograder grade --timeout`
 c.Execute.timeout = 300
+
+# Student content never runs as script on nbgrader's pages (autograder/nbgrader_pages.py):
+# formgrader and generate_feedback render with this HTMLExporter configuration. Markdown is
+# rendered by nbconvert as before (math left for MathJax) and then cleaned with nh3; every cell
+# is rebuilt with only inert outputs, image attachments and nbgrader's metadata; raw cells are
+# not rendered; nbconvert's own sanitizing drops JavaScript outputs and widgets.
+c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.preprocessors = ["autograder.nbgrader_pages.InertNotebook"]
+c.HTMLExporter.filters = {"markdown2html": "autograder.nbgrader_pages.SafeMarkdown"}

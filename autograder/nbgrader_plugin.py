@@ -47,6 +47,7 @@ from traitlets.config import Config
 
 from autograder.flags import FlagKind
 from autograder.limits import LIMITS
+from autograder.nbgrader_intake import not_shown
 from autograder.results import CheckResult, SubmissionResult
 from autograder.submissions import Plan, Submission
 
@@ -205,8 +206,10 @@ class GradeWithCore(NbGraderPreprocessor):
                     review.add(grade_id)
             cell.execution_count = None
 
+        # a stand-in (autograder.nbgrader_intake) is not what the student submitted: look at it
+        stand_in = not_shown(nb) is not None
         resources[RESOURCES_KEY] = {"review": sorted(review),
-                                    "everything": bool(problem) or self._submission_flags(result)}
+                                    "everything": bool(problem) or stand_in or self._submission_flags(result)}
         return nb, resources
 
     @staticmethod

@@ -64,8 +64,9 @@ def read_cells(path: str | Path, limits: Limits = LIMITS) -> tuple[list[Cell], d
     return parse_cells(read_notebook_bytes(path, limits), str(path))
 
 
-def parse_cells(data: bytes, name: str = "the notebook") -> tuple[list[Cell], dict]:
-    """The code cells and metadata of a notebook given as bytes (see `read_cells`)."""
+def decode_notebook(data: bytes, name: str = "the notebook") -> dict:
+    """The JSON of a notebook given as bytes: a dict with a list of cells, nothing checked
+    below that. Raises NotebookError with a one-line message otherwise."""
     try:
         raw = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
@@ -76,7 +77,12 @@ def parse_cells(data: bytes, name: str = "the notebook") -> tuple[list[Cell], di
         raise NotebookError(f"{name} is not a valid notebook file (not JSON: {str(error)[:200]})") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
         raise NotebookError(f"{name} is not a Jupyter notebook (no list of cells)")
+    return raw
 
+
+def parse_cells(data: bytes, name: str = "the notebook") -> tuple[list[Cell], dict]:
+    """The code cells and metadata of a notebook given as bytes (see `read_cells`)."""
+    raw = decode_notebook(data, name)
     cells = []
     for index, cell in enumerate(raw["cells"]):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":

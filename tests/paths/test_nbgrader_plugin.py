@@ -1,19 +1,30 @@
 """The nbgrader plugin's parts, without running nbgrader: which function each grade cell grades,
-how a score becomes nbgrader's partial credit, and what the release's test cells look like to
-the checksum comparison. (tests/paths/test_nbgrader_core.py runs nbgrader end to end.)"""
+how a score becomes nbgrader's partial credit, what the release's test cells look like to
+the checksum comparison, and what autograde takes in of a submission.
+(tests/paths/test_nbgrader_core.py runs nbgrader end to end.)"""
 
 from __future__ import annotations
 
 import json
 
+import nbformat
 import pytest
 from conftest import EXERCISES, SOLUTIONS
+from nbconvert.preprocessors import Preprocessor
 from nbformat import from_dict
 from nbgrader.utils import determine_grade
 from nbgrader_course import grade_cell_targets
 
 from autograder.assignments import ASSIGNMENTS
 from autograder.flags import Flag, FlagKind
+from autograder.nbgrader_intake import (
+    Admission,
+    BoundedNotebookExporter,
+    SourceCell,
+    admitted,
+    not_shown,
+    stand_in,
+)
 from autograder.nbgrader_plugin import (
     RestoreTestCells,
     cell_outputs,
@@ -133,3 +144,89 @@ def test_untouched_release_test_cells_are_recognised(assignment_id):
         assert "### BEGIN HIDDEN TESTS" in cell["source"]
         assert restore.released_source(cell["source"]) == released[cell["metadata"]["nbgrader"]["grade_id"]]
     assert restore.released_source("### BEGIN HIDDEN TESTS\nassert True") is None
+
+
+# --- what autograde takes in (autograder.nbgrader_intake) ---------------------------------
+
+
+def test_a_submission_is_admitted_inert_and_valid(tmp_path):
+    from page_attacks import hostile_notebook
+
+    release = json.loads((EXERCISES / "01_losses" / "losses.ipynb").read_text(encoding="utf-8"))
+    path = tmp_path / "losses.ipynb"
+    path.write_text(json.dumps(hostile_notebook(release, "http://127.0.0.1:9", malformed=True)))
+    nb = admitted(path, Admission())
+    nbformat.validate(nb)  # what nbgrader's steps require, whatever was uploaded
+    assert not_shown(nb) is None
+    grade_ids = [c.metadata.nbgrader["grade_id"] for c in nb.cells if "nbgrader" in c.metadata]
+    assert grade_ids == [c["metadata"]["nbgrader"]["grade_id"] for c in release["cells"]
+                         if "nbgrader" in c["metadata"]]
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    shown = {"text/plain", "text/html", "image/png"}
+    assert outputs and all(set(o.get("data", {})) <= shown for o in outputs)
+    assert all("<script" not in o.get("data", {}).get("text/html", "") for o in outputs)
+    assert all(c.get("execution_count") in (None, 1) for c in nb.cells)
+    assert all(not c.metadata.get("raw_mimetype") and not c.metadata.get("format") for c in nb.cells)
+
+
+@pytest.mark.parametrize("content, reason", [
+    (b"\xff\xfePK", "not UTF-8 text"),
+    (b"[1, 2]", "no list of cells"),
+    (json.dumps({"cells": [{"cell_type": "markdown", "source": "."}] * 2_001}).encode(), "2,001 cells"),
+    (json.dumps({"cells": [{"cell_type": "code", "source": "x" * 500_001}]}).encode(), "500,001 characters"),
+])
+def test_what_nbgrader_is_not_given_becomes_a_stand_in_with_the_reason(tmp_path, content, reason):
+    path = tmp_path / "losses.ipynb"
+    path.write_bytes(content)
+    nb = admitted(path, Admission())
+    assert nb.cells == [] and reason in not_shown(nb)
+    assert str(tmp_path) not in not_shown(nb), "the student sees the file's name, not the grader's path"
+
+
+def test_only_autogrades_own_copy_keeps_its_stand_in_note(tmp_path):
+    path = tmp_path / "losses.ipynb"
+    path.write_text(json.dumps({"cells": [], "metadata": {"autograder": {"not_shown": "a forged note"}}}))
+    assert not_shown(admitted(path, Admission())) is None
+    assert not_shown(admitted(path, Admission(), submitted=False)) == "a forged note"
+
+
+@pytest.mark.parametrize("assignment_id", RELEASED)
+def test_a_stand_in_shows_the_release_never_the_solution(assignment_id):
+    """A stand-in is made of the gradebook's source cells, which hold the reference solution:
+    its solution cells are empty."""
+    (source,) = (SOLUTIONS / assignment_id).glob("*.ipynb")
+    cells = {}
+    for cell in json.loads(source.read_text(encoding="utf-8"))["cells"]:
+        meta = cell["metadata"].get("nbgrader")
+        if meta:
+            cells[meta["grade_id"]] = SourceCell(meta["grade_id"], cell["cell_type"], "".join(cell["source"]),
+                                                 meta["locked"], None, meta["grade"], meta["solution"],
+                                                 False, meta.get("points"))
+    nb = stand_in(cells, "it has 9,999 cells")
+    nbformat.validate(nb)
+    text = "\n".join(c.source for c in nb.cells)
+    assert "BEGIN SOLUTION" not in text and "it has 9,999 cells" in nb.cells[0].source
+    assert [c.metadata.nbgrader["grade_id"] for c in nb.cells[1:]] == list(cells)
+
+
+class FailsOnCells(Preprocessor):
+    """A step of nbgrader that fails on any notebook with cells (as one might on an upload no
+    one foresaw)."""
+
+    def preprocess(self, nb, resources):
+        if nb.cells:
+            raise ValueError("unforeseen")
+        return nb, resources
+
+
+def test_a_submission_nbgraders_steps_fail_on_is_graded_from_its_stand_in(tmp_path, monkeypatch):
+    path = tmp_path / "losses.ipynb"
+    path.write_text((EXERCISES / "01_losses" / "losses.ipynb").read_text(encoding="utf-8"))
+    exporter = BoundedNotebookExporter()
+    exporter.register_preprocessor(FailsOnCells(), enabled=True)
+    monkeypatch.setattr(BoundedNotebookExporter, "_is_submission", lambda self, p: True)
+    output, _ = exporter.from_filename(str(path), resources={"nbgrader": {}})
+    assert "nbgrader could not process it (ValueError: unforeseen)" in not_shown(nbformat.reads(output, 4))
+    monkeypatch.setattr(BoundedNotebookExporter, "_is_submission", lambda self, p: False)
+    with pytest.raises(ValueError, match="unforeseen"):  # autograde's own copy: its failure is reported
+        exporter.from_filename(str(path), resources={"nbgrader": {}})
