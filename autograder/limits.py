@@ -4,9 +4,11 @@ A submission is hostile until proven otherwise: it may loop forever, allocate wi
 print megabytes, fill the disk or start processes. Each of those meets one of these limits,
 and the grade says which. ``python -m autograder limits`` prints them.
 
-`LIMITS` is what grading uses; the environment variable ``AUTOGRADER_CALL_TIMEOUT`` (seconds)
-overrides the per-call limit, which lets tests and slow machines adjust it, and the command
-line's ``--timeout`` sets the notebook limit.
+`LIMITS` is what grading uses. The environment variables ``AUTOGRADER_CALL_TIMEOUT`` and
+``AUTOGRADER_NOTEBOOK_TIMEOUT`` (seconds) override the per-call and per-notebook limits on every
+path (the command line, ``pytest --grade``, Gradescope), which lets tests and slow machines
+adjust them; the command line's ``--timeout`` and nbgrader's ``c.GradeWithCore.timeout`` set
+the notebook limit too.
 """
 
 from __future__ import annotations
@@ -90,10 +92,12 @@ class Limits:
 
 def _from_environment() -> Limits:
     limits = Limits()
-    call = os.environ.get("AUTOGRADER_CALL_TIMEOUT")
-    if call:
+    for variable, name in (("AUTOGRADER_CALL_TIMEOUT", "call_seconds"),
+                           ("AUTOGRADER_NOTEBOOK_TIMEOUT", "notebook_seconds")):
         with contextlib.suppress(ValueError):
-            limits = replace(limits, call_seconds=float(call))
+            seconds = float(os.environ.get(variable) or "nan")
+            if seconds > 0:
+                limits = replace(limits, **{name: seconds})
     return limits
 
 
