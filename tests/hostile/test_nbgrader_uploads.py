@@ -99,6 +99,7 @@ def uploads(reference: dict) -> dict[str, dict | bytes | str]:
         "l1_json_without_cells": b'{"cells": 5, "nbformat": 4}',
         "m1_link": "link",
         "n1_folder": "folder",
+        "o1_links_beside": "links beside",
     }
 
 
@@ -143,6 +144,11 @@ def graded(tmp_path_factory, tool_env) -> Graded:
         elif upload == "link":
             path.unlink()
             os.symlink("/dev/zero", path)
+        elif upload == "links beside":  # the notebook is fine; beside it, what nbgrader would copy
+            os.symlink(root / "solutions" / "01_losses" / "losses.ipynb", path.parent / "answers.txt")
+            os.symlink("/dev/zero", path.parent / "zero.dat")
+            os.mkfifo(path.parent / "pipe")
+            (path.parent / "notes.txt").write_text("my notes")
         else:
             path.unlink()
             path.mkdir()
@@ -221,3 +227,14 @@ def test_a_manual_grade_survives_a_later_autograde(graded):
     course.nbgrader("autograde", "01_losses", "--force", "--student", student)
     assert course.cell_grades(student)["test_mse"][0] == 0.5
     assert course.grades()[student] == (FULL - 2.0 + 0.5, FULL)
+
+
+def test_only_regular_files_beside_a_notebook_are_copied(graded):
+    grading = graded.course.root / "grading"
+    for folder in (grading / "autograded" / "o1_links_beside" / "01_losses",
+                   grading / "feedback" / "o1_links_beside" / "01_losses"):
+        names = sorted(p.name for p in folder.iterdir())
+        assert "answers.txt" not in names and "zero.dat" not in names and "pipe" not in names, names
+    copied = grading / "autograded" / "o1_links_beside" / "01_losses" / "notes.txt"
+    assert copied.read_text() == "my notes" and not copied.is_symlink()
+    assert graded.export["o1_links_beside"] == (FULL, FULL)
