@@ -16,7 +16,7 @@ What the tokens leave out or make the same:
   statements, code after ``return``/``raise``/``break``/``continue``, the branch of an
   ``if`` on a constant that never runs, and assignments to names that are never read;
 - the order of functions (each is fingerprinted on its own);
-- ``x += y`` is ``x = x + y``; the operands of ``+ * & | ^`` come in one order; ``a > b`` is
+- ``x += y`` is ``x = x + y``; the operands of ``+ * & | ^ == !=`` come in one order; ``a > b`` is
   ``b < a``; ``x ** 2`` is ``x * x``; ``2`` is ``2.0``.
 
 What they keep: the structure of each statement and expression, the library functions and
@@ -48,6 +48,7 @@ UNIT_SOURCE_CHARS = 6_000  # characters of a function's source kept to show it
 _COMMUTATIVE = (ast.Add, ast.Mult, ast.BitOr, ast.BitAnd, ast.BitXor)
 _ENDS_BLOCK = (ast.Return, ast.Raise, ast.Break, ast.Continue)
 _FLIPPED = {ast.Gt: "Lt", ast.GtE: "LtE"}
+_SYMMETRIC = (ast.Eq, ast.NotEq, ast.Is, ast.IsNot)
 _BUILTINS = frozenset(dir(builtins))
 _SKIPPED_FIELDS = {"ctx", "type_comment", "annotation", "returns", "type_params", "decorator_list",
                    "kind"}
@@ -363,6 +364,9 @@ class _Tokens:
             self._expression(node.comparators[0], line, depth + 1)
             self._emit(_FLIPPED[type(node.ops[0])], line)
             self._expression(node.left, line, depth + 1)
+        elif isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], _SYMMETRIC):
+            self._emit(f"Compare.{type(node.ops[0]).__name__}", line)
+            self._in_order([node.left, node.comparators[0]], line, depth + 1)
         else:
             self._node(node, line, depth)
 
@@ -372,10 +376,14 @@ class _Tokens:
             self._expression(left, line, depth + 1)
             self._expression(right, line, depth + 1)
             return
+        self._in_order([left, right], line, depth + 1)
+
+    def _in_order(self, operands: list[ast.expr], line: int, depth: int) -> None:
+        """The tokens of ``operands`` (whose order does not matter), in one order."""
         parts = []
-        for operand in (left, right):  # each on its own, then in one order
+        for operand in operands:  # each on its own, then sorted
             start = len(self.items)
-            self._expression(operand, line, depth + 1)
+            self._expression(operand, line, depth)
             parts.append(self.items[start:])
             del self.items[start:]
         for part in sorted(parts, key=lambda items: [t for t, _ in items]):

@@ -199,8 +199,8 @@ def read_similar(document: Any) -> list[SimilarPair] | None:
 
 def rarity(count: int, class_size: int) -> float:
     """The weight of code that ``count`` submissions of a class of ``class_size`` share: 1 for
-    two, less for more, 0 from a fifth of the class (never fewer than 4) on."""
-    common = max(4, math.ceil(COMMON_SHARE * class_size))
+    two, less for more, 0 from a fifth of the class (from 6 in a class under 30) on."""
+    common = max(6, math.ceil(COMMON_SHARE * class_size))
     return max(0.0, (common - count) / (common - 2)) if count > 2 else 1.0
 
 
