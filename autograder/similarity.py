@@ -46,6 +46,8 @@ from autograder.notebook import Block, Cell, parse_cells, strip_magics
 from autograder.text import clean_text, display_name, one_line
 
 COMMON_SHARE = 0.2  # code shared by this share of the class counts for nothing
+COMMON_MOST = 50  # ...or by this many students
+MOST_PAIRS = 500  # pairs listed (the most similar); the others are counted in a note
 MIN_SCORE = 0.6  # share of the smaller submission's own code that must be shared
 MIN_SHARED = 25.0  # weighted fingerprints that must be shared: a few unusual lines
 SOURCE_CHARS = 200_000  # code in one notebook or corpus file compared; a larger one is not
@@ -89,7 +91,7 @@ class Snippet:
 
     Attributes:
         function: its name (``"Value.__add__"`` for a method).
-        cell: where it is (``"<code cell 4>"``, or the file's line for a corpus file).
+        cell: where it is (``"<code cell 4>"``; a ``.py`` file of the corpus is one cell).
         first_line: the line of its ``def`` there.
         source: its source, control characters escaped, bounded.
         lines: the lines of ``source`` (1-based) that hold shared code.
@@ -199,8 +201,9 @@ def read_similar(document: Any) -> list[SimilarPair] | None:
 
 def rarity(count: int, class_size: int) -> float:
     """The weight of code that ``count`` submissions of a class of ``class_size`` share: 1 for
-    two, less for more, 0 from a fifth of the class (from 6 in a class under 30) on."""
-    common = max(6, math.ceil(COMMON_SHARE * class_size))
+    two, less for more, 0 from a fifth of the class on (from 6 students in a class under 30, from
+    50 in a class over 250: the work of comparing stays bounded)."""
+    common = min(max(6, math.ceil(COMMON_SHARE * class_size)), COMMON_MOST)
     return max(0.0, (common - count) / (common - 2)) if count > 2 else 1.0
 
 
@@ -239,6 +242,9 @@ def review(entries: Iterable[Entry], *, solutions: Path | None = None, corpus: P
         if library:
             found.pairs += _corpus_pairs(assignment_id, submissions, common, library, fixed)
     found.pairs.sort(key=lambda p: (-p.score, -p.shared, p.assignment, p.first.label, p.second.label))
+    if len(found.pairs) > MOST_PAIRS:
+        found.notes.append(f"{len(found.pairs) - MOST_PAIRS:,} more pairs than the {MOST_PAIRS:,} listed")
+        del found.pairs[MOST_PAIRS:]
     return found
 
 
@@ -357,7 +363,7 @@ def _corpus_pairs(assignment_id: str, submissions: list[tuple[Party, Fingerprint
     for hashes in own:
         for h in hashes:
             counts[h] += 1
-    widespread = max(4, len(submissions) // 2)
+    widespread = max(4, len(submissions) // 2)  # more than half the class: what everyone writes
     pairs = []
     for party, prints in library:
         theirs = prints.hashes

@@ -112,6 +112,7 @@ def test_rarity_counts_less_the_more_of_the_class_shares_it():
     assert 1.0 > rarity(3, 50) > rarity(6, 50) > 0.0
     assert rarity(10, 50) == rarity(40, 50) == 0.0  # a fifth of the class
     assert rarity(6, 6) == 0.0 and rarity(4, 6) == 0.5  # a small class: from 6 on
+    assert rarity(50, 1_000) == 0.0 < rarity(49, 1_000)  # a large one: from 50 on, so work stays bounded
 
 
 # -- disguised copies are found ---------------------------------------------------------------
@@ -260,6 +261,13 @@ def test_a_copy_of_a_copy_makes_three_pairs(tmp_path):
         "copycat": DISGUISED_VERBOSE, "second_copy": renamed(INDEPENDENT["verbose"])}
     expected = [("copycat", "verbose"), ("second_copy", "verbose"), ("copycat", "second_copy")]
     assert pairs_of(class_review(tmp_path, code)) == {frozenset(p) for p in expected}
+
+
+def test_only_the_most_similar_pairs_are_listed(tmp_path, monkeypatch):
+    monkeypatch.setattr(similarity, "MOST_PAIRS", 1)
+    code = independent() | {"copycat": DISGUISED_VERBOSE, "second_copy": renamed(INDEPENDENT["verbose"])}
+    found = class_review(tmp_path, code)
+    assert len(found.pairs) == 1 and found.notes == ["2 more pairs than the 1 listed"]
 
 
 # -- the corpus -------------------------------------------------------------------------------
