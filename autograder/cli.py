@@ -3,6 +3,7 @@
     python -m autograder grade PATH... [--json FILE] [--csv FILE] [--gradescope FILE]
                                        [--report FILE] [--jobs N] [--timeout S] ...
     python -m autograder report RESULTS.json --html FILE
+    python -m autograder similar PATH... [--corpus DIR] [--json FILE]
     python -m autograder limits
     python -m autograder gradescope-bundle ASSIGNMENT [--output FILE]
 
@@ -59,6 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("results", metavar="RESULTS.json")
     report.add_argument("--html", metavar="FILE", required=True, help="the page to write")
 
+    similar = commands.add_parser("similar", help="the similarity review alone, without grading (e.g. of a "
+                                  "class graded with nbgrader): pairs of submissions worth a second look")
+    similar.add_argument("paths", nargs="+", metavar="PATH", help="a class folder, or notebooks")
+    similar.add_argument("--corpus", metavar="DIR", help="public solutions to compare with (notebooks, .py)")
+    similar.add_argument("--solutions", metavar="DIR", help="reference solutions (default: found)")
+    similar.add_argument("--json", metavar="FILE", help='write {"similar": [...]} as JSON')
+
     commands.add_parser("limits", help="print every limit grading applies to a notebook")
 
     wheel = commands.add_parser("student-wheel", help="build the wheel of public checks students install")
@@ -100,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
             return error(str(problem))
         print(f"Wrote {wheel}")
         return 0
+    if args.command == "similar":
+        from autograder.similarity import similar_command
+
+        return similar_command(args.paths, corpus=args.corpus, solutions=args.solutions, json_file=args.json)
     if args.command == "report":
         from autograder.class_report import report_command
 

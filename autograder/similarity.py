@@ -447,6 +447,46 @@ def _corpus(folder: Path, limits: Limits, notes: list[str]) -> list[tuple[Party,
     return library
 
 
+def similar_command(paths: list[str], *, corpus: str | None = None, solutions: str | None = None,
+                    json_file: str | None = None) -> int:
+    """``python -m autograder similar``: the review alone, without grading (a class graded with
+    nbgrader, say), the students and assignments taken as every path takes them
+    (`autograder.submissions.plan`; a notebook given alone is recognised from its code). Prints
+    the pairs; writes ``{"similar": [...]}`` to ``json_file``. Returns the exit status: 0, or 2
+    with a one-line message when a path or the corpus is missing."""
+    import json
+    import sys
+
+    from autograder.assignments import recognise
+    from autograder.classrun import SolutionsAmongSubmissions, find_solutions_for
+    from autograder.submissions import plan
+
+    try:
+        found = plan(paths)
+        reference = find_solutions_for(paths, solutions)
+    except (FileNotFoundError, SolutionsAmongSubmissions) as problem:
+        print(f"error: {problem.args[0]}", file=sys.stderr)
+        return 2
+    if corpus is not None and not Path(corpus).is_dir():
+        print(f"error: --corpus {corpus}: no such folder", file=sys.stderr)
+        return 2
+    entries = []
+    for submission in found.submissions:
+        if submission.assignment is None:
+            with contextlib.suppress(NotebookError):
+                cells, metadata = parse_cells(read_notebook_bytes(submission.path), str(submission.path))
+                recognised = recognise(metadata, cells).assignment
+                submission = replace(submission, assignment=recognised.id if recognised else None)
+        entries.append(submission)
+    result = review(entries, solutions=reference, corpus=Path(corpus) if corpus else None)
+    for line in [*summary_lines(result), *(f"note: {n}" for n in result.notes[:10])]:
+        print(line)
+    if json_file:
+        document = {"similar": [p.to_dict() for p in result.pairs]}
+        Path(json_file).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
 def summary_lines(found: Review, most: int = 10) -> list[str]:
     """The terminal's section: the pairs worth a second look, one line each, at most ``most``."""
     if not found.pairs:
@@ -460,4 +500,4 @@ def summary_lines(found: Review, most: int = 10) -> list[str]:
 
 
 __all__ = ["Party", "Review", "SharedCode", "SimilarPair", "Snippet", "read_similar", "rarity", "review",
-           "summary_lines"]
+           "similar_command", "summary_lines"]
