@@ -96,8 +96,8 @@ def fingerprint_blocks(blocks: list[Block], functions: tuple[str, ...] = ()) -> 
 
     Args:
         blocks: a notebook's kept statements, cell by cell.
-        functions: names the assignment fixes (its functions and helpers): kept as they are
-            when called, where another function the notebook defines is ``F``.
+        functions: names the course fixes (the assignments' functions and helpers): kept as
+            they are when called, where another function the notebook defines is ``F``.
     """
     statements = [(b, node) for b in blocks for node in b.tree.body]
     context = _Context.of([node for _, node in statements], functions)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import math
 import os
 import re
@@ -229,18 +230,15 @@ def review(entries: Iterable[Entry], *, solutions: Path | None = None, corpus: P
         assignment = ASSIGNMENTS.get(entry.assignment or "")
         if assignment is None:
             continue
-        fixed = assignment.functions + assignment.helpers
-        prints = _fingerprints(Path(entry.path), fixed, limits, found.notes, entry.student)
+        prints = _fingerprints(Path(entry.path), limits, found.notes, entry.student)
         if prints is not None:
             by_assignment[assignment.id].append((Party(entry.student, str(entry.path)), prints))
     library = _corpus(corpus, limits, found.notes) if corpus is not None else []
     for assignment_id, submissions in by_assignment.items():
-        assignment = ASSIGNMENTS[assignment_id]
-        fixed = assignment.functions + assignment.helpers
-        common = _boilerplate(assignment_id, solutions, fixed, limits)
+        common = _boilerplate(assignment_id, solutions, limits)
         found.pairs += _pairs(assignment_id, submissions, common)
         if library:
-            found.pairs += _corpus_pairs(assignment_id, submissions, common, library, fixed)
+            found.pairs += _corpus_pairs(assignment_id, submissions, common, library)
     found.pairs.sort(key=lambda p: (-p.score, -p.shared, p.assignment, p.first.label, p.second.label))
     if len(found.pairs) > MOST_PAIRS:
         found.notes.append(f"{len(found.pairs) - MOST_PAIRS:,} more pairs than the {MOST_PAIRS:,} listed")
@@ -248,26 +246,34 @@ def review(entries: Iterable[Entry], *, solutions: Path | None = None, corpus: P
     return found
 
 
-def _fingerprints(path: Path, fixed: tuple[str, ...], limits: Limits, notes: list[str],
-                  who: str) -> Fingerprints | None:
+def _fingerprints(path: Path, limits: Limits, notes: list[str], who: str) -> Fingerprints | None:
     """The fingerprints of a notebook's definitions, or None (with a note) when it cannot be
     read or is too large to compare."""
     try:
         cells, _ = parse_cells(read_notebook_bytes(path, limits), str(path))
     except NotebookError:
         return None  # grading said why already
-    return _of_cells(cells, fixed, notes, f"{display_name(who)}'s {path.name}")
+    return _of_cells(cells, notes, f"{display_name(who)}'s {path.name}")
 
 
-def _of_cells(cells: list[Cell], fixed: tuple[str, ...], notes: list[str], what: str) -> Fingerprints | None:
+def _of_cells(cells: list[Cell], notes: list[str], what: str) -> Fingerprints | None:
     if sum(len(c.source) for c in cells) > SOURCE_CHARS:
         notes.append(one_line(f"{what}: more than {SOURCE_CHARS:,} characters of code, not compared", 400))
         return None
     try:
-        return fingerprint_blocks(_definitions(cells), fixed)
+        return fingerprint_blocks(_definitions(cells), _course_names())
     except (RecursionError, MemoryError):
         notes.append(one_line(f"{what}: its code is nested too deeply to compare it", 400))
         return None
+
+
+@functools.cache
+def _course_names() -> tuple[str, ...]:
+    """The names the course contract fixes (every assignment's functions and helpers): kept as
+    they are in fingerprints, wherever they are called."""
+    from autograder.assignments import ASSIGNMENTS
+
+    return tuple(name for a in ASSIGNMENTS.values() for name in a.functions + a.helpers)
 
 
 _KEPT = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom, ast.Assign)
@@ -292,8 +298,7 @@ def _definitions(cells: list[Cell]) -> list[Block]:
     return blocks
 
 
-def _boilerplate(assignment_id: str, solutions: Path | None, fixed: tuple[str, ...],
-                 limits: Limits) -> set[int]:
+def _boilerplate(assignment_id: str, solutions: Path | None, limits: Limits) -> set[int]:
     """The fingerprints of the code everyone may have: the reference solution, and the release
     (``exercises/`` beside the solutions or the package), or without it the reference's starter
     code (the reference with its solutions taken out, as nbgrader releases it)."""
@@ -318,7 +323,7 @@ def _boilerplate(assignment_id: str, solutions: Path | None, fixed: tuple[str, .
                          for c in versions[0]])
     common: set[int] = set()
     for cells in versions:
-        prints = _of_cells(cells, fixed, [], "the reference")
+        prints = _of_cells(cells, [], "the reference")
         common |= prints.hashes if prints else set()
     return common
 
@@ -355,7 +360,7 @@ def _pairs(assignment_id: str, submissions: list[tuple[Party, Fingerprints]],
 
 
 def _corpus_pairs(assignment_id: str, submissions: list[tuple[Party, Fingerprints]], common: set[int],
-                  library: list[tuple[Party, Fingerprints]], fixed: tuple[str, ...]) -> list[SimilarPair]:
+                  library: list[tuple[Party, Fingerprints]]) -> list[SimilarPair]:
     """Each submission against each corpus file: the share of the student's own code the file
     has too. Code most of the class shares counts for nothing here either."""
     own = [_own(prints, common) for _, prints in submissions]
@@ -441,7 +446,7 @@ def _corpus(folder: Path, limits: Limits, notes: list[str]) -> list[tuple[Party,
         except NotebookError as problem:
             notes.append(one_line(f"corpus: {problem}", 400))
             continue
-        prints = _of_cells(cells, (), notes, f"corpus file {path}")
+        prints = _of_cells(cells, notes, f"corpus file {path}")
         if prints is not None and prints.units:
             library.append((Party(None, str(path)), prints))
     return library
