@@ -261,15 +261,12 @@ class _Tokens:
             return True
         if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign) and self._unused(node):
             return True
-        if isinstance(node, ast.If | ast.While) and isinstance(node.test, ast.Constant):
-            taken = node.body if node.test.value else node.orelse
-            if isinstance(node, ast.While) and not node.test.value:
-                taken = node.orelse
-            if isinstance(node, ast.While) and node.test.value:
-                taken = None  # `while True:` stays a loop
-            if taken is not None:
-                self._body(taken, line, depth)
-                return True
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Constant):  # only one branch runs
+            self._body(node.body if node.test.value else node.orelse, line, depth + 1)
+            return True
+        if isinstance(node, ast.While) and isinstance(node.test, ast.Constant) and not node.test.value:
+            self._body(node.orelse, line, depth + 1)
+            return True
         if isinstance(node, ast.AugAssign):
             self._emit("Assign", line)
             self._expression(node.target, line, depth + 1)
