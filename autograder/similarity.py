@@ -28,6 +28,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import functools
+import itertools
 import math
 import os
 import re
@@ -42,7 +43,7 @@ from typing import Any, Protocol
 from autograder.errors import NotebookError, ReferenceMissing
 from autograder.files import file_problem, read_notebook_bytes
 from autograder.fingerprints import Fingerprints, Unit, fingerprint_blocks
-from autograder.limits import LIMITS, MB, Limits
+from autograder.limits import LIMITS, Limits
 from autograder.notebook import Block, Cell, parse_cells, strip_magics
 from autograder.text import clean_text, display_name, one_line
 
@@ -416,29 +417,33 @@ def _corpus(folder: Path, limits: Limits, notes: list[str]) -> list[tuple[Party,
     followed, hidden folders passed over, at most `CORPUS_FILES` files)."""
     files: list[Path] = []
     pending = [folder]
-    while pending and len(files) <= CORPUS_FILES:
+    looked = 0  # entries looked at, files and folders: bounded however the corpus is laid out
+    while pending and len(files) <= CORPUS_FILES and looked <= limits.submissions:
         current = pending.pop()
         try:
             with os.scandir(current) as listing:
-                entries = sorted(listing, key=lambda e: e.name)
+                entries = sorted(itertools.islice(listing, limits.submissions), key=lambda e: e.name)
         except OSError:
             notes.append(one_line(f"corpus: {current} cannot be listed", 400))
             continue
+        looked += len(entries)
         for entry in entries:
             if entry.name.startswith("."):
                 continue
-            info = entry.stat(follow_symlinks=False)
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
             if stat.S_ISDIR(info.st_mode):
                 pending.append(Path(entry.path))
             elif entry.name.endswith((".ipynb", ".py")) and file_problem(info) is None:
                 files.append(Path(entry.path))
-    if len(files) > CORPUS_FILES:
-        notes.append(f"corpus: only the first {CORPUS_FILES:,} files were compared")
+    if len(files) > CORPUS_FILES or looked > limits.submissions:
+        notes.append(f"corpus: only the first {min(len(files), CORPUS_FILES):,} files found were compared")
     library = []
-    small = replace(limits, notebook_bytes=min(limits.notebook_bytes, 16 * MB))
     for path in sorted(files)[:CORPUS_FILES]:
         try:
-            data = read_notebook_bytes(path, small)
+            data = read_notebook_bytes(path, limits)
             if path.suffix == ".py":
                 cells = [Cell(0, strip_magics(data.decode("utf-8", errors="replace")))]
             else:
