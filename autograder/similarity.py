@@ -45,7 +45,7 @@ from autograder.files import file_problem, read_notebook_bytes
 from autograder.fingerprints import Fingerprints, Unit, fingerprint_blocks
 from autograder.limits import LIMITS, Limits
 from autograder.notebook import Block, Cell, parse_cells, strip_magics
-from autograder.text import clean_text, display_name, one_line
+from autograder.text import display_name, one_line, visible
 
 COMMON_SHARE = 0.2  # code shared by this share of the class counts for nothing
 COMMON_MOST = 50  # ...or by this many students
@@ -55,6 +55,7 @@ MIN_SHARED = 25.0  # weighted fingerprints that must be shared: a few unusual li
 SOURCE_CHARS = 200_000  # code in one notebook or corpus file compared; a larger one is not
 CORPUS_FILES = 2_000  # files of a corpus read; the rest are noted
 CODE_PER_PAIR = 12  # pairs of functions shown per pair of submissions
+SNIPPET_CHARS = 8_000  # characters of a function's source shown
 _SOLUTION = re.compile(r"^[ \t]*### BEGIN SOLUTION.*?^[ \t]*### END SOLUTION[^\n]*", re.M | re.S)
 
 
@@ -104,6 +105,13 @@ class Snippet:
     first_line: int
     source: str
     lines: tuple[int, ...]
+
+    def rows(self) -> list[tuple[int, str, bool]]:
+        """(line number in its cell, text, whether it holds shared code) for every line of
+        ``source``: what a report shows side by side, shared lines marked."""
+        shared = set(self.lines)
+        lines = self.source.splitlines()
+        return [(self.first_line + i, text, i + 1 in shared) for i, text in enumerate(lines)]
 
     def to_dict(self) -> dict[str, Any]:
         return {"function": self.function, "cell": self.cell, "first_line": self.first_line,
@@ -408,8 +416,11 @@ def _shared_code(a: Fingerprints, b: Fingerprints, weights: dict[int, float]) ->
 
 
 def _snippet(unit: Unit, lines: set[int]) -> Snippet:
-    return Snippet(one_line(unit.name, 100), one_line(unit.cell, 100), unit.first_line,
-                   clean_text(unit.source, 8_000), tuple(sorted(lines)))
+    source = visible(unit.source)  # control and format characters escaped, line breaks kept
+    if len(source) > SNIPPET_CHARS:
+        source = source[:SNIPPET_CHARS] + "\n..."
+    return Snippet(one_line(unit.name, 100), one_line(unit.cell, 100), unit.first_line, source,
+                   tuple(sorted(lines)))
 
 
 def _corpus(folder: Path, limits: Limits, notes: list[str]) -> list[tuple[Party, Fingerprints]]:

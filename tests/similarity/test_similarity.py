@@ -253,6 +253,9 @@ def test_the_hand_disguised_copy_shows_every_function_side_by_side(tmp_path):
         shown = mine.source.splitlines()
         assert all(1 <= n <= len(shown) for n in mine.lines)
         assert not any("print(" in shown[n - 1] or "#" in shown[n - 1].split("=")[0] for n in mine.lines)
+        rows = mine.rows()  # what a report shows: numbered as in the cell, shared lines marked
+        assert [text for _, text, _ in rows] == shown and rows[0][0] == mine.first_line
+        assert [n - mine.first_line + 1 for n, _, marked in rows if marked] == list(mine.lines)
     assert Path(copy.path).parts[-3] == "copycat" and Path(original.path).parts[-3] == "verbose"
 
 
@@ -321,14 +324,19 @@ def test_hostile_notebooks_cost_bounded_work(tmp_path):
     too_deep = "def softmax(logits):\n    return " + "-" * 5000 + "logits\n"
     wide = "def mse_grad(y_pred, y_true):\n    v = 0\n" + "    v = v + y_pred * 2\n" * 3000 + "    return v\n"
     huge = "def cross_entropy(logits, labels):\n" + "    x = 1\n" * 30_000
+    trojan = [*DISGUISED_VERBOSE[:2], DISGUISED_VERBOSE[2].replace("clip first!", "\u202eclip")]
     code = {"deep": [deep, too_deep], "deep_copy": [deep, too_deep], "wide": [wide], "huge": [huge],
-            "mallory\u202egnp.": DISGUISED_VERBOSE, "verbose": INDEPENDENT["verbose"],
+            "mallory\u202egnp.": trojan,
+            "verbose": INDEPENDENT["verbose"],
             "\u00e9l\u00e8ve": ["def \u00e9cart(a, b):\n    return a - b\n" * 200]}
     found = class_review(tmp_path, code)
     assert any("huge" in note and "not compared" in note for note in found.notes)
     names = {p.first.label for p in found.pairs} | {p.second.label for p in found.pairs}
     assert "mallory\\u202egnp." in names  # shown escaped, never as the name it pretends to be
     assert not any("\u202e" in pair.line() for pair in found.pairs)
+    sources = [side.source for p in found.pairs for c in p.code for side in (c.first, c.second)]
+    assert any("# \\u202eclip" in source for source in sources)  # Trojan-source text shown escaped
+    assert not any("\u202e" in source for source in sources)
     wide_prints = fingerprints.fingerprint_blocks(similarity._definitions([Cell(0, wide)]))
     assert wide_prints.truncated and len(wide_prints.grams) <= fingerprints.TOKENS_PER_UNIT
 
