@@ -3,6 +3,7 @@
     python -m autograder grade PATH... [--json FILE] [--csv FILE] [--gradescope FILE]
                                        [--report FILE] [--jobs N] [--timeout S] ...
     python -m autograder report RESULTS.json --html FILE
+    python -m autograder similar PATH... [--corpus DIR] [--json FILE]
     python -m autograder limits
     python -m autograder gradescope-bundle ASSIGNMENT [--output FILE]
 
@@ -49,10 +50,22 @@ def build_parser() -> argparse.ArgumentParser:
                        "grader are unchanged (an interrupted class run resumes where it stopped)")
     grade.add_argument("--details", action="store_true",
                        help="for a class, print every submission's feedback, not only the summary")
+    grade.add_argument("--no-similarity", action="store_true",
+                       help="skip the similarity review of a class (pairs of submissions sharing unusual "
+                       "code, for the instructor to read side by side)")
+    grade.add_argument("--corpus", metavar="DIR",
+                       help="also compare every submission with the public solutions in DIR (notebooks, .py)")
 
     report = commands.add_parser("report", help="write the HTML class report from a --json results file")
     report.add_argument("results", metavar="RESULTS.json")
     report.add_argument("--html", metavar="FILE", required=True, help="the page to write")
+
+    similar = commands.add_parser("similar", help="the similarity review alone, without grading (e.g. of a "
+                                  "class graded with nbgrader): pairs of submissions worth a second look")
+    similar.add_argument("paths", nargs="+", metavar="PATH", help="a class folder, or notebooks")
+    similar.add_argument("--corpus", metavar="DIR", help="public solutions to compare with (notebooks, .py)")
+    similar.add_argument("--solutions", metavar="DIR", help="reference solutions (default: found)")
+    similar.add_argument("--json", metavar="FILE", help='write {"similar": [...]} as JSON')
 
     commands.add_parser("limits", help="print every limit grading applies to a notebook")
 
@@ -95,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
             return error(str(problem))
         print(f"Wrote {wheel}")
         return 0
+    if args.command == "similar":
+        from autograder.similarity import similar_command
+
+        return similar_command(args.paths, corpus=args.corpus, solutions=args.solutions, json_file=args.json)
     if args.command == "report":
         from autograder.class_report import report_command
 
@@ -142,6 +159,8 @@ def grade(args: argparse.Namespace) -> int:
         print(f"note: {skipped.line()}")
     if not found.submissions:
         return error("no notebooks (.ipynb) to grade in " + ", ".join(args.paths))
+    if args.corpus and not Path(args.corpus).is_dir():
+        return error(f"--corpus {args.corpus}: no such folder")
     if args.gradescope and len(found.submissions) != 1:
         return error(f"--gradescope needs exactly one notebook, found {len(found.submissions)}")
 
@@ -162,8 +181,17 @@ def grade(args: argparse.Namespace) -> int:
         print_report(results)
     else:
         print(summary_table(results, width=shutil.get_terminal_size((100, 24)).columns))
+    similar = None
+    if not args.no_similarity and (len(results) > 1 or args.corpus):
+        from autograder.similarity import review, summary_lines
+
+        corpus = Path(args.corpus) if args.corpus else None
+        found_similar = review(results, solutions=solutions, corpus=corpus, limits=options.limits)
+        similar = found_similar.pairs
+        for line in [*summary_lines(found_similar), *(f"note: {n}" for n in found_similar.notes[:10])]:
+            print(line)
     if args.json:
-        write_json(args.json, results_document(results, run.skipped))
+        write_json(args.json, results_document(results, run.skipped, similar))
     if args.csv:
         write_csv(args.csv, results)
     if args.gradescope:

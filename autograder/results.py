@@ -14,6 +14,7 @@ Flags are typed (`autograder.flags`): reports choose by kind, never by reading t
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -240,10 +241,15 @@ class Skipped:
         return cls(str(data["path"]), None if student is None else str(student), str(data["reason"]))
 
 
-def results_document(submissions: list[SubmissionResult],
-                     skipped: list[Skipped] | tuple = ()) -> dict[str, Any]:
-    """The whole ``--json`` document: every graded submission, then every file not graded."""
-    return {"submissions": [s.to_dict() for s in submissions], "skipped": [s.to_dict() for s in skipped]}
+def results_document(submissions: list[SubmissionResult], skipped: list[Skipped] | tuple = (),
+                     similar: Sequence[Any] | None = None) -> dict[str, Any]:
+    """The whole ``--json`` document: every graded submission, then every file not graded,
+    then, when the similarity review ran, its pairs (`autograder.similarity.SimilarPair`; read
+    back with `autograder.similarity.read_similar`)."""
+    document = {"submissions": [s.to_dict() for s in submissions], "skipped": [s.to_dict() for s in skipped]}
+    if similar is not None:
+        document["similar"] = [pair.to_dict() for pair in similar]
+    return document
 
 
 def read_results_document(data: Any) -> list[SubmissionResult]:
