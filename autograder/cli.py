@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "grader are unchanged (an interrupted class run resumes where it stopped)")
     grade.add_argument("--details", action="store_true",
                        help="for a class, print every submission's feedback, not only the summary")
+    grade.add_argument("--course", metavar="FILE",
+                       help="the course file: due dates, late policy, roster (default: course.toml, found)")
 
     report = commands.add_parser("report", help="write the HTML class report from a --json results file")
     report.add_argument("results", metavar="RESULTS.json")
@@ -121,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def grade(args: argparse.Namespace) -> int:
     from autograder.classrun import Options, SolutionsAmongSubmissions, find_solutions_for, grade_class
+    from autograder.course import CourseError, find_course
     from autograder.report import gradescope_results, write_csv, write_json
     from autograder.results import results_document
     from autograder.submissions import plan
@@ -136,7 +139,8 @@ def grade(args: argparse.Namespace) -> int:
     try:
         found = plan(args.paths)
         solutions = find_solutions_for(args.paths, args.solutions)
-    except (FileNotFoundError, SolutionsAmongSubmissions) as problem:
+        course = find_course(args.paths, args.course)
+    except (FileNotFoundError, SolutionsAmongSubmissions, CourseError) as problem:
         return error(str(problem.args[0]))
     for skipped in found.skipped:  # file names come from students: no escape sequences, one line
         print(f"note: {skipped.line()}")
@@ -149,12 +153,13 @@ def grade(args: argparse.Namespace) -> int:
                       limits=LIMITS.with_notebook_seconds(args.timeout))
     cache = Path(args.cache) if args.cache else None
     if len(found.submissions) == 1:
-        run = grade_class(found, options, jobs=args.jobs, cache=cache)
+        run = grade_class(found, options, jobs=args.jobs, cache=cache, course=course)
     else:
         from autograder.terminal import ClassProgress
 
         with ClassProgress(len(found.submissions)) as progress:
-            run = grade_class(found, options, jobs=args.jobs, cache=cache, on_result=progress.advance)
+            run = grade_class(found, options, jobs=args.jobs, cache=cache, on_result=progress.advance,
+                              course=course)
     from autograder.terminal import print_report, summary_table  # rich: once there is a result
 
     results = run.results
@@ -162,8 +167,10 @@ def grade(args: argparse.Namespace) -> int:
         print_report(results)
     else:
         print(summary_table(results, width=shutil.get_terminal_size((100, 24)).columns))
+    for line in run.roster.lines(course.roster) if run.roster else []:
+        print(line)
     if args.json:
-        write_json(args.json, results_document(results, run.skipped))
+        write_json(args.json, results_document(results, run.skipped, run.roster))
     if args.csv:
         write_csv(args.csv, results)
     if args.gradescope:
