@@ -55,10 +55,20 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
-    "nbgrader.preprocessors.SaveAutoGrades",
+    "autograder.nbgrader_term.SaveAutoGradesKeepingReviews",  # a regrade keeps reviews of manual grades
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
     "autograder.nbgrader_plugin.FlagForReview",
 ]
 c.GradeWithCore.timeout = 300  # seconds per notebook, as `python -m autograder grade --timeout`
 c.Execute.timeout = 300
+
+# Every autograde grades every submission again (a resubmission, a fixed check or reference),
+# never "Skipping existing assignment"; grades given by hand are kept. So is the feedback.
+c.Autograde.force = True
+c.GenerateFeedback.force = True
+
+# Due dates, the late policy and the roster come from course.toml, as on every other path.
+from autograder.nbgrader_term import use_course  # noqa: E402
+
+use_course(c, os.path.join(HERE, "course.toml"))

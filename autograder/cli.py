@@ -58,6 +58,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("limits", help="print every limit grading applies to a notebook")
 
+    export = commands.add_parser("export", help="write grades an LMS imports (Canvas, Moodle, a sheet)",
+                                 description="Write the grades of a class for an LMS, from the results of "
+                                 "`grade --json` or from nbgrader's gradebook.")
+    source = export.add_mutually_exclusive_group(required=True)
+    source.add_argument("--results", metavar="RESULTS.json", help="a results file of `grade --json`")
+    source.add_argument("--gradebook", metavar="URL", nargs="?", const="",
+                        help="nbgrader's gradebook (default: the one nbgrader_config.py here configures)")
+    export.add_argument("--canvas", metavar="FILE", help="Canvas's gradebook import CSV")
+    export.add_argument("--csv", metavar="FILE", help="a sheet: per student, a column per function")
+    export.add_argument("--moodle", metavar="FILE", help="a CSV for Moodle's grade import")
+    export.add_argument("--course", metavar="FILE", help="the course file (default: course.toml, found)")
+    export.add_argument("--missing-as-zero", action="store_true",
+                        help="a student of the roster with no submission gets 0 (default: an empty cell)")
+
+    sync = commands.add_parser("nbgrader-sync", help="record the course file's due dates and roster in "
+                               "nbgrader's gradebook (autograde does it too)")
+    sync.add_argument("--course", metavar="FILE", help="the course file (default: course.toml, found)")
+
     wheel = commands.add_parser("student-wheel", help="build the wheel of public checks students install")
     wheel.add_argument("--output", metavar="DIR", default="dist",
                        help="folder to write it to (default: dist)")
@@ -97,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
             return error(str(problem))
         print(f"Wrote {wheel}")
         return 0
+    if args.command in ("export", "nbgrader-sync"):
+        return term_command(args)
     if args.command == "report":
         from autograder.class_report import report_command
 
@@ -119,6 +139,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"score {document['score']:g} / {document['max_score']:g}")
         return 0
     return grade(args)
+
+
+def term_command(args: argparse.Namespace) -> int:
+    """``export`` and ``nbgrader-sync``: the course's grades out, its term into nbgrader."""
+    from autograder.course import CourseError, find_course
+
+    try:
+        course = find_course([], args.course)
+    except CourseError as problem:
+        return error(str(problem))
+    if args.command == "export":
+        from autograder.export import export_command
+
+        return export_command(args.results, args.gradebook, course, args.canvas, args.csv, args.moodle,
+                              args.missing_as_zero)
+    from autograder.nbgrader_term import sync_command
+
+    return sync_command(course)
 
 
 def grade(args: argparse.Namespace) -> int:

@@ -82,19 +82,19 @@ class Course:
         return self.assignments.get(assignment or "", AssignmentTerm(policy=self.late))
 
     def recorded(self, submission: Submission) -> Recorded | None:
-        """When a system recorded ``submission``: the submission-times file, else nbgrader's
-        ``timestamp.txt`` in its assignment folder (``<student>/<assignment>/``), else None.
+        """When a system recorded ``submission``: nbgrader's ``timestamp.txt`` in its assignment
+        folder (``<student>/<assignment>/``), else the submission-times file, else None. (The
+        order nbgrader follows: see `autograder.nbgrader_term.record_course`.)
 
         Raises:
             ValueError: that timestamp.txt holds something that is not a time.
         """
-        listed = self.times.get((submission.student, submission.assignment or ""))
-        if listed is not None:
-            return listed
         folder = submission.path.parent
         if submission.assignment and folder.name == submission.assignment:
-            return read_timestamp(folder)
-        return None
+            stamped = read_timestamp(folder)
+            if stamped is not None:
+                return stamped
+        return self.times.get((submission.student, submission.assignment or ""))
 
     def apply(self, result: SubmissionResult, submission: Submission,
               recorded: Callable[[Submission], Recorded | None] | None = None) -> SubmissionResult:
