@@ -298,3 +298,41 @@ def test_command_line_cache_is_invalidated_by_a_fix_of_the_checks_or_the_referen
     reference = solutions / "01_losses" / "losses.ipynb"
     reference.write_text(reference.read_text().replace('Q1 = \\"B\\"', 'Q1 = \\"C\\"'))
     assert grade() == TOTAL - 1 and stored() == 3  # the reference's key changed: graded again
+
+
+def test_nbgrader_sync_records_the_roster_and_due_dates_without_grading(tmp_path, tool_env):
+    require_tool("nbgrader")
+    course = Course(tmp_path, "01_losses", tool_env)
+    (tmp_path / "course.toml").write_text(COURSE)
+    (tmp_path / "roster.csv").write_text(ROSTER)
+    course.nbgrader("generate_assignment", "01_losses", "--force")
+    sync = subprocess.run([sys.executable, "-m", "autograder", "nbgrader-sync"], cwd=tmp_path, env=tool_env,
+                          capture_output=True, text=True, timeout=300)
+    assert sync.returncode == 0, sync.stdout + sync.stderr
+    assert "recorded 4 students of the roster" in sync.stdout
+    rows = nbgrader_export(course)
+    assert sorted(rows) == ["alice", "bob", "carol", "dave"]
+    assert rows["dave"]["first_name"] == "=Dave" and rows["carol"]["duedate"].startswith("2025-02-07 22:59")
+
+
+def test_gradescope_never_takes_a_time_from_inside_the_upload(tmp_path):
+    """An upload laid out as nbgrader's, with a timestamp.txt from before the due date: the time
+    is Gradescope's created_at all the same."""
+    root = tmp_path / "autograder"
+    shutil.copytree(SOLUTIONS / "01_losses", root / "source" / "solutions" / "01_losses")
+    (root / "source" / "course.toml").write_text(COURSE)
+    upload = root / "submission" / "01_losses"
+    upload.mkdir(parents=True)
+    shutil.copy(SOLUTIONS / "01_losses" / "losses.ipynb", upload / "losses.ipynb")
+    (upload / "timestamp.txt").write_text("2025-02-01 10:00:00.000000 UTC")  # planted: a week early
+    (root / "submission_metadata.json").write_text(json.dumps(
+        {"created_at": "2025-02-09T11:00:00+01:00", "assignment": {"due_date": None}}))
+    env = os.environ | {"AUTOGRADER_ROOT": str(root), "PYTHONPATH": str(ROOT)}
+    run = subprocess.run([sys.executable, "-m", "autograder", "gradescope-run", "--assignment", "01_losses"],
+                         cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    results = json.loads((root / "results" / "results.json").read_text())
+    late = results["extra_data"]["late"]
+    assert (late["source"], late["status"]) == ("Gradescope", "late")
+    assert late["penalty"] == pytest.approx(0.2 * TOTAL)
+    assert results["score"] == pytest.approx(0.8 * TOTAL)
