@@ -54,6 +54,8 @@ STAMPS = {
     # zed: no recorded time (and not on the roster)
 }
 WRONG_MSE = "def mse(y_pred, y_true):\n    return float(np.sum((y_pred - y_true) ** 2))\n"
+SUSPICIOUS_MSE = ("def mse(y_pred, y_true):\n    if y_pred is None:\n        eval('0')\n"
+                  "    return float(np.mean((y_pred - y_true) ** 2))\n")
 
 
 @pytest.fixture(scope="module")
@@ -239,8 +241,9 @@ def test_nbgrader_regrades_resubmissions_and_fixes_and_keeps_manual_grades(tmp_p
         gradebook.db.commit()
 
     # A resubmission (no newer timestamp.txt: an LMS download put in place by hand) and a regrade
-    # with nothing changed: both by the same command, nothing skipped.
-    bob.write_text(json.dumps(reference))
+    # with nothing changed: both by the same command, nothing skipped. Bob's new notebook is right,
+    # with code to review (an eval it never reaches): every cell of his is flagged for a look.
+    bob.write_text(json.dumps(replace_definition(json.loads(json.dumps(reference)), "mse", SUSPICIOUS_MSE)))
     again = course.nbgrader("autograde", "01_losses")
     assert "Skipping existing assignment" not in again.stdout + again.stderr
     cells = course.cell_grades("alice")
@@ -248,6 +251,11 @@ def test_nbgrader_regrades_resubmissions_and_fixes_and_keeps_manual_grades(tmp_p
     assert not cells["test_mse"][2] and not cells["test_Q1"][2]  # ...and still reviewed
     assert course.grades()["bob"] == (TOTAL, TOTAL)  # the resubmission was graded
     assert course.grades()["alice"] == (TOTAL - 0.5 - 0.5, TOTAL)
+    assert all(flagged for _, _, flagged in course.cell_grades("bob").values())
+    with Gradebook(course.db_url) as gradebook:  # the instructor looks at one of bob's cells
+        grade = gradebook.find_grade("test_softmax", "losses", "01_losses", "bob")
+        grade.manual_score, grade.needs_manual_grade = grade.auto_score, False
+        gradebook.db.commit()
 
     # A fix of the reference (the quiz key of Q1 was wrong): everyone's Q1 is graded again.
     source = course.root / "solutions" / "01_losses" / "losses.ipynb"
@@ -258,6 +266,9 @@ def test_nbgrader_regrades_resubmissions_and_fixes_and_keeps_manual_grades(tmp_p
     cells = course.cell_grades("alice")
     assert cells["test_Q1"][0] == 0.5 and cells["test_Q1"][2]  # kept; the score under it changed: review
     assert cells["test_mse"][0] == 1.5 and not cells["test_mse"][2]  # unchanged: still reviewed
+    bobs = course.cell_grades("bob")
+    assert not bobs["test_softmax"][2]  # looked at, unchanged: not flagged again
+    assert bobs["test_mse"][2] and bobs["test_Q1"][2]  # still to look at
     with Gradebook(course.db_url) as gradebook:
         assert gradebook.find_grade("test_Q1", "losses", "01_losses", "alice").auto_score == 0
 
