@@ -81,20 +81,22 @@ class Course:
         """The dates and policy of ``assignment`` (no due date when the file gives none)."""
         return self.assignments.get(assignment or "", AssignmentTerm(policy=self.late))
 
-    def recorded(self, submission: Submission) -> Recorded | None:
-        """When a system recorded ``submission``: nbgrader's ``timestamp.txt`` in its assignment
-        folder (``<student>/<assignment>/``), else the submission-times file, else None. (The
-        order nbgrader follows: see `autograder.nbgrader_term.record_course`.)
+    def recorded(self, submission: Submission, assignment: str | None = None) -> Recorded | None:
+        """When a system recorded ``submission`` of ``assignment`` (default: the one its place
+        names): nbgrader's ``timestamp.txt`` in its assignment folder (``<student>/<assignment>/``),
+        else the submission-times file, else None. (The order nbgrader follows: see
+        `autograder.nbgrader_term.record_course`.)
 
         Raises:
             ValueError: that timestamp.txt holds something that is not a time.
         """
+        assignment = assignment or submission.assignment
         folder = submission.path.parent
-        if submission.assignment and folder.name == submission.assignment:
+        if assignment and folder.name == assignment:
             stamped = read_timestamp(folder)
             if stamped is not None:
                 return stamped
-        return self.times.get((submission.student, submission.assignment or ""))
+        return self.times.get((submission.student, assignment or ""))
 
     def apply(self, result: SubmissionResult, submission: Submission,
               recorded: Callable[[Submission], Recorded | None] | None = None) -> SubmissionResult:
@@ -108,7 +110,7 @@ class Course:
         if term.due is None or result.assignment is None:
             return result
         try:
-            when = (recorded or self.recorded)(submission)
+            when = recorded(submission) if recorded else self.recorded(submission, result.assignment)
         except ValueError as problem:
             when = None
             result.flag(FlagKind.REVIEW, f"the recorded submission time cannot be read ({problem}): "

@@ -276,15 +276,14 @@ def nbgrader_gradebook(folder: Path) -> tuple[str, str]:
         ExportError: there is no nbgrader_config.py there, or it cannot be loaded.
     """
     from nbgrader.coursedir import CourseDirectory
-    from traitlets.config.loader import PyFileConfigLoader
 
-    if not (folder / "nbgrader_config.py").is_file():
-        raise ExportError(f"no nbgrader_config.py in {folder}: run from the course directory, or give "
-                          "--gradebook URL")
+    from autograder.course import CourseError
+    from autograder.nbgrader_term import course_configuration
+
     try:
-        config = PyFileConfigLoader("nbgrader_config.py", path=str(folder)).load_config()
-    except Exception as error:  # the instructor's configuration file: say what it raised
-        raise ExportError(f"{folder / 'nbgrader_config.py'} cannot be loaded: {error}") from None
+        config = course_configuration(folder)
+    except CourseError as error:
+        raise ExportError(f"{error} (or give --gradebook URL)") from None
     coursedir = CourseDirectory(config=config)
     return coursedir.db_url, coursedir.course_id
 

@@ -206,21 +206,32 @@ class SaveAutoGradesKeepingReviews(SaveAutoGrades):
             self._kept.append(grade_id)
 
 
+def course_configuration(folder: Path) -> Config:
+    """nbgrader's configuration of the course directory ``folder`` (its ``nbgrader_config.py``).
+
+    Raises:
+        CourseError: there is none there, or it cannot be loaded (one line saying why).
+    """
+    from traitlets.config.loader import PyFileConfigLoader
+
+    if not (folder / "nbgrader_config.py").is_file():
+        raise CourseError(f"no nbgrader_config.py in {folder}: run from the course directory")
+    try:
+        return PyFileConfigLoader("nbgrader_config.py", path=str(folder)).load_config()
+    except Exception as error:  # the instructor's configuration file: say what it raised
+        raise CourseError(f"{folder / 'nbgrader_config.py'} cannot be loaded: {error}") from None
+
+
 def sync_command(course: Course) -> int:
     """``python -m autograder nbgrader-sync``: record ``course`` in the gradebook that
     ``nbgrader_config.py`` in the working directory configures. Returns 0, or 2 with one line."""
     import sys
 
-    from traitlets.config.loader import PyFileConfigLoader
-
     if course.path is None:
         print("error: no course file (course.toml) to record", file=sys.stderr)
         return 2
-    if not Path("nbgrader_config.py").is_file():
-        print("error: no nbgrader_config.py here: run from the course directory", file=sys.stderr)
-        return 2
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(Path.cwd())).load_config()
     try:
+        config = course_configuration(Path.cwd())
         lines = record_course(config, course.path)
     except CourseError as problem:
         print(f"error: {problem}", file=sys.stderr)

@@ -121,6 +121,9 @@ def test_the_submission_time_is_recorded_never_the_files_date(tmp_path):
                                            checks=[CheckResult("mse", "v", 2, score=2)]), submission)
     assert result.late.status is LateStatus.LATE and result.late.submitted_at == parse_time(
         "2025-02-08 09:00:00", UTC)
+    alone = Submission(notebook, "alice", None)  # the notebook given on its own: its code names it
+    result = course.apply(SubmissionResult(str(notebook), "alice", "01_losses"), alone)
+    assert result.late.status is LateStatus.LATE
     write(folder, "timestamp.txt", "not a time")
     result = course.apply(SubmissionResult(str(notebook), "alice", "01_losses"), submission)
     assert result.late.status is LateStatus.NO_TIME and result.has(FlagKind.REVIEW)
