@@ -45,12 +45,17 @@ def use_course(config: Config, course_file: str | Path) -> None:
     cannot be used stops nbgrader here, with the one-line reason; a missing one changes nothing.
 
     Raises:
-        CourseError: the course file cannot be used.
+        SystemExit: the course file cannot be used. (traitlets logs any other exception of a
+            configuration file and carries on without the whole file: stock nbgrader, with
+            another gradebook and student code run in a kernel. That must not happen quietly.)
     """
     course_file = Path(course_file)
     if not course_file.is_file():
         return
-    load_course(course_file)  # a clear error now rather than in the middle of grading
+    try:
+        load_course(course_file)  # a clear error now rather than in the middle of grading
+    except CourseError as problem:
+        raise SystemExit(f"error: {problem}") from None
     config.AssignLatePenalties.plugin_class = f"{__name__}.CourseLatePenalty"
     config.CourseLatePenalty.course_file = str(course_file)
     previous = config.Autograde.get("pre_convert_hook")

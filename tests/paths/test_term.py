@@ -347,3 +347,18 @@ def test_gradescope_never_takes_a_time_from_inside_the_upload(tmp_path):
     assert (late["source"], late["status"]) == ("Gradescope", "late")
     assert late["penalty"] == pytest.approx(0.2 * TOTAL)
     assert results["score"] == pytest.approx(0.8 * TOTAL)
+
+
+def test_a_bad_course_file_stops_nbgrader_rather_than_being_left_out(tmp_path, tool_env):
+    """traitlets logs an error in a configuration file and carries on without the whole file
+    (stock nbgrader: another gradebook, student code in a kernel). A bad course file stops
+    nbgrader with the one line that says what is wrong."""
+    require_tool("nbgrader")
+    course = Course(tmp_path, "01_losses", tool_env, clone=True)
+    (tmp_path / "course.toml").write_text("[late]\npenalty_per_days = 0.1\n")
+    course.submit("alice", json.loads(course.release.read_text()))
+    run = subprocess.run(["nbgrader", "autograde", "01_losses", "--create"], cwd=tmp_path, env=tool_env,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode != 0
+    assert "course.toml [late]: unknown key 'penalty_per_days'" in run.stderr
+    assert not (tmp_path / "grading" / "autograded").exists() and not (tmp_path / "gradebook.db").exists()
