@@ -69,7 +69,7 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
-    "nbgrader.preprocessors.SaveAutoGrades",
+    "autograder.nbgrader_term.SaveAutoGradesKeepingReviews",  # a regrade keeps reviews of manual grades
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
     "autograder.nbgrader_plugin.FlagForReview",
@@ -85,3 +85,13 @@ c.Execute.timeout = 300
 c.HTMLExporter.sanitize_html = True
 c.HTMLExporter.preprocessors = ["autograder.nbgrader_pages.InertNotebook"]
 c.HTMLExporter.filters = {"markdown2html": "autograder.nbgrader_pages.SafeMarkdown"}
+
+# Every autograde grades every submission again (a resubmission, a fixed check or reference),
+# never "Skipping existing assignment"; grades given by hand are kept. So is the feedback.
+c.Autograde.force = True
+c.GenerateFeedback.force = True
+
+# Due dates, the late policy and the roster come from course.toml, as on every other path.
+from autograder.nbgrader_term import use_course  # noqa: E402
+
+use_course(c, os.path.join(HERE, "course.toml"))

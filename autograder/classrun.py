@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from autograder.errors import NotebookError
 from autograder.files import read_notebook_bytes
@@ -36,6 +37,11 @@ from autograder.flags import FlagKind
 from autograder.limits import LIMITS, Limits, set_limit
 from autograder.results import Skipped, SubmissionResult
 from autograder.submissions import Plan, Submission, student_of_file
+
+if TYPE_CHECKING:
+    from autograder.course import Course
+    from autograder.lateness import Recorded
+    from autograder.roster import RosterSummary
 
 RESULT_BYTES = 8 * 2**20  # a bounded result is far smaller; anything larger is not one
 _forking = multiprocessing.get_context("fork")  # cheap: this process has imported what grading needs
@@ -177,8 +183,10 @@ def grade_in_process(path: str | Path | Submission, options: Options = Options()
 
 def cache_key(submission: Submission, options: Options) -> str | None:
     """What a result depends on: the notebook's bytes, the assignment its place names, the
-    references, the grader, the options (None when the notebook cannot be read: such a result is
-    not cached)."""
+    reference notebooks (quiz keys included), every module of the grader (the checks included),
+    the options, and the versions of Python and NumPy (None when the notebook cannot be read:
+    such a result is not cached). A fix of the checks or of a reference therefore regrades
+    every notebook; the course's late policy and roster are applied after the cache."""
     try:
         data = read_notebook_bytes(submission.path, options.limits)
     except NotebookError:
@@ -188,10 +196,21 @@ def cache_key(submission: Submission, options: Options) -> str | None:
     solutions = options.solutions
     for reference in sorted(solutions.glob("*/*.ipynb")) if solutions and not options.public_only else []:
         digest.update(reference.read_bytes())
-    for module in sorted(Path(__file__).parent.rglob("*.py")):
+    for module in sorted(Path(__file__).parent.rglob("*.py")):  # the checks among them
         digest.update(module.read_bytes())
     digest.update(repr((options.public_only, options.limits)).encode())
+    digest.update(_runtime().encode())
     return digest.hexdigest()
+
+
+def _runtime() -> str:
+    """The versions results also depend on: Python's and NumPy's (an upgrade may change a last
+    digit, and with it a comparison)."""
+    import platform
+
+    import numpy
+
+    return f"python {platform.python_version()}, numpy {numpy.__version__}"
 
 
 def _cached(submission: Submission, options: Options, cache: Path | None,
@@ -293,6 +312,7 @@ class ClassRun:
 
     results: list[SubmissionResult] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    roster: RosterSummary | None = None  # who handed in nothing, who is not on the roster
 
     @property
     def graded(self) -> bool:
@@ -307,12 +327,21 @@ def grade_class(
     jobs: int = 1,
     cache: Path | None = None,
     on_result: Callable[[SubmissionResult], None] | None = None,
+    course: Course | None = None,
+    recorded: Callable[[Submission], Recorded | None] | None = None,
 ) -> ClassRun:
     """Grade the submissions the class policy chose (``found``, from `autograder.submissions.plan`:
     one notebook per student and assignment, students named from the layout); the files it did
-    not choose stay listed as skipped."""
+    not choose stay listed as skipped. With ``course`` (`autograder.course`), each result gets
+    its student's roster entry and its lateness and penalty, with submission times from
+    ``recorded`` (a front end's own source, such as Gradescope's) or the course's, and the run
+    says who on the roster handed in nothing."""
     results = grade_many(found.submissions, options, jobs, cache, on_result) if found.submissions else []
-    return ClassRun(results, list(found.skipped))
+    if course is None:
+        return ClassRun(results, list(found.skipped))
+    for result, submission in zip(results, found.submissions, strict=True):
+        course.apply(result, submission, recorded)
+    return ClassRun(results, list(found.skipped), course.summary(results))
 
 
 class SolutionsAmongSubmissions(Exception):

@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "code, for the instructor to read side by side)")
     grade.add_argument("--corpus", metavar="DIR",
                        help="also compare every submission with the public solutions in DIR (notebooks, .py)")
+    grade.add_argument("--course", metavar="FILE",
+                       help="the course file: due dates, late policy, roster (default: course.toml, found)")
 
     report = commands.add_parser("report", help="write the HTML class report from a --json results file")
     report.add_argument("results", metavar="RESULTS.json")
@@ -68,6 +70,24 @@ def build_parser() -> argparse.ArgumentParser:
     similar.add_argument("--json", metavar="FILE", help='write {"similar": [...]} as JSON')
 
     commands.add_parser("limits", help="print every limit grading applies to a notebook")
+
+    export = commands.add_parser("export", help="write grades an LMS imports (Canvas, Moodle, a sheet)",
+                                 description="Write the grades of a class for an LMS, from the results of "
+                                 "`grade --json` or from nbgrader's gradebook.")
+    source = export.add_mutually_exclusive_group(required=True)
+    source.add_argument("--results", metavar="RESULTS.json", help="a results file of `grade --json`")
+    source.add_argument("--gradebook", metavar="URL", nargs="?", const="",
+                        help="nbgrader's gradebook (default: the one nbgrader_config.py here configures)")
+    export.add_argument("--canvas", metavar="FILE", help="Canvas's gradebook import CSV")
+    export.add_argument("--csv", metavar="FILE", help="a sheet: per student, a column per function")
+    export.add_argument("--moodle", metavar="FILE", help="a CSV for Moodle's grade import")
+    export.add_argument("--course", metavar="FILE", help="the course file (default: course.toml, found)")
+    export.add_argument("--missing-as-zero", action="store_true",
+                        help="a student of the roster with no submission gets 0 (default: an empty cell)")
+
+    sync = commands.add_parser("nbgrader-sync", help="record the course file's due dates and roster in "
+                               "nbgrader's gradebook (autograde does it too)")
+    sync.add_argument("--course", metavar="FILE", help="the course file (default: course.toml, found)")
 
     wheel = commands.add_parser("student-wheel", help="build the wheel of public checks students install")
     wheel.add_argument("--output", metavar="DIR", default="dist",
@@ -112,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         from autograder.similarity import similar_command
 
         return similar_command(args.paths, corpus=args.corpus, solutions=args.solutions, json_file=args.json)
+    if args.command in ("export", "nbgrader-sync"):
+        return term_command(args)
     if args.command == "report":
         from autograder.class_report import report_command
 
@@ -136,8 +158,27 @@ def main(argv: list[str] | None = None) -> int:
     return grade(args)
 
 
+def term_command(args: argparse.Namespace) -> int:
+    """``export`` and ``nbgrader-sync``: the course's grades out, its term into nbgrader."""
+    from autograder.course import CourseError, find_course
+
+    try:
+        course = find_course([], args.course)
+    except CourseError as problem:
+        return error(str(problem))
+    if args.command == "export":
+        from autograder.export import export_command
+
+        return export_command(args.results, args.gradebook, course, args.canvas, args.csv, args.moodle,
+                              args.missing_as_zero)
+    from autograder.nbgrader_term import sync_command
+
+    return sync_command(course)
+
+
 def grade(args: argparse.Namespace) -> int:
     from autograder.classrun import Options, SolutionsAmongSubmissions, find_solutions_for, grade_class
+    from autograder.course import CourseError, find_course
     from autograder.report import gradescope_results, write_csv, write_json
     from autograder.results import results_document
     from autograder.submissions import plan
@@ -153,7 +194,8 @@ def grade(args: argparse.Namespace) -> int:
     try:
         found = plan(args.paths)
         solutions = find_solutions_for(args.paths, args.solutions)
-    except (FileNotFoundError, SolutionsAmongSubmissions) as problem:
+        course = find_course(args.paths, args.course)
+    except (FileNotFoundError, SolutionsAmongSubmissions, CourseError) as problem:
         return error(str(problem.args[0]))
     for skipped in found.skipped:  # file names come from students: no escape sequences, one line
         print(f"note: {skipped.line()}")
@@ -168,12 +210,13 @@ def grade(args: argparse.Namespace) -> int:
                       limits=LIMITS.with_notebook_seconds(args.timeout))
     cache = Path(args.cache) if args.cache else None
     if len(found.submissions) == 1:
-        run = grade_class(found, options, jobs=args.jobs, cache=cache)
+        run = grade_class(found, options, jobs=args.jobs, cache=cache, course=course)
     else:
         from autograder.terminal import ClassProgress
 
         with ClassProgress(len(found.submissions)) as progress:
-            run = grade_class(found, options, jobs=args.jobs, cache=cache, on_result=progress.advance)
+            run = grade_class(found, options, jobs=args.jobs, cache=cache, on_result=progress.advance,
+                              course=course)
     from autograder.terminal import print_report, summary_table  # rich: once there is a result
 
     results = run.results
@@ -190,8 +233,10 @@ def grade(args: argparse.Namespace) -> int:
         similar = found_similar.pairs
         for line in [*summary_lines(found_similar), *(f"note: {n}" for n in found_similar.notes[:10])]:
             print(line)
+    for line in run.roster.lines(course.roster) if run.roster else []:
+        print(line)
     if args.json:
-        write_json(args.json, results_document(results, run.skipped, similar))
+        write_json(args.json, results_document(results, run.skipped, similar, run.roster))
     if args.csv:
         write_csv(args.csv, results)
     if args.gradescope:

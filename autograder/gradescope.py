@@ -14,9 +14,13 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+from dataclasses import replace
+from datetime import UTC
 from pathlib import Path
 
 from autograder.assignments import get_assignment
+from autograder.course import COURSE_FILE, AssignmentTerm, Course, load_course
+from autograder.lateness import Recorded, parse_time
 from autograder.report import gradescope_results
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -64,6 +68,9 @@ def build_bundle(assignment_id: str, output: Path, repository: Path = REPOSITORY
                 bundle.write(path, f"package/{path.relative_to(repository)}")
         for name in ("pyproject.toml", "README.md"):
             bundle.write(repository / name, f"package/{name}")
+        if (repository / COURSE_FILE).is_file():  # the due dates and late policy, without the roster
+            load_course(repository / COURSE_FILE, files=False)  # a clear error now, not in Gradescope
+            bundle.write(repository / COURSE_FILE, COURSE_FILE)
     return output
 
 
@@ -101,7 +108,9 @@ def _grade_upload(assignment_id: str, root: Path) -> dict:
         return _ungraded(assignment_id, f"Please upload your notebook as {release}: this upload could not "
                                         "be read.")
     found = plan([upload], assignment=assignment_id, upload=True)
-    run = grade_class(found, Options(solutions=root / "source" / "solutions"))
+    course, submitted = _term(root, assignment_id)
+    run = grade_class(found, Options(solutions=root / "source" / "solutions"), course=course,
+                      recorded=lambda _: submitted)  # never a time found inside the upload
     for skipped in run.skipped:
         print(f"not graded: {skipped.line()}")
     if not run.results:
@@ -114,6 +123,39 @@ def _grade_upload(assignment_id: str, root: Path) -> dict:
         if not flag.students_see:
             print(f"flag for the instructor: {one_line(flag.text, 500)}")
     return gradescope_results(result)
+
+
+METADATA = "submission_metadata.json"
+
+
+def _term(root: Path, assignment_id: str) -> tuple[Course, Recorded | None]:
+    """(the course's due dates and late policy, when Gradescope recorded this submission).
+
+    The late policy is the bundle's course file's. The due dates are too when it gives them;
+    otherwise Gradescope's own (``due_date`` and ``late_due_date`` in
+    ``/autograder/submission_metadata.json``). The submission time is that file's
+    ``created_at``. What only the instructor should read is printed.
+    """
+    path = root / "source" / COURSE_FILE
+    course = load_course(path, files=False) if path.is_file() else Course()
+    try:
+        metadata = json.loads((root / METADATA).read_text(encoding="utf-8"))
+        created = metadata.get("created_at")
+        submitted = Recorded(parse_time(created, UTC), "Gradescope") if created else None
+        dates = metadata.get("assignment") or {}
+        due, late_due = (parse_time(dates[k], UTC) if dates.get(k) else None
+                         for k in ("due_date", "late_due_date"))
+    except (OSError, ValueError, TypeError, AttributeError) as problem:
+        print(f"no submission time: {METADATA} cannot be read ({type(problem).__name__}); no late penalty")
+        return course, None
+    term = course.term(assignment_id)
+    if term.due is None and due is not None:
+        course = replace(course, assignments={**course.assignments,
+                                              assignment_id: AssignmentTerm(due, late_due, term.policy)})
+    elif term.due is not None and due is not None and due != term.due:
+        print(f"Gradescope's due date ({due.isoformat()}) differs from {COURSE_FILE}'s "
+              f"({term.due.isoformat()}): {COURSE_FILE}'s applies")
+    return course, submitted
 
 
 def _ungraded(assignment_id: str, message: str) -> dict:

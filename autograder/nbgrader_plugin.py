@@ -52,6 +52,9 @@ from autograder.results import CheckResult, SubmissionResult
 from autograder.submissions import Plan, Submission
 
 RESOURCES_KEY = "autograder"  # what GradeWithCore leaves in the resources for FlagForReview
+# Grades given by hand whose autograde a regrade left unchanged (see autograder.nbgrader_term):
+# FlagForReview leaves them as the instructor left them.
+REVIEWED_KEY = "autograder-reviewed"
 
 
 def graded_target(source: str, assignment_id: str) -> str | None:
@@ -268,6 +271,7 @@ class FlagForReview(NbGraderPreprocessor):
     (suspicious code, not gradable). The scores stay; formgrader lists the submission.
 
     Runs after nbgrader's ``SaveAutoGrades``, which decides ``needs_manual_grade`` on its own.
+    A grade given by hand whose autograde a regrade left unchanged stays as it is.
     """
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
@@ -279,8 +283,9 @@ class FlagForReview(NbGraderPreprocessor):
         flagged = grade_ids if findings["everything"] else findings["review"]
         if not flagged:
             return nb, resources
+        reviewed = set(resources.get(REVIEWED_KEY, ()))
         with Gradebook(info["db_url"]) as gradebook:
-            for grade_id in flagged:
+            for grade_id in (g for g in flagged if g not in reviewed):
                 grade = gradebook.find_grade(grade_id, info["notebook"], info["assignment"], info["student"])
                 grade.needs_manual_grade = True
             gradebook.db.commit()

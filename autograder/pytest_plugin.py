@@ -29,12 +29,14 @@ from pathlib import Path
 
 import pytest
 
+from autograder.course import Course
 from autograder.results import CheckResult, SubmissionResult, results_document
 from autograder.submissions import Plan, Submission
 
 graded_key = pytest.StashKey[list[SubmissionResult]]()
 plan_key = pytest.StashKey[Plan]()
 solutions_key = pytest.StashKey["Path | None"]()
+course_key = pytest.StashKey[Course]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -43,6 +45,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--solutions", metavar="DIR", help="reference solutions folder (default: found)")
     group.addoption("--public-only", action="store_true", help="run only the public checks")
     group.addoption("--grade-json", metavar="FILE", help="write every notebook's results as JSON")
+    group.addoption("--course", metavar="FILE",
+                    help="the course file: due dates, late policy, roster (default: course.toml, found)")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -77,13 +81,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[graded_key] = []
     if config.getoption("grade"):
         from autograder.classrun import SolutionsAmongSubmissions, find_solutions_for
+        from autograder.course import CourseError, find_course
         from autograder.submissions import plan
 
         graded = [config.invocation_params.dir / arg for arg in config.args]
         try:
             config.stash[solutions_key] = find_solutions_for(graded, config.getoption("solutions"))
+            config.stash[course_key] = find_course(graded, config.getoption("course"))
             config.stash[plan_key] = plan(graded)
-        except (FileNotFoundError, SolutionsAmongSubmissions) as problem:
+        except (FileNotFoundError, SolutionsAmongSubmissions, CourseError) as problem:
             raise pytest.UsageError(str(problem.args[0])) from None
 
 
@@ -108,6 +114,7 @@ class SubmittedNotebook(pytest.File):
         options = Options(solutions=self.config.stash[solutions_key],
                           public_only=self.config.getoption("public_only"))
         (result,) = grade_many([self.submission], options)
+        self.config.stash[course_key].apply(result, self.submission)  # roster, lateness: as grade_class
         self.config.stash[graded_key].append(result)
         for check in result.checks:
             yield CheckItem.from_parent(self, name=check.name, result=check)
@@ -171,14 +178,31 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
             continue
         scope = "public and hidden checks" if result.hidden_run else f"hidden checks {result.hidden_checks}"
         points = f"{result.score:g} / {result.max_score:g} points"
-        terminalreporter.write_line(f"{one_line(result.path, 400)} ({result.student}): {points} ({scope})")
+        who = f"{result.student}, {one_line(result.person.name, 200)}" if result.person else result.student
+        terminalreporter.write_line(f"{one_line(result.path, 400)} ({who}): {points} ({scope})")
+        if result.late:
+            terminalreporter.write_line(f"  late: {one_line(result.late.text(), 500)}")
+            if result.penalty:
+                terminalreporter.write_line(f"  grade after the late penalty: {result.final_score:g} / "
+                                            f"{result.max_score:g}")
         for flag in result.flags:
             terminalreporter.write_line(f"  flag: {one_line(flag, 500)}")
+    summary = _roster_summary(config)
+    for line in summary.lines(config.stash[course_key].roster) if summary else []:
+        terminalreporter.write_line(line)
+
+
+def _roster_summary(config: pytest.Config):
+    """Who on the roster handed in nothing, and who is not on it (None without a roster)."""
+    if course_key not in config.stash:
+        return None
+    return config.stash[course_key].summary(config.stash.get(graded_key, []))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     target = session.config.getoption("grade_json", None)
     if target:
         found = session.config.stash.get(plan_key, None)
-        document = results_document(session.config.stash.get(graded_key, []), found.skipped if found else [])
+        document = results_document(session.config.stash.get(graded_key, []), found.skipped if found else [],
+                                    _roster_summary(session.config))
         Path(target).write_text(json.dumps(document, indent=1), encoding="utf-8")

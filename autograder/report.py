@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import json
 import textwrap
-from datetime import UTC, datetime
 from pathlib import Path
 
 from autograder.assignments import ASSIGNMENTS
@@ -33,6 +32,8 @@ def _text_one(s: SubmissionResult) -> str:
     assignment = ASSIGNMENTS.get(s.assignment or "")
     title = assignment.title if assignment else "unrecognised notebook"
     lines = [f"{s.path}", f"  student: {s.student}   assignment: {s.assignment or '?'} ({title})"]
+    if s.late:
+        lines.append(f"  late: {s.late.text()}")
     if not s.hidden_run and s.checks:
         lines.append(f"  hidden checks: {s.hidden_checks}; public checks only")
     lines += [f"  FLAG: {flag}" for flag in s.flags]
@@ -67,7 +68,9 @@ def gradescope_results(submission: SubmissionResult) -> dict:
     """Gradescope's ``results.json`` for one submission (every field of Gradescope's
     autograder specification that applies).
 
-    Students see the tests, the notes and the flags meant for them; flags for the instructor
+    The score is the grade after any late penalty (the course file's policy, applied to the
+    time Gradescope recorded), which the output explains. Students see the tests, the notes and
+    the flags meant for them; flags for the instructor
     only (suspicious code, planted folders, the sandbox) are printed by ``run_autograder``,
     whose output Gradescope shows to instructors alone. Hidden checks stay hidden from the
     student until grades are published.
@@ -84,13 +87,20 @@ def gradescope_results(submission: SubmissionResult) -> dict:
         }
         for c in submission.checks
     ]
-    output = "\n".join([*(f"Flag: {f}" for f in submission.flags_for_students()), *submission.notes])
+    late = [f"Submission {submission.late.text()}."] if submission.late else []
+    if submission.penalty:
+        late.append(f"Grade after the late penalty: {submission.final_score:g} / {submission.max_score:g} "
+                    f"(the tests add up to {submission.score:g}).")
+    output = "\n".join([*late, *(f"Flag: {f}" for f in submission.flags_for_students()), *submission.notes])
+    extra = {"assignment": submission.assignment, "hidden_checks": submission.hidden_checks}
+    if submission.late:
+        extra["late"] = submission.late.to_dict()
     return {
-        "score": submission.score, "max_score": submission.max_score,
+        "score": submission.final_score, "max_score": submission.max_score,
         "execution_time": max(1, round(submission.seconds)),
         "output": output, "output_format": "text", "test_output_format": "text", "test_name_format": "text",
         "visibility": "visible", "stdout_visibility": "hidden",
-        "extra_data": {"assignment": submission.assignment, "hidden_checks": submission.hidden_checks},
+        "extra_data": extra,
         "tests": tests,
     }
 
@@ -106,27 +116,28 @@ def write_csv(path: str | Path, submissions: list[SubmissionResult]) -> None:
     """A gradebook with one row per submission, in nbgrader's export columns.
 
     Every cell that comes from a student (a name, a path) is made safe for a spreadsheet
-    (`autograder.text.csv_cell`). The timestamp is the notebook file's modification time; names,
-    e-mails and due dates are not known to the grader and stay empty, and there is no late
-    penalty.
+    (`autograder.text.csv_cell`). The timestamp is the submission time a system recorded
+    (nbgrader, Gradescope, an LMS's submission-times file: see `autograder.lateness`), never a
+    file's date, and empty when none did; the due date and late penalty are the course file's
+    (`autograder.course`); names and e-mails come from the roster. ``raw_score`` is what the
+    checks gave and ``score`` the grade after the late penalty, as nbgrader exports them.
     """
     with open(path, "w", newline="", encoding="utf-8", errors="replace") as f:  # any file name
         writer = csv.DictWriter(f, fieldnames=NBGRADER_CSV_COLUMNS)
         writer.writeheader()
         for s in submissions:
-            try:
-                modified = Path(s.path).lstat().st_mtime
-            except OSError:
-                modified = None
+            late, person = s.late, s.person
             row = {
                 "assignment": s.assignment or "",
-                "duedate": "",
-                "timestamp": datetime.fromtimestamp(modified, UTC).isoformat() if modified else "",
+                "duedate": late.due.isoformat() if late else "",
+                "timestamp": late.submitted_at.isoformat() if late and late.submitted_at else "",
                 "student_id": s.student,
-                "last_name": "", "first_name": "", "email": "",
+                "last_name": (person.last_name or person.name_given) if person else "",
+                "first_name": person.first_name if person else "",
+                "email": person.email if person else "",
                 "raw_score": s.score,
-                "late_submission_penalty": 0.0,
-                "score": s.score,
+                "late_submission_penalty": s.penalty,
+                "score": s.final_score,
                 "max_score": s.max_score,
             }
             writer.writerow({column: csv_cell(value) for column, value in row.items()})

@@ -20,11 +20,13 @@ from typing import Any
 
 from autograder.errors import Trouble
 from autograder.flags import Flag, FlagKind
+from autograder.lateness import Lateness
 from autograder.limits import LIMITS, Limits
+from autograder.roster import RosterEntry, RosterSummary
 from autograder.text import clean_text, one_line, strip_addresses
 
 __all__ = ["CheckResult", "SubmissionResult", "Skipped", "clean_text", "strip_addresses", "mistake_label",
-           "results_document", "read_results_document", "read_results"]
+           "results_document", "read_results_document", "read_results", "read_roster_summary"]
 
 _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)*(?:e-?\d+)?")
 _TROUBLE_FLAGS = {Trouble.TIMEOUT.value: FlagKind.TIMED_OUT, Trouble.CRASH.value: FlagKind.CRASHED,
@@ -108,6 +110,9 @@ class SubmissionResult:
         hidden_checks: "run", or why the hidden checks did not run.
         seconds: wall time of grading.
         max_points: the assignment's total when no check could run (else the checks' sum).
+        late: when it was handed in against its due date, and the penalty (None when its
+            assignment has no due date); see `autograder.course`.
+        person: the roster's entry for the student (None without a roster, or not on it).
     """
 
     path: str
@@ -119,10 +124,23 @@ class SubmissionResult:
     hidden_checks: str = "run"
     seconds: float = 0.0
     max_points: float | None = None
+    late: Lateness | None = None
+    person: RosterEntry | None = None
 
     @property
     def score(self) -> float:
+        """The points the checks gave (before any late penalty)."""
         return float(sum(c.score for c in self.checks))
+
+    @property
+    def penalty(self) -> float:
+        """The late penalty, in points (0 when not late)."""
+        return self.late.penalty if self.late else 0.0
+
+    @property
+    def final_score(self) -> float:
+        """The grade: the score less the late penalty."""
+        return round(max(0.0, self.score - self.penalty), 6)
 
     @property
     def max_score(self) -> float:
@@ -199,6 +217,9 @@ class SubmissionResult:
             "tests": [c.to_dict() for c in self.checks],
             "flags": [f.to_dict() for f in self.flags], "notes": list(self.notes),
             "hidden_checks": self.hidden_checks, "seconds": round(self.seconds, 3),
+            "late_penalty": self.penalty, "final_score": self.final_score,
+            "late": self.late.to_dict() if self.late else None,
+            "roster": self.person.to_dict() if self.person else None,
         }
 
     @classmethod
@@ -213,6 +234,10 @@ class SubmissionResult:
         )
         if not checks:
             result.max_points = float(data.get("max_score", 0.0))
+        if data.get("late"):
+            result.late = Lateness.from_dict(data["late"])
+        if data.get("roster"):
+            result.person = RosterEntry.from_dict(data["roster"])
         return result
 
 
@@ -242,14 +267,27 @@ class Skipped:
 
 
 def results_document(submissions: list[SubmissionResult], skipped: list[Skipped] | tuple = (),
-                     similar: Sequence[Any] | None = None) -> dict[str, Any]:
+                     similar: Sequence[Any] | None = None,
+                     roster: RosterSummary | None = None) -> dict[str, Any]:
     """The whole ``--json`` document: every graded submission, then every file not graded,
     then, when the similarity review ran, its pairs (`autograder.similarity.SimilarPair`; read
-    back with `autograder.similarity.read_similar`)."""
+    back with `autograder.similarity.read_similar`), then (with a roster) who handed in nothing
+    and which students the roster lacks."""
     document = {"submissions": [s.to_dict() for s in submissions], "skipped": [s.to_dict() for s in skipped]}
     if similar is not None:
         document["similar"] = [pair.to_dict() for pair in similar]
+    if roster is not None:
+        document["roster"] = roster.to_dict()
     return document
+
+
+def read_roster_summary(data: Any) -> RosterSummary | None:
+    """The roster part of a ``--json`` document (None when it was graded without a roster)."""
+    part = data.get("roster") if isinstance(data, dict) else None
+    try:
+        return RosterSummary.from_dict(part) if isinstance(part, dict) else None
+    except (KeyError, TypeError, ValueError):
+        raise ValueError("not a results file: its roster part is malformed") from None
 
 
 def read_results_document(data: Any) -> list[SubmissionResult]:

@@ -43,6 +43,7 @@ from autograder.results import SubmissionResult, clean_text
 
 NAME_WIDTH = 30  # characters of a student's name shown in a table; longer names end in "…"
 FLAGS_WIDTH = 40  # characters of the flags column
+LATE_WIDTH = 36  # characters of the late column
 
 
 def _plain(value: object, limit: int = 300) -> str:
@@ -144,8 +145,14 @@ def _render(renderable: RenderableType, width: int) -> str:
 def _summary(submissions: list[SubmissionResult]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, title="Summary", title_justify="left", pad_edge=False)
     table.add_column("student", max_width=NAME_WIDTH, no_wrap=True, overflow="ellipsis")
+    named = any(s.person for s in submissions)
+    if named:  # names from the roster, an instructor's file (still shown as plain text)
+        table.add_column("name", max_width=NAME_WIDTH, no_wrap=True, overflow="ellipsis")
     table.add_column("assignment", no_wrap=True, overflow="ellipsis", max_width=16)
     table.add_column("score", no_wrap=True)  # left-justified: the cells are padded to one width
+    dated = any(s.late for s in submissions)
+    if dated:
+        table.add_column("late", max_width=LATE_WIDTH, no_wrap=True, overflow="ellipsis")
     table.add_column("flags", max_width=FLAGS_WIDTH, no_wrap=True, overflow="ellipsis")
     # the slash at one place in every row: scores right-aligned before it, maxima left-aligned
     scores = [_number(s.score) for s in submissions]
@@ -157,13 +164,30 @@ def _summary(submissions: list[SubmissionResult]) -> Table:
         flags = ""
         if s.flags:
             flags = _plain(s.flags[0], 200) + (f" (+{len(s.flags) - 1})" if len(s.flags) > 1 else "")
-        table.add_row(
+        cells = [
             Text(_plain(s.student, 200) or "?"),
+            *([Text(_plain(s.person.name if s.person else "", 200))] if named else []),
             Text(_plain(s.assignment, 60) or "?"),
             Text(f"{score:>{left}} / {maximum:<{right}}", style=style),
+            *([Text(late_cell(s), style="yellow" if s.penalty else "")] if dated else []),
             Text(flags, style="yellow"),
-        )
+        ]
+        table.add_row(*cells)
     return table
+
+
+def late_cell(result: SubmissionResult) -> str:
+    """The late column of a summary: "on time", "no recorded time", or how late, the penalty
+    and the grade after it ("1 day 2 h late: -2.3 = 20.7")."""
+    from autograder.lateness import LateStatus, duration
+
+    late = result.late
+    if late is None:
+        return ""
+    if late.status in (LateStatus.ON_TIME, LateStatus.NO_TIME):
+        return late.status.value
+    what = "not accepted" if late.status is LateStatus.NOT_ACCEPTED else f"{duration(late.seconds_late)} late"
+    return f"{what}: -{_number(late.penalty)} = {_number(result.final_score)}"
 
 
 def summary_table(submissions: list[SubmissionResult], *, width: int = 100) -> str:
@@ -194,9 +218,11 @@ def _detail(s: SubmissionResult) -> Group:
         title = "unknown assignment"
     parts: list[RenderableType] = [
         _line(_plain(s.path, 500), "bold"),
-        _line(f"  student: {_plain(s.student, 200)}   "
+        _line(f"  student: {_plain(s.student, 200)}{_named(s)}   "
               f"assignment: {_plain(s.assignment, 60) or '?'} ({title})"),
     ]
+    if s.late:
+        parts.append(_line(f"  late: {_plain(s.late.text(), 500)}", "yellow" if s.penalty else ""))
     if not s.hidden_run:
         reason = _plain(s.hidden_checks)
         parts.append(_line(f"  hidden checks not run: {reason}; public checks only", "yellow"))
@@ -213,6 +239,10 @@ def _detail(s: SubmissionResult) -> Group:
                       Text(_plain(function, 100)), Text(_number(score)), Text(f"/ {_number(maximum)}"))
     table.add_row(Text(""), Text("total", style="bold"), Text(_number(s.score), style="bold"),
                   Text(f"/ {_number(s.max_score)}", style="bold"))
+    if s.penalty:
+        table.add_row(Text(""), Text("late penalty"), Text(f"-{_number(s.penalty)}"), Text(""))
+        table.add_row(Text(""), Text("grade", style="bold"), Text(_number(s.final_score), style="bold"),
+                      Text(f"/ {_number(s.max_score)}", style="bold"))
     parts += [Text(""), Padding(table, (0, 0, 0, 2), expand=False)]
 
     failed = [c for c in s.checks if not c.passed]
@@ -232,6 +262,12 @@ def _detail(s: SubmissionResult) -> Group:
             shown.add(key)
             parts.append(_line(textwrap.indent(feedback, "      ")))
     return Group(*parts)
+
+
+def _named(result: SubmissionResult) -> str:
+    """" (Name)" from the roster, when it says more than the folder name."""
+    person = result.person
+    return f" ({_plain(person.name, 200)})" if person and person.name != result.student else ""
 
 
 def submission_detail(result: SubmissionResult, *, width: int = 100) -> str:

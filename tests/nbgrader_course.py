@@ -26,6 +26,7 @@ class Course:
         if clone:
             shutil.copytree(SOLUTIONS, root / "solutions")
             shutil.copytree(ROOT / "exercises", root / "exercises")
+            shutil.copy(ROOT / "course.toml", root / "course.toml")
         else:
             shutil.copytree(SOLUTIONS / assignment_id, root / "solutions" / assignment_id)
 
