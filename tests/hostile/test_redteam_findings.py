@@ -13,6 +13,10 @@ it is fixed.
   student folder names through pytest's own report lines.
 - The CSV gradebook starts a formula in a spreadsheet that separates cells with ``;``.
 - Two names that differ only in Unicode normalisation look the same everywhere, unflagged.
+- Code written in a locked test cell earns points while every nbgrader page shows the
+  gradebook's test cell instead (and a stub where the solution should be), unflagged.
+- ``--cache`` stores the grade of the bytes graded under the key of the bytes hashed: a
+  notebook that changes between the two reads gives its grade to every identical old copy.
 """
 
 from __future__ import annotations
@@ -122,6 +126,18 @@ def test_a_timestamp_file_in_an_upload_does_not_stop_nbgrader(tmp_path, tool_env
     assert scores == {"aaron": FULL, "mallory": FULL, "zoe": FULL}
 
 
+def _hidden_in_a_test_cell(reference: dict) -> dict:
+    """The reference with mse's solution cell a stub and the real mse in the (locked) test
+    cell below it, which keeps its nbgrader metadata."""
+    document = json.loads(json.dumps(reference))
+    cells = {c["metadata"].get("nbgrader", {}).get("grade_id"): c for c in document["cells"]}
+    source = cells["mse"]["source"]
+    source = "".join(source) if isinstance(source, list) else source
+    cells["test_mse"]["source"] = "# the mse that is graded\n" + source
+    cells["mse"]["source"] = "def mse(y_pred, y_true):\n    raise NotImplementedError()\n"
+    return document
+
+
 # --- 2, 3, 4: one nbgrader class with deep folders, a sparse file and hostile file names ------
 
 @pytest.fixture(scope="module")
@@ -131,6 +147,7 @@ def nbgrader_class(tmp_path_factory, tool_env):
     reference = notebook(ASSIGNMENT)
     for student in ("aaron", "deep", "sparse", "names", "zoe"):
         course.submit(student, reference)
+    course.submit("hides", _hidden_in_a_test_cell(reference))
     submitted = course.root / "grading" / "submitted"
     _nested(submitted / "deep" / ASSIGNMENT, 1500)
     with open(submitted / "sparse" / ASSIGNMENT / "data.bin", "wb") as f:  # no disk, 256 MB long
@@ -170,6 +187,23 @@ def test_nbgrader_logs_no_escape_sequence_from_an_uploads_file_names(nbgrader_cl
     _, run = nbgrader_class
     lines = [line for line in (run.stdout + run.stderr).splitlines() if "\x1b" in line or "\x07" in line]
     assert not lines, "raw escape sequences on the instructor's terminal:\n" + "\n".join(map(repr, lines[:5]))
+
+
+@pytest.mark.slow
+def test_what_nbgrader_shows_is_the_code_that_was_graded(nbgrader_class):
+    """The core grades every code cell of the submitted file; nbgrader restores a locked
+    cell's source from the gradebook. mse written in the test cell earns its points while
+    formgrader and the feedback show a stub that raises NotImplementedError, and nothing
+    marks the submission for review (only a log line says a checksum changed)."""
+    course, _ = nbgrader_class
+    autograded = json.loads((course.root / "grading" / "autograded" / "hides" / ASSIGNMENT / "losses.ipynb")
+                            .read_text(encoding="utf-8"))
+    shown = "\n".join("".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+                      for c in autograded["cells"] if c["cell_type"] == "code")
+    grades = course.cell_grades("hides")
+    earned, _, review = grades["test_mse"]
+    assert not earned or "# the mse that is graded" in shown or review, \
+        f"mse earned {earned} points for code no nbgrader page shows, unflagged"
 
 
 # --- 5. grading one student's folder: the upload names other students ------------------------
@@ -288,3 +322,49 @@ def test_names_that_differ_only_in_unicode_normalisation_do_not_look_the_same(tm
     shown = {unicodedata.normalize("NFC", s.student) for s in found.submissions}  # as a screen draws them
     assert len(shown) == 2 or (first.flags and second.flags), \
         f"two students shown as {sorted(shown)}, unflagged: {first.student!r} and {second.student!r}"
+
+
+# --- 11. the cache keeps a result under the key of bytes that were not graded ----------------
+
+SWAP_AFTER_HASHING = """
+import sys
+from pathlib import Path
+import autograder.classrun as classrun
+from autograder.cli import main
+real = classrun.read_notebook_bytes
+later = Path(sys.argv[1]).read_bytes()
+
+def read_notebook_bytes(path, limits):  # the file changes right after it is hashed
+    data = real(path, limits)
+    Path(path).write_bytes(later)
+    return data
+
+classrun.read_notebook_bytes = read_notebook_bytes
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.slow
+def test_the_cache_never_gives_one_notebooks_grade_to_other_bytes(tmp_path):
+    """`--cache` hashes the notebook in the class run and grades it from a second read in the
+    grading process. A notebook that changes between the two (a sync or a resubmission landing
+    while the class is graded) stores its new grade under the key of its old bytes: here
+    mallory's unmodified release, so every student who hands in the unmodified release gets
+    mallory's 23/23 on every later run with that cache."""
+    release = (EXERCISES / ASSIGNMENT / "losses.ipynb").read_bytes()
+    first, second, cache = tmp_path / "first", tmp_path / "second", tmp_path / "cache"
+    for folder, student in ((first, "mallory"), (second, "bob")):
+        (folder / student / ASSIGNMENT).mkdir(parents=True)
+        (folder / student / ASSIGNMENT / "losses.ipynb").write_bytes(release)
+    solved = tmp_path / "solved.ipynb"
+    solved.write_text(json.dumps(notebook(ASSIGNMENT)), encoding="utf-8")
+    common = ["--cache", str(cache), "--solutions", str(SOLUTIONS)]
+    env = {"AUTOGRADER_CALL_TIMEOUT": "5"}
+    watch([sys.executable, "-c", SWAP_AFTER_HASHING, str(solved), "grade", str(first), *common],
+          tmp_path / "run1", env=env, timeout=300, cwd=tmp_path)
+    report = tmp_path / "second.json"
+    run = watch([sys.executable, "-m", "autograder", "grade", str(second), "--json", str(report), *common],
+                tmp_path / "run2", env=env, timeout=300, cwd=tmp_path)
+    assert report.exists(), run.stderr[-2000:]
+    (bob,) = json.loads(report.read_text())["submissions"]
+    assert bob["score"] == 0, f"bob's unmodified release earned {bob['score']} from the cache"
