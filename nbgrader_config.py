@@ -11,7 +11,7 @@ submission runs in a Jupyter kernel.
 
 import os
 
-from autograder.nbgrader_intake import copy_regular_files_only
+from autograder.nbgrader_guards import guard_nbgrader
 from autograder.nbgrader_plugin import RegisterAssignments
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
@@ -42,9 +42,11 @@ c.Autograde.pre_convert_hook = RegisterAssignments(c)
 # a stand-in (the release's graded cells and a note why), still with the core's grade of the
 # file as submitted, and flagged for review.
 c.Autograde.exporter_class = "autograder.nbgrader_intake.BoundedNotebookExporter"
-# nbgrader copies a submission's other files following links (one to solutions/ would reach the
-# student with the feedback; one to /dev/zero would never end): only regular files are copied.
-copy_regular_files_only()
+# What nbgrader itself does with an upload before any preprocessor, made safe
+# (autograder/nbgrader_guards.py): it copies only regular files, bounded, without following links
+# or recursing; it reads timestamp.txt as the course does (a regular file of a few bytes); and
+# its log shows file names as visible text, without escape sequences.
+guard_nbgrader()
 
 # nbgrader's sanitising steps, after AdmitSubmission (every cell's nbgrader metadata made the
 # gradebook's: copied cells, unknown or missing grade ids, empty or foreign metadata, other

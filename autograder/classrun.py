@@ -75,12 +75,17 @@ def _grading_process(writer, submission: Submission, options: Options, cpu: int 
     def announce(assignment: str) -> None:
         writer.send_bytes(json.dumps({"assignment": assignment}).encode())
 
+    try:  # read once: the bytes graded are the bytes hashed (a file may change meanwhile)
+        data: bytes | None = read_notebook_bytes(submission.path, options.limits)
+    except NotebookError:
+        data = None  # grade_notebook reads it again and says why it cannot
     result = grade_notebook(submission.path, student=submission.student, assignment=submission.assignment,
                             solutions=options.solutions, public_only=options.public_only,
-                            limits=options.limits, announce=announce)
+                            limits=options.limits, announce=announce, data=data)
     if lowered:
         result.note(f"sandbox: {lowered}")
-    writer.send_bytes(json.dumps({"result": result.to_dict()}).encode())
+    graded = hashlib.sha256(data).hexdigest() if data is not None else None
+    writer.send_bytes(json.dumps({"result": result.to_dict(), "graded": graded}).encode())
     writer.close()
     os._exit(0)
 
@@ -94,6 +99,7 @@ class _Running:
     cpu: int | None
     assignment: str | None = None  # as announced by the grading process
     payload: dict | None = None  # its result, once sent
+    graded: str | None = None  # the SHA-256 of the bytes it graded
 
 
 def _start(submission: Submission, options: Options, cpu: int | None) -> _Running:
@@ -115,7 +121,9 @@ def _read(running: _Running) -> bool:
     if isinstance(message, dict) and isinstance(message.get("assignment"), str):
         running.assignment = message["assignment"]
         return False
-    running.payload = message.get("result") if isinstance(message, dict) else None
+    if isinstance(message, dict):
+        running.payload = message.get("result")
+        running.graded = message.get("graded") if isinstance(message.get("graded"), str) else None
     return True
 
 
@@ -181,16 +189,19 @@ def grade_in_process(path: str | Path | Submission, options: Options = Options()
     return grade_many([path], options)[0]
 
 
-def cache_key(submission: Submission, options: Options) -> str | None:
-    """What a result depends on: the notebook's bytes, the assignment its place names, the
-    reference notebooks (quiz keys included), every module of the grader (the checks included),
-    the options, and the versions of Python and NumPy (None when the notebook cannot be read:
-    such a result is not cached). A fix of the checks or of a reference therefore regrades
-    every notebook; the course's late policy and roster are applied after the cache."""
+def cache_key(submission: Submission, options: Options) -> tuple[str, str] | None:
+    """(what a result depends on, the SHA-256 of the notebook's bytes). A result depends on the
+    notebook's bytes, the assignment its place names, the reference notebooks (quiz keys
+    included), every module of the grader (the checks included), the options, and the versions of
+    Python and NumPy (None when the notebook cannot be read: such a result is not cached). A fix
+    of the checks or of a reference therefore regrades every notebook; the course's late policy
+    and roster are applied after the cache. A result is stored only when the grading process
+    graded the bytes hashed here (a file may change in between)."""
     try:
         data = read_notebook_bytes(submission.path, options.limits)
     except NotebookError:
         return None
+    content = hashlib.sha256(data).hexdigest()
     digest = hashlib.sha256(data)
     digest.update(repr(submission.assignment).encode())  # the student's name is the layout's, added after
     solutions = options.solutions
@@ -200,7 +211,7 @@ def cache_key(submission: Submission, options: Options) -> str | None:
         digest.update(module.read_bytes())
     digest.update(repr((options.public_only, options.limits)).encode())
     digest.update(_runtime().encode())
-    return digest.hexdigest()
+    return digest.hexdigest(), content
 
 
 def _runtime() -> str:
@@ -214,18 +225,20 @@ def _runtime() -> str:
 
 
 def _cached(submission: Submission, options: Options, cache: Path | None,
-            ) -> tuple[SubmissionResult | None, Path | None]:
+            ) -> tuple[SubmissionResult | None, tuple[Path, str] | None]:
     """(the stored result, None) when ``cache`` holds one for this notebook as it is now; else
-    (None, where to store it once graded, or None when it cannot be cached)."""
-    key = cache_key(submission, options) if cache is not None else None
-    if key is None:
+    (None, (where to store it once graded, the SHA-256 of the bytes hashed), or None when it
+    cannot be cached)."""
+    found = cache_key(submission, options) if cache is not None else None
+    if found is None:
         return None, None
+    key, content = found
     stored = cache / f"{key}.json"
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError, AttributeError):
         result = SubmissionResult.from_dict(json.loads(stored.read_text(encoding="utf-8")))
         result.path = str(submission.path)
         return result, None
-    return None, stored
+    return None, (stored, content)
 
 
 def _store(result: SubmissionResult, stored: Path) -> None:
@@ -262,14 +275,14 @@ def grade_many(
         if on_result is not None:
             on_result(results[index])
 
-    waiting: list[tuple[int, Submission, Path | None]] = []
+    waiting: list[tuple[int, Submission, tuple[Path, str] | None]] = []
     for index, submission in enumerate(submissions):
         stored_result, store_at = _cached(submission, options, cache)
         if stored_result is not None:
             done(index, stored_result)
         else:
             waiting.append((index, submission, store_at))
-    running: dict[multiprocessing.connection.Connection, tuple[int, _Running, Path | None]] = {}
+    running: dict[multiprocessing.connection.Connection, tuple[int, _Running, tuple[Path, str] | None]] = {}
     limit = options.limits.notebook_seconds
     cpus = sorted(os.sched_getaffinity(0))
     while waiting or running:
@@ -289,8 +302,11 @@ def grade_many(
             if finished or now >= state.started + limit:
                 del running[reader]
                 result = _finish(state, options, timed_out=not finished)
-                if store_at is not None:
-                    _store(result, store_at)
+                if store_at is not None and state.graded == store_at[1]:
+                    _store(result, store_at[0])
+                elif store_at is not None and state.graded is not None:
+                    result.flag(FlagKind.REVIEW, "the notebook changed while it was being graded: the grade "
+                                "is of one of its versions; grade it again")
                 done(index, result)
     return [results[i] for i in range(len(submissions))]
 

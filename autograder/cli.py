@@ -48,6 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--cache", metavar="DIR",
                        help="keep each result in DIR and reuse it while the notebook, references and "
                        "grader are unchanged (an interrupted class run resumes where it stopped)")
+    grade.add_argument("--layout", choices=("auto", "class", "student"), default="auto",
+                       help="how a folder given is read: a class of <student>/<assignment>/ folders, one "
+                       "student's folder, or auto (one student's when an assignment folder or notebook "
+                       "is at its top); re-grade one student's folder with --layout student")
     grade.add_argument("--details", action="store_true",
                        help="for a class, print every submission's feedback, not only the summary")
     grade.add_argument("--no-similarity", action="store_true",
@@ -192,14 +196,18 @@ def grade(args: argparse.Namespace) -> int:
         if missing:
             return error(missing)
     try:
-        found = plan(args.paths)
+        found = plan(args.paths, layout=args.layout)
         solutions = find_solutions_for(args.paths, args.solutions)
         course = find_course(args.paths, args.course)
     except (FileNotFoundError, SolutionsAmongSubmissions, CourseError) as problem:
         return error(str(problem.args[0]))
+    for reading in found.readings:
+        print(f"note: {reading}")
     for skipped in found.skipped:  # file names come from students: no escape sequences, one line
         print(f"note: {skipped.line()}")
     if not found.submissions:
+        if args.json:  # what was found, and why none of it could be graded
+            write_json(args.json, results_document([], found.skipped))
         return error("no notebooks (.ipynb) to grade in " + ", ".join(args.paths))
     if args.corpus and not Path(args.corpus).is_dir():
         return error(f"--corpus {args.corpus}: no such folder")

@@ -34,7 +34,7 @@ from autograder.errors import CheckFailed, NotebookError, ReferenceMissing
 from autograder.flags import FlagKind
 from autograder.limits import LIMITS, Limits
 from autograder.namespace import Namespace
-from autograder.notebook import load_definitions
+from autograder.notebook import defined_in_locked_cells, load_definitions
 from autograder.references import find_solutions, load_reference
 from autograder.results import CheckResult, SubmissionResult, mistake_label
 from autograder.suspicious import suspicious_code
@@ -50,6 +50,7 @@ def grade_notebook(
     limits: Limits = LIMITS,
     use_namespaces: bool = True,
     announce: Callable[[str], None] | None = None,
+    data: bytes | None = None,
 ) -> SubmissionResult:
     """Grade the notebook at ``path`` (see the module docstring). Never raises for anything
     the notebook holds or does: every problem becomes feedback, a note or a flag.
@@ -60,6 +61,8 @@ def grade_notebook(
             It is graded as that assignment unless its code is plainly another's.
         announce: told the assignment as soon as it is known (a grading process that runs out
             of time still reports it).
+        data: the notebook's bytes, when they were read already (what was hashed is what is
+            graded); else the file is read.
     """
     from autograder.isolation import IsolatedNamespace  # the checks' process only
 
@@ -69,7 +72,7 @@ def grade_notebook(
     if assignment is not None:
         result.max_points = max_points(ASSIGNMENTS[assignment], solutions, public_only)
     try:
-        definitions = load_definitions(path, limits)
+        definitions = load_definitions(path, limits, data)
     except NotebookError as error:
         result.flag(FlagKind.NOT_GRADED, f"not graded: {error}")
         return _finish(result, started, limits)
@@ -84,6 +87,12 @@ def grade_notebook(
         result.flag(FlagKind.METADATA_MISMATCH,
                     f"its metadata names {recognition.claimed}, but its code is {graded_as.id}'s: "
                     f"graded as {graded_as.id}")
+    for grade_id, names in list(defined_in_locked_cells(definitions.cells).items())[:5]:
+        graded = [name for name in names if name in graded_as.targets]
+        if graded:
+            result.flag(FlagKind.REVIEW, f"{', '.join(graded[:5])} is defined in the locked cell "
+                        f"{grade_id!r}, which nbgrader's pages show as released: the code graded is not "
+                        "shown there; review by hand")
     for finding in suspicious_code(definitions.blocks):
         result.flag(FlagKind.SUSPICIOUS, f"suspicious code, review by hand: {finding}")
     reference, result.hidden_checks = reference_for(graded_as, solutions, public_only)

@@ -16,10 +16,6 @@ configured in ``nbgrader_config.py``, come first:
   The grade is still the grading core's, of the file as submitted (so the same as on the
   command line), and the submission is flagged for review. Should nbgrader's own steps still
   fail on a submission, it is graded from its stand-in rather than stopping the class.
-- `copy_regular_files_only`, called from ``nbgrader_config.py``: nbgrader copies every other
-  file of a submission folder into the autograded and feedback folders with ``shutil.copy``,
-  which follows links, so a link to ``solutions/`` would be handed back to the student with the
-  feedback, and one to ``/dev/zero`` would never end. Only regular files are copied.
 - `AdmitSubmission`, the first step of ``autograde``'s sanitizing, makes the nbgrader metadata
   of every cell the gradebook's: a cell whose grade id the gradebook knows gets that cell's
   metadata and type, whatever it had (empty, foreign keys, another schema version); a copy
@@ -30,11 +26,9 @@ configured in ``nbgrader_config.py``, come first:
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import os
 import re
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,29 +92,6 @@ def admitted(path: Path, admission: Admission, *, submitted: bool = True) -> Not
     if not submitted and isinstance(note, dict) and isinstance(note.get(NOT_SHOWN), str):
         nb.metadata["autograder"] = {NOT_SHOWN: note[NOT_SHOWN][:1000]}
     return nb
-
-
-def copy_regular_files_only() -> None:
-    """Make nbgrader's converters copy only the regular files of a submission folder (see the
-    module docstring). nbgrader offers no setting for it: its converters' file list is replaced by
-    one without links, pipes, sockets or devices. The instructor's source folder is listed by
-    another function and is not affected."""
-    from nbgrader.converters import base
-
-    listed = base.find_all_files
-    if getattr(listed, "regular_files_only", False):
-        return
-
-    def regular_files(path: str, exclude: list[str] | None = None) -> list[str]:
-        kept = []
-        for name in listed(path, exclude):
-            with contextlib.suppress(OSError):
-                if stat.S_ISREG(os.lstat(name).st_mode):
-                    kept.append(name)
-        return kept
-
-    regular_files.regular_files_only = True  # type: ignore[attr-defined]
-    base.find_all_files = regular_files
 
 
 def marker(problem: str) -> NotebookNode:

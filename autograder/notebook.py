@@ -212,6 +212,29 @@ def select_definitions(cells: list[Cell]) -> tuple[list[Block], list[str]]:
     return blocks, notes
 
 
+def defined_in_locked_cells(cells: list[Cell]) -> dict[str, list[str]]:
+    """grade id -> the names (functions, classes, quiz answers) defined at the top of each code
+    cell that nbgrader's metadata marks as locked (a test cell, a read-only cell). nbgrader shows
+    such a cell as released, whatever the submission holds, so code graded from it is code no
+    nbgrader page shows."""
+    found: dict[str, list[str]] = {}
+    for cell in cells:
+        meta = cell.nbgrader if isinstance(cell.nbgrader, dict) else {}
+        test_cell = meta.get("grade") is True and meta.get("solution") is not True
+        if not (meta.get("locked") is True or test_cell):
+            continue
+        try:
+            body = ast.parse(strip_magics(cell.source)).body
+        except (SyntaxError, RecursionError, MemoryError, ValueError):
+            continue
+        names = [node.name for node in body if isinstance(node, DEFINITION)]
+        names += [t.id for node in body if _is_quiz_answer(node)
+                  for t in node.targets if isinstance(t, ast.Name)]
+        if names:
+            found[str(meta.get("grade_id", f"cell {cell.index}"))] = names
+    return found
+
+
 def blocks_to_plain(blocks: list[Block]) -> list[tuple[str, str, list[int]]]:
     """The kept statements as plain data (cell name, cell source, first line of each kept
     statement), for the student's process, which parses them again (`blocks_from_plain`)."""
@@ -228,8 +251,9 @@ def blocks_from_plain(plain: list[tuple[str, str, list[int]]]) -> list[Block]:
     return blocks
 
 
-def load_definitions(path: str | Path, limits: Limits = LIMITS) -> Definitions:
-    """Read the notebook at ``path`` and return its definitions (see the module docstring)."""
-    cells, metadata = read_cells(path, limits)
+def load_definitions(path: str | Path, limits: Limits = LIMITS, data: bytes | None = None) -> Definitions:
+    """Read the notebook at ``path`` (or, when given, its bytes ``data``, already read) and return
+    its definitions (see the module docstring)."""
+    cells, metadata = read_cells(path, limits) if data is None else parse_cells(data, str(path))
     blocks, notes = select_definitions(cells)
     return Definitions(blocks=blocks, notes=notes, metadata=metadata, cells=cells)

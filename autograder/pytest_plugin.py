@@ -25,6 +25,7 @@ a parent before any plugin runs, so grade a folder whose root you made, or pass 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -32,9 +33,11 @@ import pytest
 from autograder.course import Course
 from autograder.results import CheckResult, SubmissionResult, results_document
 from autograder.submissions import Plan, Submission
+from autograder.text import visible
 
 graded_key = pytest.StashKey[list[SubmissionResult]]()
 plan_key = pytest.StashKey[Plan]()
+wanted_key = pytest.StashKey[set]()  # the chosen notebooks and every folder above them
 solutions_key = pytest.StashKey["Path | None"]()
 course_key = pytest.StashKey[Course]()
 
@@ -45,6 +48,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--solutions", metavar="DIR", help="reference solutions folder (default: found)")
     group.addoption("--public-only", action="store_true", help="run only the public checks")
     group.addoption("--grade-json", metavar="FILE", help="write every notebook's results as JSON")
+    group.addoption("--grade-layout", choices=("auto", "class", "student"), default="auto",
+                    help="how a folder given is read: a class, one student's folder, or auto (the "
+                    "command line's --layout)")
     group.addoption("--course", metavar="FILE",
                     help="the course file: due dates, late policy, roster (default: course.toml, found)")
 
@@ -57,23 +63,23 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser, args) -> 
             early_config.pluginmanager.set_blocked(name)  # the cache is written into the rootdir
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    """With --grade: never follow a link to a folder, never collect anything but notebooks
-    (a student's test_*.py is code)."""
-    if not config.getoption("grade"):
+    """With --grade, pytest walks only the way to the notebooks the class policy chose and
+    collects nothing else: a student's test_*.py is code, a folder of an upload may be a link,
+    1,500 folders deep (pytest collects by recursion) or hold a ``pyvenv.cfg`` (pytest would
+    pass it over as a virtual environment, and the student would have no grade)."""
+    if not config.getoption("grade") or plan_key not in config.stash:
         return None
-    if collection_path.is_symlink() and collection_path.is_dir():
-        return True
-    if not collection_path.is_dir() and collection_path.suffix != ".ipynb":
-        return True
-    return None
+    path = Path(os.path.abspath(collection_path))
+    return path not in config.stash[wanted_key]
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     """With --grade, a folder is never a package: its ``__init__.py`` would be imported."""
     if parent.config.getoption("grade"):
-        return pytest.Dir.from_parent(parent, path=path)
+        return SubmissionFolder.from_parent(parent, path=path)
     return None
 
 
@@ -88,9 +94,14 @@ def pytest_configure(config: pytest.Config) -> None:
         try:
             config.stash[solutions_key] = find_solutions_for(graded, config.getoption("solutions"))
             config.stash[course_key] = find_course(graded, config.getoption("course"))
-            config.stash[plan_key] = plan(graded)
+            found = config.stash[plan_key] = plan(graded, layout=config.getoption("grade_layout"))
         except (FileNotFoundError, SolutionsAmongSubmissions, CourseError) as problem:
             raise pytest.UsageError(str(problem.args[0])) from None
+        wanted: set[Path] = set()
+        for submission in found.submissions:  # each chosen notebook and the folders above it
+            path = Path(os.path.abspath(submission.path))
+            wanted |= {path, *path.parents}
+        config.stash[wanted_key] = wanted
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
@@ -107,6 +118,7 @@ class SubmittedNotebook(pytest.File):
     def __init__(self, *, submission: Submission, **kwargs):
         super().__init__(**kwargs)
         self.submission = submission
+        _show_node_id(self)
 
     def collect(self):
         from autograder.classrun import Options, grade_many
@@ -145,7 +157,8 @@ class CheckItem(pytest.Item):
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self):
-        return self.path, None, f"{self.path.name}::{self.name} ({self.result.points:g} points)"
+        points = f"({self.result.points:g} points)"
+        return _shown(self.path), None, f"{_shown(self.path.name)}::{self.name} {points}"
 
 
 class NotGraded(pytest.Item):
@@ -162,13 +175,44 @@ class NotGraded(pytest.Item):
         return str(excinfo.value)
 
     def reportinfo(self):
-        return self.path, None, f"{self.path.name}: not graded"
+        return _shown(self.path), None, f"{_shown(self.path.name)}: not graded"
+
+
+def _shown(path: Path | str) -> str:
+    """A path from a student's upload as pytest's own report lines may show it."""
+    return visible(str(path), multiline=False)
+
+
+def _show_node_id(node: pytest.Collector) -> None:
+    """Make ``node``'s id (a path in a student's upload, which pytest prints as it is) visible
+    text; its children's ids start from it."""
+    if hasattr(node, "_id"):  # pytest 9
+        from _pytest.nodes import coerce_node_id
+
+        node._id = coerce_node_id(_shown(node.nodeid))
+    else:
+        node._nodeid = _shown(node._nodeid)
+
+
+class SubmissionFolder(pytest.Dir):
+    """A folder on the way to a notebook to grade: never a package, its id visible text."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        _show_node_id(self)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
     from autograder.text import one_line
 
     if plan_key in config.stash:
+        for reading in config.stash[plan_key].readings:
+            terminalreporter.write_line(f"note: {reading}")
+        graded = {Path(r.path).absolute() for r in config.stash.get(graded_key, [])}
+        for submission in config.stash[plan_key].submissions:  # pytest passed it over: say so
+            if submission.path.absolute() not in graded:
+                terminalreporter.write_line(f"warning: {_shown(submission.path)} was not collected, so it "
+                                            "was not graded: grade the class with python -m autograder grade")
         for skipped in config.stash[plan_key].skipped:
             terminalreporter.write_line(f"note: {skipped.line()}")
     for result in config.stash.get(graded_key, []):

@@ -17,11 +17,15 @@ as not graded, with why, and the student hears of it with their grade; a noteboo
 release's name anywhere deeper (``mallory/01_losses/alice/01_losses/losses.ipynb``) is also
 flagged for the instructor. Nothing depends on file dates, which a zip sets freely.
 
-Which folder is the class? A folder given to grade is one student's when it holds an
+Which folder is the class? The instructor can say (``layout="class"`` or ``"student"``: the
+command line's ``--layout``); otherwise a folder given to grade is one student's when it holds an
 assignment folder or a release notebook at its top (``alice/``), one student's assignment
-folder when it is named like an assignment (``alice/01_losses/``), and a class otherwise. A
-notebook given on its own is graded whatever its name (the instructor chose it); its student is
-the folder above its assignment folder, or the folder holding it.
+folder when it is named like an assignment (``alice/01_losses/``), and a class otherwise. What
+cannot be told from a folder is how its upload arranged it: a student's folder that holds only
+``alice/01_losses/...`` looks like a class of alice, so every folder read as a class is said
+(`Plan.readings`), and re-grading one student's folder is ``--layout student``. A notebook
+given on its own is graded whatever its name (the instructor chose it); its student is the
+folder above its assignment folder, or the folder holding it.
 
 Files are found without trusting them (`autograder.files`): links are never followed inside a
 folder, hidden folders (``.ipynb_checkpoints``) are passed over, and only regular files are read.
@@ -40,7 +44,7 @@ from autograder.files import file_problem
 from autograder.flags import Flag, FlagKind
 from autograder.limits import LIMITS, Limits
 from autograder.results import Skipped
-from autograder.text import display_name
+from autograder.text import display_name, one_line
 
 LINK = "a symbolic link (links are not followed)"
 
@@ -79,10 +83,14 @@ class Plan:
 
     submissions: list[Submission] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    readings: list[str] = field(default_factory=list)  # how each folder given was read, when a class
+
+
+LAYOUTS = ("auto", "class", "student")
 
 
 def plan(paths: list[str | Path], limits: Limits = LIMITS, *, assignment: str | None = None,
-         one_student: bool = False, upload: bool = False) -> Plan:
+         one_student: bool = False, upload: bool = False, layout: str = "auto") -> Plan:
     """The submissions named by ``paths`` (notebooks or folders; see the module docstring).
 
     Args:
@@ -90,6 +98,8 @@ def plan(paths: list[str | Path], limits: Limits = LIMITS, *, assignment: str | 
         limits: `Limits.submissions` bounds how many notebooks are looked at.
         assignment: grade only this assignment (Gradescope's autograder is one assignment's).
         one_student: each folder is one student's folder (nbgrader's ``submitted/<student>``).
+        layout: "class" (each folder is a class), "student" (each is one student's folder, as
+            ``one_student``) or "auto" (see the module docstring).
         upload: each folder is one student's upload of loose files (Gradescope's submission
             folder): as ``one_student``, and notes name the graded notebook by its file name.
     Raises:
@@ -104,8 +114,11 @@ def plan(paths: list[str | Path], limits: Limits = LIMITS, *, assignment: str | 
             raise FileNotFoundError(f"{path}: no such file or folder") from None
         if stat.S_ISLNK(info.st_mode) and path.is_dir():  # the instructor may name a link
             info = path.stat()
+        if layout not in LAYOUTS:
+            raise ValueError(f"unknown layout {layout!r} (one of {', '.join(LAYOUTS)})")
         if stat.S_ISDIR(info.st_mode):
-            _plan_folder(path, result, limits, assignment, one_student or upload, seen, upload)
+            _plan_folder(path, result, limits, assignment, one_student or upload or layout == "student", seen,
+                         upload, layout == "class")
         else:
             _plan_file(path, info, result, seen)
     _flag_shared_files(result)
@@ -156,24 +169,31 @@ def student_of_file(path: Path) -> str:
 
 
 def _plan_folder(root: Path, result: Plan, limits: Limits, assignment: str | None, one_student: bool,
-                 seen: set[Path], upload: bool) -> None:
+                 seen: set[Path], upload: bool, a_class: bool) -> None:
     names = release_names()
     wanted = [assignment] if assignment else list(names)
-    if root.absolute().name in names and not one_student:  # alice/01_losses/ given
+    if root.absolute().name in names and not one_student and not a_class:  # alice/01_losses/ given
         _plan_student(root.absolute().parent.name, root, result, limits, [root.absolute().name], seen,
                       assignment_folder=root)
         return
-    if one_student or _is_student_folder(root, names):
+    if one_student or (not a_class and _is_student_folder(root, names)):
         _plan_student(root.absolute().name, root, result, limits, wanted, seen, short_names=upload)
         return
+    students = []
     for entry in _entries(root, result, student=None):
         if entry.is_dir(follow_symlinks=False):
+            students.append(display_name(entry.name))
             _plan_student(entry.name, Path(entry.path), result, limits, wanted, seen)
         elif entry.is_symlink():
             result.skipped.append(Skipped(entry.path, None, f"skipped, {LINK}"))
         elif entry.name.endswith(".ipynb"):
             result.skipped.append(Skipped(entry.path, None, "skipped, not in a student's folder "
                                           "(a class folder holds <student>/<assignment>/<notebook>)"))
+    shown = ", ".join(students[:5]) + (f" and {len(students) - 5:,} more" if len(students) > 5 else "")
+    result.readings.append(f"{one_line(root, 300)}: read as a class of {len(students):,} student folders"
+                           f"{': ' + shown if students else ''} (if it is one student's folder, grade it "
+                           "with the layout 'student')")
+
 
 
 def _is_student_folder(folder: Path, names: dict[str, str]) -> bool:

@@ -12,7 +12,10 @@ spreadsheet. So, everywhere a report shows them:
   ``\\u202e`` or ``\\xff``: visible, and never the same as a clean name;
 - memory addresses are dropped (``<function f at 0x7f...>`` becomes ``<function f>``);
 - a CSV cell that a spreadsheet would read as a formula is prefixed with ``'`` (OWASP's rule
-  for CSV injection).
+  for CSV injection), and so is a formula character after a ``;``, ``,`` or ``|`` inside it: a
+  spreadsheet whose list separator is ``;`` (much of Europe) splits the cell there;
+- a name that is not in Unicode's composed form (NFC: ``José`` from a Mac is ``Jose`` and a
+  combining accent) shows its combining marks escaped, so it never looks like the composed one.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import unicodedata
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _INVISIBLE = {"Cc", "Cf", "Zl", "Zp", "Cs"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+_FORMULA_AFTER_SEPARATOR = re.compile(r"([;,|]\s*)(?=[=+\-@])")
 
 
 def strip_addresses(text: str) -> str:
@@ -64,7 +68,9 @@ def display_name(name: str) -> str:
     """A student's name (a folder name) as every report shows it: every invisible character
     escaped, white space included (two names that differ never look the same: a space at
     either end, or one that is not U+0020, shows as ``\x20``, ``\xa0``...), bounded."""
-    shown = "".join(_escape(c) if c != " " and unicodedata.category(c) == "Zs" else c
+    composed = unicodedata.is_normalized("NFC", name)
+    shown = "".join(_escape(c) if (c != " " and unicodedata.category(c) == "Zs")
+                    or (not composed and unicodedata.combining(c)) else c
                     for c in visible(name, multiline=False))
     core = shown.strip(" ")
     start = shown.index(core) if core else len(shown)
@@ -79,5 +85,5 @@ def csv_cell(value: object) -> object:
         return "" if value is None else str(value)
     if isinstance(value, int | float):
         return value
-    text = visible(str(value), multiline=False)
+    text = _FORMULA_AFTER_SEPARATOR.sub(r"\1'", visible(str(value), multiline=False))
     return "'" + text if text.lstrip(" ").startswith(_FORMULA_START) else text

@@ -211,9 +211,10 @@ def test_what_nbgrader_shows_is_the_code_that_was_graded(nbgrader_class):
 @pytest.mark.slow
 @pytest.mark.parametrize("command", ["python -m autograder grade", "pytest --grade"])
 def test_grading_one_students_folder_never_names_another_student(tmp_path, command):
-    """`grade class/mallory` (re-grading one student) reads mallory's folder as a class when
-    nothing sits at its top: her upload's alice/ and carol/ become students, with the grades of
-    the notebooks she planted, and mallory herself has no row."""
+    """`grade class/mallory` (re-grading one student) cannot tell mallory's folder, holding only
+    alice/ and carol/, from a class of alice and carol: a folder says nothing of who arranged
+    it. Graded as one student's folder (--layout student), her upload names no one; read as a
+    class by default, the terminal says so and how to read it as one student's."""
     mallory = tmp_path / "class" / "mallory"
     write_class(mallory, {"alice": (ASSIGNMENT, notebook(ASSIGNMENT, base=EXERCISES)),
                           "carol": (ASSIGNMENT, notebook(ASSIGNMENT))})
@@ -221,11 +222,17 @@ def test_grading_one_students_folder_never_names_another_student(tmp_path, comma
     argv = {"python -m autograder grade": ["-m", "autograder", "grade", str(mallory), "--json", str(report)],
             "pytest --grade": ["-m", "pytest", "--grade", str(mallory), "--grade-json", str(report),
                                "-p", "no:cacheprovider", "-q"]}[command]
-    run = watch([sys.executable, *argv, "--solutions", str(SOLUTIONS)], tmp_path / "run",
+    layout = {"python -m autograder grade": "--layout", "pytest --grade": "--grade-layout"}[command]
+    run = watch([sys.executable, *argv, "--solutions", str(SOLUTIONS), layout, "student"], tmp_path / "run",
                 env={"AUTOGRADER_CALL_TIMEOUT": "5"}, timeout=300, cwd=tmp_path)
     assert report.exists(), run.stdout[-2000:] + run.stderr[-2000:]
     students = {s["student"] for s in json.loads(report.read_text())["submissions"]}
     assert students <= {"mallory"}, f"mallory's upload graded as {sorted(students)}"
+    assert {s["student"] for s in json.loads(report.read_text())["skipped"]} == {"mallory"}
+    auto = watch([sys.executable, *argv, "--solutions", str(SOLUTIONS)], tmp_path / "auto",
+                 env={"AUTOGRADER_CALL_TIMEOUT": "5"}, timeout=300, cwd=tmp_path)
+    assert f"note: {mallory}: read as a class of 2 student folders: alice, carol (if it is one student's " \
+           "folder, grade it with the layout 'student')" in auto.stdout
 
 
 # --- 6, 7, 8: pytest --grade -----------------------------------------------------------------
