@@ -294,7 +294,7 @@ class StudentFunction:
         caller: ``(args, kwargs, limit) -> (result, args, kwargs)`` as they are after the
             call; the default calls ``function`` here, on deep copies.
         on_timeout: told the failure when a call runs out of time (later calls repeat it).
-        sequencer: ``(calls, threaded) -> results`` for `sequence`, in the student's process.
+        sequencer: ``(calls, threaded, reuse) -> results`` for `sequence`, in the student's process.
     """
 
     def __init__(self, name: str, function: Any, limits: Limits = LIMITS,
@@ -343,11 +343,12 @@ class StudentFunction:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._run(args, kwargs, None)
 
-    def sequence(self, calls: list[tuple[tuple, dict]], threaded: int) -> list:
+    def sequence(self, calls: list[tuple[tuple, dict]], threaded: int, reuse: bool = False) -> list:
         """Results of calling the function once per (args, kwargs), threading item ``threaded``
-        of each result into the next call in place of ``STATE`` (see `run_sequence`): many
-        calls in one exchange with the student's process. Nothing tells which arguments were
-        modified: a check that needs that, or a failure's place, calls one step at a time."""
+        of each result into the next call in place of ``STATE`` (see `run_sequence`, also for
+        ``reuse``): many calls in one exchange with the student's process. Nothing tells which
+        arguments were modified: a check that needs that, or a failure's place, calls one step
+        at a time."""
         def call() -> str:
             return f"{self.name}, called {len(calls)} times in a row"
 
@@ -355,8 +356,8 @@ class StudentFunction:
         try:
             with student_code(call, self.name, self.limits.call_seconds, local=local):
                 if local:
-                    return run_sequence(self.function, copy.deepcopy(calls), threaded)
-                return self.sequencer(calls, threaded)
+                    return run_sequence(self.function, copy.deepcopy(calls), threaded, reuse=reuse)
+                return self.sequencer(calls, threaded, reuse)
         except CheckFailed as failure:
             self._report_hang(failure)
             raise
@@ -497,21 +498,48 @@ def call_tracking(function: Any, args: tuple, kwargs: dict, limit: int | None) -
 STATE = "<the state the previous call returned>"  # a placeholder in the calls of a sequence
 
 
-def run_sequence(function: Any, calls: list[tuple[tuple, dict]], threaded: int) -> list:
+def run_sequence(function: Any, calls: list[tuple[tuple, dict]], threaded: int, reuse: bool = False) -> list:
     """Call ``function`` once per (args, kwargs) in ``calls``; the ``STATE`` placeholder among
     the arguments is item ``threaded`` of what the previous call returned (for the first call,
     an empty dict): an optimizer stepped as a training loop would. Returns every result; stops
-    early when a result cannot be threaded (the caller then looks at that step on its own)."""
+    early when a result cannot be threaded (the caller then looks at that step on its own).
+
+    With ``reuse``, the caller keeps one array per positional argument, as a training loop that
+    reuses its parameter and gradient buffers does: each call's arrays are written into the
+    first call's, in place, after the previous call has returned. (Each result is then kept as
+    it was when it was returned.)"""
     state: Any = {}
     results = []
+    buffers: dict[int, np.ndarray] = {}
     for args, kwargs in calls:
         args = tuple(state if isinstance(a, str) and a == STATE else a for a in args)
+        if reuse:
+            args = tuple(_written_into(buffers, i, a) for i, a in enumerate(args))
         result = function(*args, **kwargs)
-        results.append(result)
+        results.append(_kept(result) if reuse else result)
         if not isinstance(result, tuple | list) or len(result) <= threaded:
             break
         state = result[threaded]
     return results
+
+
+def _written_into(buffers: dict[int, np.ndarray], position: int, value: Any) -> Any:
+    """``value`` written into the array the caller keeps for ``position`` (the first call's)."""
+    if not isinstance(value, np.ndarray):
+        return value
+    held = buffers.setdefault(position, value)
+    if held is not value and held.shape == value.shape and held.dtype == value.dtype:
+        held[...] = value
+        return held
+    return value
+
+
+def _kept(result: Any) -> Any:
+    """``result`` as it is now, unaffected by later writes into the caller's arrays."""
+    try:
+        return copy.deepcopy(result)
+    except Exception:
+        return result
 
 
 _UNCOPYABLE = object()

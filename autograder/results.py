@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from autograder.errors import Withheld
 from autograder.limits import LIMITS, Limits
 
 SUSPICIOUS = "suspicious code"  # how flags of `autograder.suspicious` begin
@@ -60,6 +61,9 @@ class CheckResult:
         error: the check itself could not complete (an instructor should review it).
         mistake: the label of a recognised mistake (see `mistake_label`), if any.
         trouble: "timed out" or "crashed" when the student's code did, else None.
+        withheld: why the points are held back although what the check is about was not found
+            wrong (an `autograder.errors.Withheld` value: "counted once the values are right",
+            "waits for a prerequisite"), else None.
     """
 
     function: str
@@ -71,6 +75,7 @@ class CheckResult:
     error: bool = False
     mistake: str | None = None
     trouble: str | None = None
+    withheld: str | None = None
 
     @property
     def name(self) -> str:
@@ -81,11 +86,18 @@ class CheckResult:
     def passed(self) -> bool:
         return self.score == self.points and not self.feedback
 
+    @property
+    def waiting(self) -> bool:
+        """Held back until a prerequisite passes its own checks (a self-check without the
+        reference): it counts neither for nor against the function."""
+        return self.withheld == Withheld.PREREQUISITE
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name, "score": self.score, "max_score": self.points, "output": self.feedback,
             "function": self.function, "title": self.title, "hidden": self.hidden,
             "error": self.error, "mistake": self.mistake, "trouble": self.trouble,
+            "withheld": self.withheld,
         }
 
     @classmethod
@@ -96,8 +108,12 @@ class CheckResult:
             points=float(data["max_score"]), score=float(data["score"]),
             hidden=bool(data.get("hidden", False)), feedback=str(data.get("output", "")),
             error=bool(data.get("error", False)), mistake=data.get("mistake"),
-            trouble=data.get("trouble"),
+            trouble=data.get("trouble"), withheld=_withheld(data.get("withheld")),
         )
+
+
+def _withheld(value: Any) -> str | None:
+    return value if value in {w.value for w in Withheld} else None
 
 
 @dataclass
@@ -134,7 +150,7 @@ class SubmissionResult:
     def max_score(self) -> float:
         if not self.checks and self.max_points is not None:
             return self.max_points
-        return sum(c.points for c in self.checks)
+        return sum(c.points for c in self.checks if not c.waiting)
 
     @property
     def hidden_run(self) -> bool:
@@ -146,7 +162,7 @@ class SubmissionResult:
         for c in self.checks:
             total = totals.setdefault(c.function, [0.0, 0.0])
             total[0] += c.score
-            total[1] += c.points
+            total[1] += 0.0 if c.waiting else c.points
         return [(function, s, m) for function, (s, m) in totals.items()]
 
     def flag(self, text: str) -> None:

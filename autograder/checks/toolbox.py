@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from autograder.checks.compare import type_name
-from autograder.errors import CheckFailed
+from autograder.errors import CheckFailed, Withheld
 
 
 def unpack(result: object, who: str, names: tuple[str, ...]) -> tuple:
@@ -94,8 +94,24 @@ def state_hint(call: Callable[[], object]) -> str | None:
 def with_hint(failure: CheckFailed, hint: str) -> CheckFailed:
     """``failure`` with ``hint`` as its likely mistake, in place of the hints it had (a mistake
     found by calling the function again explains the failure better than its numbers do)."""
-    lines = [line for line in str(failure).splitlines() if not line.lstrip().startswith("Likely mistake:")]
-    return CheckFailed("\n".join([*lines, f"  Likely mistake: {hint}"]), kind=failure.kind, mistake=hint)
+    lines = [line for line in str(failure).splitlines()
+             if not line.lstrip().startswith(("Likely mistake:", "Seen:"))]
+    return CheckFailed("\n".join([*lines, f"  Likely mistake: {hint}"]), kind=failure.kind, mistake=hint,
+                       withheld=failure.withheld)
+
+
+@contextmanager
+def values_first(what: str) -> Iterator[None]:
+    """In a property check, around the calls and values the property is judged on: when those
+    fail, the property's points are held back ("counted once the values are right"), which is
+    no claim that the property itself fails. A call that hung or crashed stays a failure."""
+    try:
+        yield
+    except CheckFailed as failure:
+        if failure.kind is not None or failure.withheld is not None:
+            raise
+        raise CheckFailed(f"{failure}\n  ({what} counts once the values are right.)", mistake=failure.mistake,
+                          withheld=Withheld.VALUES) from None
 
 
 @contextmanager

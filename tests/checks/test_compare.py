@@ -33,7 +33,7 @@ def test_known_factors_and_mistakes_are_named():
     assert "opposite sign" in failure(-expected, expected)
     assert "it's the wrong one" in failure(expected + 1, expected,
                                            mistakes=[Mistake("it's the wrong one", lambda: expected + 1)])
-    assert "NaN or infinity" in failure([np.nan, 1.0, 2.0], expected)
+    assert "NaN or infinite" in failure([np.nan, 1.0, 2.0], expected)
 
 
 def test_a_scalar_ratio_alone_names_no_mistake():
@@ -52,7 +52,7 @@ def test_as_number_accepts_numpy_scalars_and_zero_dimensional_arrays():
 
 
 def test_as_array_names_shape_problems():
-    with pytest.raises(CheckFailed, match="transposed"):
+    with pytest.raises(CheckFailed, match="transpose"):
         as_array(np.zeros((3, 2)), "f", (2, 3))
     with pytest.raises(CheckFailed, match="NumPy array"):
         as_array([[0.0]], "f", (1, 1))
