@@ -484,9 +484,10 @@ def call_tracking(function: Any, args: tuple, kwargs: dict, limit: int | None) -
     if limit is not None:
         result = list(itertools.islice(iter(result), limit))
 
-    def changed(before: Any, after: Any) -> bool:
-        return before is not _UNCOPYABLE and not isinstance(after, np.random.Generator) \
-            and not same_value(before, after)
+    def changed(before: tuple[Any, dict], after: Any) -> bool:
+        copied, memo = before
+        return copied is not _UNCOPYABLE and not isinstance(after, np.random.Generator) \
+            and not (same_value(copied, after, objects=False) and arrays_kept(memo))
 
     positions = [i for i, (a, b) in enumerate(zip(originals[0], args, strict=True)) if changed(a, b)]
     keywords = [k for k, v in kwargs.items() if changed(originals[1][k], v)]
@@ -545,13 +546,22 @@ def _kept(result: Any) -> Any:
 _UNCOPYABLE = object()
 
 
-def _copy_or_none(value: Any) -> Any:
-    """A deep copy to compare with after a call; a value that cannot be copied (a lent function,
-    an object holding a file) is not compared."""
+def _copy_or_none(value: Any) -> tuple[Any, dict]:
+    """A deep copy to compare with after a call, and the copy's memo (which original became which
+    copy); a value that cannot be copied (a lent function, an object holding a file) is not
+    compared."""
+    memo: dict = {}
     try:
-        return copy.deepcopy(value)
+        return copy.deepcopy(value, memo), memo
     except Exception:
-        return _UNCOPYABLE
+        return _UNCOPYABLE, {}
+
+
+def arrays_kept(memo: dict) -> bool:
+    """Whether every array the copy in ``memo`` was made of still holds what it held then: an
+    argument's arrays written into in place, wherever they sit (in a student's object too)."""
+    return all(same_value(memo[id(original)], original)
+               for original in memo.get(id(memo), ()) if isinstance(original, np.ndarray))
 
 
 def share_random_state(args: tuple, kwargs: dict, generators: dict) -> None:
@@ -570,8 +580,10 @@ def describe_arguments(arguments: dict[str, Any]) -> str:
     return ", ".join(f"{name}={describe(value)}" for name, value in arguments.items())
 
 
-def same_value(a: Any, b: Any) -> bool:
-    """Whether ``b`` is still equal to ``a`` (arrays element-wise, NaN equal to NaN)."""
+def same_value(a: Any, b: Any, objects: bool = True) -> bool:
+    """Whether ``b`` is still equal to ``a`` (arrays element-wise, NaN equal to NaN). Without
+    ``objects``, objects of the student's own classes count as equal: what they hold is theirs to
+    change (a layer keeping its gradients), and their arrays are watched by `arrays_kept`."""
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return (
             isinstance(a, np.ndarray)
@@ -581,11 +593,11 @@ def same_value(a: Any, b: Any) -> bool:
             and (a.tobytes() == b.tobytes() or bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")))
         )
     if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
+        return a.keys() == b.keys() and all(same_value(a[k], b[k], objects) for k in a)
     if isinstance(a, list | tuple) and isinstance(b, list | tuple):
-        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
+        return len(a) == len(b) and all(same_value(x, y, objects) for x, y in zip(a, b, strict=True))
     if type(a) is type(b) and hasattr(a, "__dict__") and not isinstance(a, type):
-        return same_value(vars(a), vars(b))  # an object of the student's own class, by its fields
+        return not objects or same_value(vars(a), vars(b))  # a student's object, by its fields
     try:
         return bool(a == b)
     except Exception:

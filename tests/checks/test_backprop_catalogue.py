@@ -183,7 +183,7 @@ WRONG = [
                 step[i] = 1e-6
                 grad[i] = (f(x + step) - f(x - step)) / 2e-6
             return grad
-    """, r"ignore its eps"),
+    """, r"ignores? its eps"),
     Wrong("linear_forward", "forgets the bias", """
         def linear_forward(x, W, b):
             return x @ W, (x, W, b)
@@ -192,7 +192,7 @@ WRONG = [
         def linear_backward(dout, cache):
             x, W, b = cache
             return dout @ W.T, dout.T @ x, dout.sum(axis=0)
-    """, r"transposed"),
+    """, r"right gradient, transposed"),
     Wrong("linear_backward", "db averaged instead of summed", """
         def linear_backward(dout, cache):
             x, W, b = cache
