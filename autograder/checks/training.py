@@ -718,8 +718,8 @@ def assert_history(recorder: Recorder, history: list[dict], n: int, epochs: int,
         what = "loss_and_grads(params, X_val, y_val)[0] with the params at the end of the epoch"
         right = model_loss_and_grads(after, recorder.X_val, y_val)[0]
         assert_entry(history, epoch, "val_loss", right, case, what, [
-                         fixed("that is the loss before the epoch's updates: compute it after the epoch's last "
-                               "step.", model_loss_and_grads(before, recorder.X_val, y_val)[0]),
+                         fixed("that is the loss before the epoch's updates: compute it after the epoch's "
+                               "last step.", model_loss_and_grads(before, recorder.X_val, y_val)[0]),
                          fixed("that is the loss on the training data: compute val_loss on X_val and y_val.",
                                model_loss_and_grads(after, recorder.X, y)[0]),
                      ])
