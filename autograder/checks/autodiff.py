@@ -116,8 +116,9 @@ def derivative_hint(operation: Operation, name: str, got: float, expected: float
     known = [Mistake(f"the derivative of {operation.text} with respect to {name} {hint}.",
                      lambda f=f: f(A, B))
              for text, which, f, hint in WRONG_DERIVATIVES if text == operation.text and which == name]
-    known.append(Mistake(f"the derivative of {operation.text} with respect to {name} has the wrong sign.",
-                         lambda: -expected))
+    if not any(math.isclose(m.produce(), -expected, rel_tol=1e-9) for m in known):
+        known.append(Mistake(f"the derivative of {operation.text} with respect to {name} has the wrong sign.",
+                             lambda: -expected))
     return diagnose(got, expected, known, rtol=1e-6, atol=1e-8).named
 
 
@@ -165,7 +166,8 @@ def failure(student, program: Program, reads: list[int], what: str, text: str,
     except CheckFailed:
         again = None
     if again is not None and not same_result(*again):
-        return with_hint(CheckFailed(text), STATE_HINT)
+        # with overwritten gradients, the order of the _backward calls decides which use's survives
+        return with_hint(CheckFailed(text), OVERWRITE_HINT if overwrites(student) else STATE_HINT)
     return CheckFailed(text, mistake=mistake)
 
 
@@ -236,12 +238,10 @@ def value_gradients(student):
         }
         for name, got in (("a", grad_a), ("b", grad_b)):
             if not math.isclose(got, expected[name], rel_tol=1e-6, abs_tol=1e-8):
-                seen = ""
-                if not_finite(got):
-                    seen = f" It is {NAN_HINT}"
-                elif expected[name] == 0:
-                    seen = f" {operation.text} does not depend on {name}, so its gradient stays 0."
+                seen = f" It is {NAN_HINT}" if not_finite(got) else ""
                 hint = None if seen else derivative_hint(operation, name, got, expected[name])
+                if hint is None and not seen and f"{name}" not in operation.text:
+                    seen = f" {operation.text} does not depend on {name}, so its gradient stays 0."
                 said = (f"Value: after ({operation.text}).backward() with a={A}, b={B}, {name}.grad should "
                         f"be {fmt(expected[name])} (central differences), got {fmt(got)}.{seen} Look at the "
                         f"_backward of the operation(s) in {operation.text}.")
@@ -321,6 +321,19 @@ def single_use_right(student, texts: tuple[str, ...]) -> bool:
     return True
 
 
+def overwrites(student) -> bool:
+    """Whether reused nodes lose gradient exactly as overwriting (``self.grad = ...``) does, while the
+    output is seeded and single uses of + and * are right: proof enough to name it."""
+    try:
+        if not seeded(student) or not single_use_right(student, ("a + b", "a * b")):
+            return False
+        wrong = [(text, got) for text, expression, expected in REUSE if text in OVERWRITTEN
+                 if not math.isclose(got := reused_grad(student, text, expression)[0], expected)]
+    except CheckFailed:
+        return False
+    return bool(wrong) and all(math.isclose(got, OVERWRITTEN[text], rel_tol=1e-12) for text, got in wrong)
+
+
 def accumulates(student) -> bool:
     """Whether a * a and a + a give a.grad = 2a and 2 (the simplest reuse)."""
     return all(math.isclose(reused_grad(student, text, expression)[0], expected)
@@ -337,12 +350,7 @@ def value_reuse(student):
                     f"got {fmt(got)}.")
             if not_finite(got, data):
                 raise failure(student, *program, f"{said} It is {NAN_HINT}")
-            hint = None
-            if not seeded(student):
-                hint = SEED_HINT
-            elif text in OVERWRITTEN and math.isclose(got, OVERWRITTEN[text], rel_tol=1e-12) \
-                    and single_use_right(student, ("a + b", "a * b")):
-                hint = OVERWRITE_HINT
+            hint = SEED_HINT if not seeded(student) else OVERWRITE_HINT if overwrites(student) else None
             raise failure(student, *program, said + (f"\n  Likely mistake: {hint}" if hint else
                           " A node used more than once collects the gradient of every use."), mistake=hint)
 

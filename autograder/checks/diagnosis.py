@@ -7,7 +7,8 @@ the comparison's own tolerance, ``atol + rtol * |expected|``, element by element
 - a mistake is *separated* on this input when its output differs from the right one by at
   least `SEPARATION` units (far more than a right answer may differ);
 - it *fits* when the student's result lies within `FIT` units of that output (as close as a
-  right result must be to the right one, with room for rounding);
+  right result must be to the right one, with room for rounding), and `CLOSER` times closer to
+  it than that output is to the right one;
 - it is *named* when it is separated, fits, and no mistake with another hint fits too. Two
   that fit at once coincide on this input: neither is named (`Finding.coinciding` says which,
   so a check can call again with an input that separates them).
@@ -26,8 +27,9 @@ from typing import Any
 
 import numpy as np
 
-SEPARATION = 1e3  # a mistake's output differs from the right one by at least this many tolerances
-FIT = 10.0  # the student's result lies within this many tolerances of the mistake's output
+SEPARATION = 100.0  # a mistake's output differs from the right one by at least this many tolerances
+FIT = 10.0  # the student's result lies within this many tolerances of the mistake's output...
+CLOSER = 100.0  # ...and this many times closer to it than the mistake's output is to the right one
 
 
 @dataclass(frozen=True)
@@ -111,10 +113,11 @@ def diagnose(got: Any, expected: Any, mistakes: Iterable[Mistake] = (), *, rtol:
     expected = np.asarray(expected, dtype=np.float64)
     fitting: dict[str, float] = {}
     for hint, output in outputs(mistakes, got.shape):
-        if units(output, expected, tolerance(rtol, atol, expected)) < SEPARATION:
+        separation = units(output, expected, tolerance(rtol, atol, expected))
+        if separation < SEPARATION:
             continue  # on this input the mistake gives (almost) the right answer: it proves nothing
         fit = units(got, output, tolerance(rtol, atol, expected, output))
-        if fit <= FIT:
+        if fit <= min(FIT, separation / CLOSER):
             fitting[hint] = min(fit, fitting.get(hint, np.inf))
     if len(fitting) == 1:
         return Finding(named=next(iter(fitting)))

@@ -519,7 +519,7 @@ def call_mlp(mlp_loss_and_grads, params, X, y, call: MlpCall, who="mlp_loss_and_
         if missing and int(missing.group(2)) > layers and failure.kind is None:
             key = missing.group(1) + missing.group(2)
             hint = (f"it looks up {key}, but this network has {layers} layer(s): params holds W1, b1, ..., "
-                    "WL, bL for any depth L. Loop over the layers it has instead of naming them.")
+                    "WL, bL for any depth L. Loop over the layers instead of naming them.")
             raise CheckFailed(f"{failure}\n  Likely mistake: {hint}", mistake=hint) from None
         raise
     loss, grads = unpack(result, who, ("loss", "grads"))

@@ -55,14 +55,20 @@ ROUNDED_DOWN = ("that is n_samples // batch_size, which forgets the last, smalle
 ROUNDED_UP = "with drop_last=True the incomplete last batch is dropped: round down."
 
 
-def count_failure(n: int, b: int, drop_last: bool, got: int, expected: int) -> CheckFailed:
-    """The failure of a wrong count, with the rounding it shows (where rounding the other way differs)."""
+def count_failure(num_iterations, n: int, b: int, drop_last: bool, got: int, expected: int) -> CheckFailed:
+    """The failure of a wrong count, with the rounding it shows: a count that rounds the other way
+    here, and also on two separating inputs (13 and 12 samples in batches of 4), where rounding
+    the other way gives 4 or 3 and other wrong counts something else."""
     said = f"num_iterations({n}, {b}, drop_last={drop_last}) should be {expected}, got {got}."
+    rounded = n // b if not drop_last else -(-n // b)
     hint = None
-    if n % b and not drop_last and got == n // b:
-        hint = ROUNDED_DOWN
-    elif n % b and drop_last and got == -(-n // b):
-        hint = ROUNDED_UP
+    if n % b and got == rounded:
+        try:
+            again = [as_count(num_iterations(m, 4, drop_last=drop_last), "num_iterations") for m in (13, 12)]
+        except CheckFailed:
+            again = None
+        if again == [4 if drop_last else 3, 3]:
+            hint = ROUNDED_UP if drop_last else ROUNDED_DOWN
     return CheckFailed(said + (f"\n  Likely mistake: {hint}" if hint else ""), mistake=hint)
 
 
@@ -71,7 +77,7 @@ def num_iterations_known(num_iterations):
     for n, b, drop_last, expected in KNOWN_COUNTS:
         got = as_count(num_iterations(n, b, drop_last=drop_last), "num_iterations")
         if got != expected:
-            raise count_failure(n, b, drop_last, got, expected)
+            raise count_failure(num_iterations, n, b, drop_last, got, expected)
 
 
 @check("num_iterations", "matches the reference on random sizes", 1.0, hidden=True)
@@ -84,7 +90,7 @@ def num_iterations_matches_reference(num_iterations, reference):
             got = as_count(num_iterations(n, b, drop_last=drop_last), "num_iterations")
             expected = as_count(ref(n, b, drop_last=drop_last), "num_iterations")
             if got != expected:
-                raise count_failure(n, b, drop_last, got, expected)
+                raise count_failure(num_iterations, n, b, drop_last, got, expected)
 
 
 # --- iterate_minibatches -------------------------------------------------------------------
