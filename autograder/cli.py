@@ -27,34 +27,48 @@ EPILOG = ("Exit status: 0 when at least one notebook was graded, whatever the sc
           "could be graded.")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(edition: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; in the student edition (the site's wheel), with the students'
+    commands and options only: grading their own notebooks, and the limits it applies."""
+    from autograder import EDITION
+
+    instructor = (edition or EDITION) != "student"
     parser = argparse.ArgumentParser(prog="python -m autograder", description=DESCRIPTION, epilog=EPILOG)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     grade = commands.add_parser("grade", help="grade notebooks", description=GRADE_HELP, epilog=EPILOG)
     grade.add_argument("paths", nargs="+", metavar="PATH", help="a notebook or a folder of notebooks")
     grade.add_argument("--json", metavar="FILE", help="write every submission's results as JSON")
-    grade.add_argument("--csv", metavar="FILE", help="write a gradebook with nbgrader's export columns")
-    grade.add_argument("--gradescope", metavar="FILE",
-                       help="write Gradescope's results.json (one submission)")
-    grade.add_argument("--report", metavar="FILE",
-                       help="write the class report, one self-contained HTML page")
+    if instructor:
+        grade.add_argument("--csv", metavar="FILE", help="write a gradebook with nbgrader's export columns")
+        grade.add_argument("--gradescope", metavar="FILE",
+                           help="write Gradescope's results.json (one submission)")
+        grade.add_argument("--report", metavar="FILE",
+                           help="write the class report, one self-contained HTML page")
     grade.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N",
                        help="notebooks graded at once (default: number of CPUs)")
     grade.add_argument("--timeout", type=float, default=LIMITS.notebook_seconds, metavar="S",
                        help=f"seconds allowed per notebook (default {LIMITS.notebook_seconds:g})")
-    grade.add_argument("--solutions", metavar="DIR", help="reference solutions (default: found)")
+    if instructor:
+        grade.add_argument("--solutions", metavar="DIR", help="reference solutions (default: found)")
     grade.add_argument("--public-only", action="store_true", help="run only the public checks")
-    grade.add_argument("--cache", metavar="DIR",
-                       help="keep each result in DIR and reuse it while the notebook, references and "
-                       "grader are unchanged (an interrupted class run resumes where it stopped)")
+    if instructor:
+        grade.add_argument("--cache", metavar="DIR",
+                           help="keep each result in DIR and reuse it while the notebook, references and "
+                           "grader are unchanged (an interrupted class run resumes where it stopped)")
     grade.add_argument("--details", action="store_true",
                        help="for a class, print every submission's feedback, not only the summary")
+    grade.set_defaults(csv=None, gradescope=None, report=None, solutions=None, cache=None)
+    commands.add_parser("limits", help="print every limit grading applies to a notebook")
+    if instructor:
+        instructor_commands(commands)
+    return parser
 
+
+def instructor_commands(commands: argparse._SubParsersAction) -> None:
+    """The commands only an instructor needs: reports, the students' wheel, Gradescope."""
     report = commands.add_parser("report", help="write the HTML class report from a --json results file")
     report.add_argument("results", metavar="RESULTS.json")
     report.add_argument("--html", metavar="FILE", required=True, help="the page to write")
-
-    commands.add_parser("limits", help="print every limit grading applies to a notebook")
 
     wheel = commands.add_parser("student-wheel", help="build the wheel of public checks students install")
     wheel.add_argument("--output", metavar="DIR", default="dist",
@@ -67,7 +81,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     inside = commands.add_parser("gradescope-run", help="(inside Gradescope) grade /autograder/submission")
     inside.add_argument("--assignment", required=True)
-    return parser
 
 
 def error(message: str) -> int:

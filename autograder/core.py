@@ -199,8 +199,8 @@ def fix_first(target: str, prerequisite: str) -> CheckFailed:
     """The failure of a check of ``target`` that cannot tell anything while ``prerequisite``,
     which it builds on, fails its own checks: it does not count against ``target``."""
     return CheckFailed(
-        f"{target}: fix {prerequisite} first; then this check can tell whether {target} is right. "
-        f"Your {target} uses your {prerequisite}, which does not pass its own checks yet.",
+        f"{target}: fix {prerequisite} first; then this check can tell whether {target} is right "
+        f"(it depends on your {prerequisite}, which does not pass its own checks yet).",
         withheld=Withheld.PREREQUISITE,
     )
 

@@ -33,7 +33,7 @@ def mark(check: CheckResult, *, ascii: bool = False) -> str:
 def reason(check: CheckResult) -> str:
     """Why a withheld check's points wait, in words ("" for any other check)."""
     if check.withheld == Withheld.PREREQUISITE:
-        return "waits for a function it builds on (see below)"
+        return "waits for another function to pass its checks"
     return check.withheld or ""
 
 
