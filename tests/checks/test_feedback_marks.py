@@ -23,14 +23,15 @@ from autograder.results import CheckResult, SubmissionResult
 from autograder.terminal import submission_detail
 
 HINT = "Likely mistake: the result is N times too large: did you sum instead of taking the mean?"
+LABEL = "the result is N times too large"
 VALUES = CheckResult("mse", "matches known values", 0.5, feedback=f"mse gives a wrong result.\n  {HINT}",
                      mistake="the result is N times too large")
 HIDDEN = CheckResult("mse", "matches the reference on random inputs", 1.0, hidden=True,
                      feedback=f"mse gives a wrong result for another case.\n  {HINT}",
                      mistake="the result is N times too large")
 PROPERTY = CheckResult("mse", "does not modify its inputs", 0.5, withheld=Withheld.VALUES.value,
-                       feedback=f"mse gives a wrong result.\n  {HINT}\n  (Leaving the inputs unchanged counts "
-                                "once the values are right.)", mistake="the result is N times too large")
+                       feedback=f"mse gives a wrong result.\n  {HINT}\n  (Leaving the inputs unchanged "
+                                "counts once the values are right.)", mistake=LABEL)
 GOOD = CheckResult("mse_grad", "matches known values", 0.5, score=0.5)
 CHECKS = [VALUES, PROPERTY, HIDDEN, GOOD]
 
@@ -99,7 +100,8 @@ def test_a_test_cell_names_a_mistake_once(capsys):
     with pytest.raises(CheckFailed) as raised:
         exec("check('01_losses', 'mse_grad')", namespace | {"check": notebook_checks.check})
     assert str(raised.value).count("did you forget the factor 2?") == 1, raised.value
-    assert "· mse_grad: does not modify its inputs (counted once the values are right)" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "· mse_grad: does not modify its inputs (counted once the values are right)" in printed
 
 
 def test_an_unanswered_question_says_so(capsys):
