@@ -36,14 +36,22 @@ class CheckFailed(AssertionError):
         kind: a `Trouble` when the student's code hung or crashed, else None.
         mistake: the hint of a recognised mistake, when the failure matches one.
         withheld: why the points are held back without a failure of what the check is about.
+        unclaimed: the feedback without its likely mistake (what was seen instead), for a check
+            that finds the mistake unconfirmed by another input; None: the message without its
+            "Likely mistake" lines.
+        coinciding: known mistakes that all fit this failure, so none is named (another input
+            may tell them apart).
     """
 
     def __init__(self, message: str, *, kind: Trouble | None = None, mistake: str | None = None,
-                 withheld: Withheld | None = None):
+                 withheld: Withheld | None = None, unclaimed: str | None = None,
+                 coinciding: tuple[str, ...] = ()):
         super().__init__(message)
         self.kind = kind
         self.mistake = mistake
         self.withheld = withheld
+        self.unclaimed = unclaimed
+        self.coinciding = coinciding
 
 
 class NotebookError(Exception):

@@ -170,8 +170,9 @@ def assert_close(
         )
     finding = diagnose(got_a, expected_a, [*mistakes, *factor_mistakes(expected_a, factors)],
                        rtol=rtol, atol=atol)
-    lines.extend(explained(finding))
-    raise CheckFailed("\n".join(lines), mistake=finding.named)
+    unclaimed = "\n".join([*lines, *(f"  Seen: {line}" for line in finding.evidence)])
+    raise CheckFailed("\n".join([*lines, *explained(finding)]), mistake=finding.named, unclaimed=unclaimed,
+                      coinciding=finding.coinciding)
 
 
 def explained(finding: Finding) -> list[str]:

@@ -47,7 +47,8 @@ class Finding:
     Attributes:
         named: the hint of the one mistake the evidence proves, or None.
         coinciding: hints of mistakes that all fit this result (none of them is named).
-        evidence: what was seen, each a sentence (shown when no mistake is named).
+        evidence: what was seen, each a sentence (shown when no mistake is named, or when another
+            input does not confirm the one named: see `toolbox.FirstFailure`).
     """
 
     named: str | None = None
@@ -119,9 +120,10 @@ def diagnose(got: Any, expected: Any, mistakes: Iterable[Mistake] = (), *, rtol:
         fit = units(got, output, tolerance(rtol, atol, expected, output))
         if fit <= min(FIT, separation / CLOSER):
             fitting[hint] = min(fit, fitting.get(hint, np.inf))
+    seen = evidence(got, expected, rtol, atol)
     if len(fitting) == 1:
-        return Finding(named=next(iter(fitting)))
-    return Finding(coinciding=tuple(fitting), evidence=evidence(got, expected, rtol, atol))
+        return Finding(named=next(iter(fitting)), evidence=seen)
+    return Finding(coinciding=tuple(fitting), evidence=seen)
 
 
 def evidence(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> list[str]:

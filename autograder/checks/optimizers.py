@@ -20,12 +20,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from itertools import product
 
 import numpy as np
 
 from autograder.checks import check
 from autograder.checks.compare import ATOL, RTOL, CheckFailed, Mistake, as_array, assert_close, describe, fmt
-from autograder.checks.toolbox import type_name, unpack, values_first, with_hint
+from autograder.checks.toolbox import FirstFailure, type_name, unpack, values_first, with_hint
 from autograder.namespace import STATE
 
 DEFAULTS = {
@@ -631,13 +632,16 @@ def all_steps_match(optimizer, points: list[tuple], hyper: dict) -> bool:
 
 def matches_reference_check(optimizer, name: str, reference, settings: list[dict], steps: int = 25) -> None:
     ref = reference.function(name)
-    for scale in (1.0, 1e-5):
-        for number, hyper in enumerate(settings):
-            seed = 900 + number
-            points = reference_trajectory(ref, np.random.default_rng(seed).normal(size=(3, 4)), hyper, scale,
-                                          seed, steps)
-            if all_steps_match(optimizer, points, hyper):
-                continue
+    trajectories = FirstFailure()  # each setting and scale is a case of its own
+    for scale, (number, hyper) in product((1.0, 1e-5), enumerate(settings)):
+        if trajectories.settled:
+            break
+        seed = 900 + number
+        points = reference_trajectory(ref, np.random.default_rng(seed).normal(size=(3, 4)), hyper, scale,
+                                      seed, steps)
+        if all_steps_match(optimizer, points, hyper):
+            continue
+        with trajectories:
             state = {}
             setting = ", ".join(f"{k}={v:g}" for k, v in hyper.items())
             for t, (w, dw, _, expected) in enumerate(points, start=1):
@@ -649,6 +653,7 @@ def matches_reference_check(optimizer, name: str, reference, settings: list[dict
                     assert_step(got, w, expected, name=name, case=case, hyper=hyper, dw=dw, past=past)
 
                 _, state = verified_step(optimizer, name, t, w, dw, state, hyper, verify)
+    trajectories.end()
 
 
 # --- gradient_descent -----------------------------------------------------------------------

@@ -26,7 +26,7 @@ import numpy as np
 from autograder.checks import check
 from autograder.checks.compare import CheckFailed, Mistake, as_array, as_number, assert_close, explained, fmt
 from autograder.checks.diagnosis import diagnose
-from autograder.checks.toolbox import type_name, unpack, values_first, with_hint
+from autograder.checks.toolbox import FirstFailure, type_name, unpack, values_first, with_hint
 
 # --- num_iterations ----------------------------------------------------------------------
 
@@ -57,40 +57,51 @@ ROUNDED_UP = "with drop_last=True the incomplete last batch is dropped: round do
 
 def count_failure(num_iterations, n: int, b: int, drop_last: bool, got: int, expected: int) -> CheckFailed:
     """The failure of a wrong count, with the rounding it shows: a count that rounds the other way
-    here, and also on two separating inputs (13 and 12 samples in batches of 4), where rounding
-    the other way gives 4 or 3 and other wrong counts something else."""
+    here, and also on three separating inputs (13, 14 and 12 samples in batches of 4), where
+    rounding down gives 3, 3, 3, rounding up 4, 4, 3 and rounding to the nearest 3, 4, 3."""
     said = f"num_iterations({n}, {b}, drop_last={drop_last}) should be {expected}, got {got}."
     rounded = n // b if not drop_last else -(-n // b)
     hint = None
     if n % b and got == rounded:
         try:
-            again = [as_count(num_iterations(m, 4, drop_last=drop_last), "num_iterations") for m in (13, 12)]
+            again = [as_count(num_iterations(m, 4, drop_last=drop_last), "num_iterations")
+                     for m in (13, 14, 12)]
         except CheckFailed:
             again = None
-        if again == [4 if drop_last else 3, 3]:
+        if again == ([4, 4, 3] if drop_last else [3, 3, 3]):
             hint = ROUNDED_UP if drop_last else ROUNDED_DOWN
     return CheckFailed(said + (f"\n  Likely mistake: {hint}" if hint else ""), mistake=hint)
 
 
 @check("num_iterations", "matches known counts", 0.5)
 def num_iterations_known(num_iterations):
+    trials = FirstFailure()
     for n, b, drop_last, expected in KNOWN_COUNTS:
-        got = as_count(num_iterations(n, b, drop_last=drop_last), "num_iterations")
-        if got != expected:
-            raise count_failure(num_iterations, n, b, drop_last, got, expected)
+        if trials.settled:
+            break
+        with trials:
+            got = as_count(num_iterations(n, b, drop_last=drop_last), "num_iterations")
+            if got != expected:
+                raise count_failure(num_iterations, n, b, drop_last, got, expected)
+    trials.end()
 
 
 @check("num_iterations", "matches the reference on random sizes", 1.0, hidden=True)
 def num_iterations_matches_reference(num_iterations, reference):
     ref = reference.function("num_iterations")
     rng = np.random.default_rng(1000)
+    trials = FirstFailure()
     for _ in range(40):
-        n, b = int(rng.integers(1, 5000)), int(rng.integers(1, 600))
-        for drop_last in (False, True):
-            got = as_count(num_iterations(n, b, drop_last=drop_last), "num_iterations")
-            expected = as_count(ref(n, b, drop_last=drop_last), "num_iterations")
-            if got != expected:
-                raise count_failure(num_iterations, n, b, drop_last, got, expected)
+        if trials.settled:
+            break
+        with trials:
+            n, b = int(rng.integers(1, 5000)), int(rng.integers(1, 600))
+            for drop_last in (False, True):
+                got = as_count(num_iterations(n, b, drop_last=drop_last), "num_iterations")
+                expected = as_count(ref(n, b, drop_last=drop_last), "num_iterations")
+                if got != expected:
+                    raise count_failure(num_iterations, n, b, drop_last, got, expected)
+    trials.end()
 
 
 # --- iterate_minibatches -------------------------------------------------------------------
@@ -199,22 +210,32 @@ def assert_one_epoch(batches, n: int, batch_size: int, drop_last: bool, what: st
 
 @check("iterate_minibatches", "one epoch visits every sample once; the last batch is smaller", 1.0)
 def iterate_minibatches_epoch(iterate_minibatches):
+    trials = FirstFailure()
     for n, b in [(10, 3), (12, 4), (7, 10), (1, 1), (5, 1)]:
-        X, y = numbered_data(n)
-        batches = epoch_batches(iterate_minibatches, X, y, b, shuffle=True, rng=np.random.default_rng(2))
-        assert_one_epoch(batches, n, b, False, f"iterate_minibatches with {n} samples, batch_size={b}")
+        if trials.settled:
+            break
+        with trials:
+            X, y = numbered_data(n)
+            batches = epoch_batches(iterate_minibatches, X, y, b, shuffle=True, rng=np.random.default_rng(2))
+            assert_one_epoch(batches, n, b, False, f"iterate_minibatches with {n} samples, batch_size={b}")
+    trials.end()
 
 
 @check("iterate_minibatches", "drop_last drops only the incomplete batch", 0.5)
 def iterate_minibatches_drop_last(iterate_minibatches):
+    trials = FirstFailure()
     for n, b in [(10, 3), (12, 4), (7, 10)]:
-        X, y = numbered_data(n)
-        batches = epoch_batches(
-            iterate_minibatches, X, y, b, shuffle=True, rng=np.random.default_rng(3), drop_last=True
-        )
-        assert_one_epoch(
-            batches, n, b, True, f"iterate_minibatches with {n} samples, batch_size={b}, drop_last=True"
-        )
+        if trials.settled:
+            break
+        with trials:
+            X, y = numbered_data(n)
+            batches = epoch_batches(
+                iterate_minibatches, X, y, b, shuffle=True, rng=np.random.default_rng(3), drop_last=True
+            )
+            assert_one_epoch(
+                batches, n, b, True, f"iterate_minibatches with {n} samples, batch_size={b}, drop_last=True"
+            )
+    trials.end()
 
 
 RNG_NONE = ("rng is None in this run. With rng=None (its default), make a generator of your own: "
@@ -299,20 +320,25 @@ def iterate_minibatches_shuffles(iterate_minibatches):
 @check("iterate_minibatches", "works on random sizes, with and without drop_last", 1.5, hidden=True)
 def iterate_minibatches_random_sizes(iterate_minibatches):
     rng = np.random.default_rng(1100)
+    trials = FirstFailure()
     for _ in range(25):
-        n, b = int(rng.integers(1, 300)), int(rng.integers(1, 70))
-        drop_last = bool(rng.integers(0, 2))
-        X, y = numbered_data(n)
-        batches = epoch_batches(
-            iterate_minibatches, X, y, b, shuffle=True, rng=np.random.default_rng(int(n)), drop_last=drop_last
-        )
-        assert_one_epoch(
-            batches,
-            n,
-            b,
-            drop_last,
-            f"iterate_minibatches with {n} samples, batch_size={b}, drop_last={drop_last}",
-        )
+        if trials.settled:
+            break
+        with trials:
+            n, b = int(rng.integers(1, 300)), int(rng.integers(1, 70))
+            drop_last = bool(rng.integers(0, 2))
+            X, y = numbered_data(n)
+            batches = epoch_batches(
+                iterate_minibatches, X, y, b, shuffle=True, rng=np.random.default_rng(int(n)),
+                drop_last=drop_last)
+            assert_one_epoch(
+                batches,
+                n,
+                b,
+                drop_last,
+                f"iterate_minibatches with {n} samples, batch_size={b}, drop_last={drop_last}",
+            )
+    trials.end()
 
 
 # --- accuracy ---------------------------------------------------------------------------
@@ -338,6 +364,7 @@ def accuracy_mistakes(logits: np.ndarray, labels: np.ndarray) -> list[Mistake]:
     ]
 
 
+PERCENTAGE = "this is a percentage: return the fraction of correct predictions, in [0, 1]."
 AXIS_OF_LABELS = ("an operation along axis 1 met a one-dimensional array: labels are class indices of shape "
                   "(N,), not one-hot rows, so use them as they are (only logits has an axis 1).")
 
@@ -358,37 +385,48 @@ def accuracy_known(accuracy):
         (np.array([[2.0, 1.0, 0.0], [0.0, 3.0, 1.0], [1.0, 0.0, 5.0]]), np.array([0, 2, 2]), 2 / 3),
         (np.array([[0.1, 0.2], [0.3, -1.0], [5.0, 6.0], [0.0, -2.0]]), np.array([1, 0, 1, 1]), 0.75),
     ]
+    trials = FirstFailure()
     for logits, labels, expected in cases:
-        got = accuracy_of(accuracy, logits, labels)
-        assert_close(
-            got,
-            expected,
-            who="accuracy",
-            case=f"logits={logits.tolist()}, labels={labels.tolist()}",
-            factors={100.0: "this is a percentage: return the fraction of correct predictions, in [0, 1]."},
-            mistakes=accuracy_mistakes(logits, labels),
-        )
-        changed = [name for name in ("logits", "labels") if name in accuracy.modified]
-        if changed:
-            raise CheckFailed(f"accuracy modified {' and '.join(changed)} in place: compute on new arrays "
-                              "(logits - m, not logits -= m) so the caller's data stays as it was.")
+        if trials.settled:
+            break
+        with trials:
+            got = accuracy_of(accuracy, logits, labels)
+            assert_close(
+                got,
+                expected,
+                who="accuracy",
+                case=f"logits={logits.tolist()}, labels={labels.tolist()}",
+                factors={100.0: PERCENTAGE},
+                mistakes=accuracy_mistakes(logits, labels),
+            )
+            changed = [name for name in ("logits", "labels") if name in accuracy.modified]
+            if changed:
+                raise CheckFailed(f"accuracy modified {' and '.join(changed)} in place: compute on new "
+                                  "arrays (logits - m, not logits -= m) so the caller's data stays as it "
+                                  "was.")
+    trials.end()
 
 
 @check("accuracy", "matches the reference on random logits", 1.0, hidden=True)
 def accuracy_matches_reference(accuracy, reference):
     ref = reference.function("accuracy")
+    trials = FirstFailure()
     for seed, shape in enumerate([(50, 10), (7, 7), (1, 3), (200, 2)]):
-        rng = np.random.default_rng(1200 + seed)
-        logits, labels = rng.normal(size=shape), rng.integers(0, shape[1], size=shape[0])
-        got = accuracy_of(accuracy, logits, labels)
-        assert_close(
-            got,
-            ref(logits, labels),
-            who="accuracy",
-            case=f"logits of shape {shape}, seed {1200 + seed}",
-            factors={100.0: "this is a percentage: return the fraction of correct predictions."},
-            mistakes=accuracy_mistakes(logits, labels),
-        )
+        if trials.settled:
+            break
+        with trials:
+            rng = np.random.default_rng(1200 + seed)
+            logits, labels = rng.normal(size=shape), rng.integers(0, shape[1], size=shape[0])
+            got = accuracy_of(accuracy, logits, labels)
+            assert_close(
+                got,
+                ref(logits, labels),
+                who="accuracy",
+                case=f"logits of shape {shape}, seed {1200 + seed}",
+                factors={100.0: PERCENTAGE},
+                mistakes=accuracy_mistakes(logits, labels),
+            )
+    trials.end()
 
 
 # --- train: the checks' own model and optimizer, recording everything ---------------------

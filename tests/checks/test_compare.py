@@ -8,6 +8,7 @@ import pytest
 from autograder.checks.compare import CheckFailed, Mistake, as_array, as_number, assert_close
 from autograder.checks.diagnosis import diagnose
 from autograder.checks.optimizers import EPS_INSIDE, assert_step
+from autograder.checks.toolbox import FirstFailure
 
 
 def failure(got, expected, **kwargs) -> str:
@@ -71,7 +72,7 @@ def named(got, mistakes, rtol=1e-7, atol=1e-12):
 
 def test_a_mistake_that_fits_and_differs_clearly_is_named():
     finding = named(RIGHT * 3, [Mistake("tripled", lambda: RIGHT * 3)])
-    assert finding.named == "tripled" and finding.evidence == []
+    assert finding.named == "tripled" and finding.coinciding == ()
 
 
 def test_a_mistake_that_gives_almost_the_right_answer_on_this_input_is_not_named():
@@ -152,3 +153,37 @@ def test_eps_inside_the_square_root_is_named_only_where_it_shows(scale, claimed)
             assert (failure.mistake == EPS_INSIDE) is expect_claim, str(failure)
         else:
             assert not expect_claim
+
+
+def first_failure_of(*results):
+    """End a FirstFailure over cases that compare ``got`` with RIGHT, each with its mistakes."""
+    trials = FirstFailure()
+    for got, mistakes in results:
+        if trials.settled:
+            break
+        with trials:
+            assert_close(got, RIGHT, who="f", case="c", mistakes=mistakes)
+    with pytest.raises(CheckFailed) as raised:
+        trials.end()
+    return raised.value
+
+
+def test_a_mistake_named_on_one_input_and_not_on_the_next_is_withdrawn():
+    tripled = [Mistake("tripled", lambda: RIGHT * 3)]
+    confirmed = first_failure_of((RIGHT * 3, tripled), (RIGHT * 3, tripled))
+    assert confirmed.mistake == "tripled" and "Likely mistake: tripled" in str(confirmed)
+    withdrawn = first_failure_of((RIGHT * 3, tripled), (RIGHT * 5, tripled))
+    assert withdrawn.mistake is None and "Likely mistake" not in str(withdrawn)
+    assert "3 times the expected one" in str(withdrawn)  # what was seen on the first input stays
+    alone = first_failure_of((RIGHT * 3, tripled), (RIGHT, tripled))  # only one input fails
+    assert alone.mistake == "tripled"
+
+
+def test_mistakes_that_coincide_on_one_input_are_told_apart_by_the_next():
+    both = [Mistake("doubled", lambda: RIGHT * 2), Mistake("twice", lambda: RIGHT * 2)]
+    apart = [Mistake("doubled", lambda: RIGHT * 2), Mistake("twice", lambda: RIGHT * 7)]
+    told = first_failure_of((RIGHT * 2, both), (RIGHT * 2, apart))
+    assert told.mistake == "doubled" and "Likely mistake: doubled" in str(told)
+    assert str(told).startswith("f gives a wrong result for c.")
+    untold = first_failure_of((RIGHT * 2, both), (RIGHT * 9, apart))
+    assert untold.mistake is None
