@@ -42,7 +42,6 @@ from catalogue import (  # noqa: E402  (the tests' catalogue: its folders are pu
     mutants,
     near_misses,
 )
-
 from heldout_mistakes import HELDOUT_CORRECT, heldout  # noqa: E402
 
 KINDS = ("own diagnosis", "evidence only", "false claim", "not caught")

@@ -161,13 +161,14 @@ NAN_HINT = (
 
 def failure(student, program: Program, reads: list[int], what: str, text: str,
             mistake: str | None = None) -> CheckFailed:
-    """The failure ``text``, explained by state when the same program gives other numbers when it
-    runs again (NaN counts as equal to NaN: a result that is NaN every time is not state)."""
+    """The failure ``text`` (with ``mistake``, already proven), or else explained by state when
+    the same program gives other numbers when it runs again (NaN counts as equal to NaN: a result
+    that is NaN every time is not state)."""
     try:
-        again = [run(student, program, reads, what) for _ in range(2)]
+        again = None if mistake else [run(student, program, reads, what) for _ in range(2)]
     except CheckFailed:
         again = None
-    if again is not None and not same_numbers(*again):
+    if mistake is None and again is not None and not same_numbers(*again):
         # with overwritten gradients, the order of the _backward calls decides which use's survives
         return with_hint(CheckFailed(text), OVERWRITE_HINT if overwrites(student) else STATE_HINT)
     return CheckFailed(text, mistake=mistake)

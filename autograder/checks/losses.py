@@ -247,21 +247,15 @@ def margin_hint(eps: float) -> str | None:
 
 
 def softmax_mistakes(logits: np.ndarray) -> list[Mistake]:
-    exp = np.exp(logits - logits.max())
-    by_column = np.exp(logits - logits.max(axis=0, keepdims=True))
-    return [
-        Mistake(
-            "each *column* sums to 1: you normalised over the batch axis (axis 0). "
-            "Softmax normalises over the last axis, one row per sample "
-            "(axis=-1, keepdims=True).",
-            lambda: by_column / by_column.sum(axis=0, keepdims=True),
-        ),
-        Mistake(
-            "the whole array sums to 1: you normalised over all elements. Softmax "
-            "normalises each row separately (axis=-1, keepdims=True).",
-            lambda: exp / exp.sum(),
-        ),
-    ]
+    """Normalising over the wrong axis, with whichever maximum was subtracted before exp (each
+    row's, each column's or the whole array's give different numbers, and the same mistake)."""
+    columns = ("each *column* sums to 1: you normalised over the batch axis (axis 0). Softmax normalises "
+               "over the last axis, one row per sample (axis=-1, keepdims=True).")
+    everything = ("the whole array sums to 1: you normalised over all elements. Softmax normalises each "
+                  "row separately (axis=-1, keepdims=True).")
+    shifted = [np.exp(logits - logits.max(axis=axis, keepdims=True)) for axis in (0, -1, None)]
+    return [*(Mistake(columns, lambda e=e: e / e.sum(axis=0, keepdims=True)) for e in shifted),
+            *(Mistake(everything, lambda e=e: e / e.sum()) for e in shifted)]
 
 
 def cross_entropy_factors(n: int, classes: int) -> dict[float, str]:
@@ -467,7 +461,7 @@ def mse_inputs_unchanged(mse):
 def mse_matches_reference(mse, reference):
     ref_mse = reference.function("mse")
     trials = FirstFailure()
-    for seed, (shape, scale) in enumerate(product(REGRESSION_SHAPES, SCALES)):
+    for seed, (scale, shape) in enumerate(product(SCALES, REGRESSION_SHAPES)):  # shapes vary first
         if trials.settled:
             break
         with trials:
@@ -528,7 +522,7 @@ def mse_grad_inputs_unchanged(mse_grad):
 def mse_grad_matches_reference(mse_grad, reference):
     ref = reference.function("mse_grad")
     trials = FirstFailure()
-    for seed, (shape, scale) in enumerate(product(REGRESSION_SHAPES, SCALES)):
+    for seed, (scale, shape) in enumerate(product(SCALES, REGRESSION_SHAPES)):  # shapes vary first
         if trials.settled:
             break
         with trials:
@@ -834,7 +828,7 @@ def softmax_matches_reference(softmax, reference):
     ref = reference.function("softmax")
     shapes = [(1, 2), (5, 3), (8, 10), (2, 3, 4), (7,)]
     trials = FirstFailure()
-    for seed, (shape, scale) in enumerate(product(shapes, [1.0, 30.0, 1e3])):
+    for seed, (scale, shape) in enumerate(product([1.0, 30.0, 1e3], shapes)):  # shapes vary first
         if trials.settled:
             break
         with trials:
@@ -929,7 +923,7 @@ def cross_entropy_inputs_unchanged(cross_entropy):
 @check("cross_entropy", "matches the reference on random inputs", 1.5, hidden=True)
 def cross_entropy_matches_reference(cross_entropy, reference):
     ref = reference.function("cross_entropy")
-    cases = product(CLASSIFIER_SHAPES, [1.0, 10.0, 100.0])
+    cases = ((shape, scale) for scale, shape in product([1.0, 10.0, 100.0], CLASSIFIER_SHAPES))  # shapes vary
     trials = FirstFailure()
     for seed, (shape, scale) in enumerate(cases):
         if trials.settled:
@@ -1042,7 +1036,7 @@ def cross_entropy_grad_inputs_unchanged(cross_entropy_grad):
 def cross_entropy_grad_matches_reference(cross_entropy_grad, reference):
     ref = reference.function("cross_entropy_grad")
     trials = FirstFailure()
-    for seed, (shape, scale) in enumerate(product(CLASSIFIER_SHAPES, [1.0, 10.0, 100.0])):
+    for seed, (scale, shape) in enumerate(product([1.0, 10.0, 100.0], CLASSIFIER_SHAPES)):  # shapes first
         if trials.settled:
             break
         with trials:
