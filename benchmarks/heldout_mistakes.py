@@ -166,6 +166,97 @@ def heldout() -> list[tuple[str, Wrong]]:
             "    for epoch in range(1, epochs + 1):\n").replace(
             "iterate_minibatches(X, y, batch_size, rng=rng)",
             "iterate_minibatches(X, y, batch_size, shuffle=False, rng=rng)"), "")),
+        # written after the checks were changed for the ones above, and reported as they came out
+        ("01_losses", Wrong("mse", "mean of the absolute difference squared the other way", """
+            def mse(y_pred, y_true):
+                return float(np.mean(np.abs(y_pred - y_true)) ** 2)
+        """, "")),
+        ("01_losses", Wrong("mse_grad", "differentiates with respect to y_true", """
+            def mse_grad(y_pred, y_true):
+                return 2 * (y_true - y_pred) / y_pred.size
+        """, r"wrong sign")),
+        ("01_losses", Wrong("binary_cross_entropy", "mean over rows of summed columns", """
+            def binary_cross_entropy(probs, targets):
+                p = np.clip(probs, 1e-12, 1 - 1e-12)
+                terms = targets * np.log(p) + (1 - targets) * np.log(1 - p)
+                return float(-np.mean(terms.reshape(len(p), -1).sum(axis=1)))
+        """, r"number of rows")),
+        ("01_losses", Wrong("softmax", "exp of the logits divided by their sum (no exp in the sum)", """
+            def softmax(logits):
+                z = logits - logits.max(axis=-1, keepdims=True)
+                return np.exp(z) / np.sum(z, axis=-1, keepdims=True)
+        """, "")),
+        ("01_losses", Wrong("cross_entropy", "log base 10", """
+            def cross_entropy(logits, labels):
+                p = softmax(logits)
+                return -np.mean(np.log10(p[np.arange(len(labels)), labels]))
+        """, "")),
+        ("01_losses", Wrong("cross_entropy_grad", "the one-hot of the predicted class", """
+            def cross_entropy_grad(logits, labels):
+                p = softmax(logits)
+                return (p - np.eye(logits.shape[1])[np.argmax(logits, axis=1)]) / len(labels)
+        """, "")),
+        ("02_backprop", Wrong("numerical_gradient", "forward difference with eps / 2", """
+            def numerical_gradient(f, x, eps=1e-6):
+                grad = np.zeros_like(x)
+                for i in np.ndindex(x.shape):
+                    step = np.zeros_like(x)
+                    step[i] = eps
+                    grad[i] = (f(x + step) - f(x)) / eps
+                return grad
+        """, r"one-sided difference")),
+        ("02_backprop", Wrong("linear_forward", "bias added twice", """
+            def linear_forward(x, W, b):
+                return x @ W + 2 * b, (x, W, b)
+        """, "")),
+        ("02_backprop", Wrong("sigmoid_backward", "derivative from the input", """
+            def sigmoid_forward(x):
+                s = 0.5 * (1 + np.tanh(x / 2))
+                return s, x
+
+            def sigmoid_backward(dout, cache):
+                return dout * cache * (1 - cache)
+        """, r"with the \*input\* x")),
+        ("02_backprop", Wrong("Value", "exp's derivative exp(x) * x", value_with(
+            "        return self._unary(math.exp(self.data), math.exp(self.data))",
+            "        return self._unary(math.exp(self.data), math.exp(self.data) * self.data)"),
+            r"is x exp\(x\)")),
+        ("02_backprop", Wrong("Value", "mul forgets out.grad", value_with(
+            "            self.grad += other.data * out.grad\n            other.grad += self.data * out.grad",
+            "            self.grad += other.data\n            other.grad += self.data"), "")),
+        ("03_optimizers", Wrong("sgd_momentum", "velocity scaled by lr inside, then again outside", """
+            def sgd_momentum(w, dw, state, lr=0.01, momentum=0.9):
+                v = momentum * state.get("v", 0.0) + lr * dw
+                return w - lr * v, {"v": v}
+        """, "")),
+        ("03_optimizers", Wrong("adam", "beta1 and beta2 swapped", adam_with(
+            "    m = beta1 * state.get(\"m\", 0.0) + (1 - beta1) * dw\n"
+            "    v = beta2 * state.get(\"v\", 0.0) + (1 - beta2) * dw ** 2\n",
+            "    m = beta2 * state.get(\"m\", 0.0) + (1 - beta2) * dw\n"
+            "    v = beta1 * state.get(\"v\", 0.0) + (1 - beta1) * dw ** 2\n"), "")),
+        ("03_optimizers", Wrong("gradient_descent", "steps with the gradient at x0 every time", """
+            def gradient_descent(grad_fn, x0, lr, steps):
+                x = np.array(x0, dtype=float)
+                g = grad_fn(x)
+                path = [x.copy()]
+                for _ in range(steps):
+                    x = x - lr * g
+                    path.append(x.copy())
+                return np.array(path)
+        """, "")),
+        ("04_training", Wrong("num_iterations", "drop_last ignored", """
+            def num_iterations(n_samples, batch_size, drop_last=False):
+                return -(-n_samples // batch_size)
+        """, r"round down")),
+        ("04_training", Wrong("accuracy", "compares probabilities with labels", """
+            def accuracy(logits, labels):
+                return float(np.mean(np.max(logits, axis=1) == labels))
+        """, "")),
+        ("04_training", Wrong("train", "val_loss of the best epoch reported every epoch", train_with(
+            '        history.append(entry)\n',
+            '        if history and patience is not None:\n'
+            '            entry["val_loss"] = min(entry["val_loss"], history[-1]["val_loss"])\n'
+            '        history.append(entry)\n'), "")),
     ]
 
 

@@ -113,6 +113,27 @@ WRONG_DERIVATIVES: list[tuple[str, str, Callable[[float, float], float], str]] =
 ]
 
 
+# Operations that chain two _backward functions (as micrograd writes them): a wrong gradient there
+# may come from the chain rule rather than from a derivative.
+CHAINED = {"(-a).relu()", "a - b", "a - 2", "2 - a", "a / b", "a / 4", "2 / a"}
+CHAIN_HINT = ("a _backward ignores the gradient arriving from above: multiply each local derivative by "
+              "out.grad (the chain rule), e.g. self.grad += other.data * out.grad.")
+
+
+def chain_rule(student) -> str:
+    """How out = (a * b) * c passes gradient back (a=1.5, b=2, c=3; a.grad should be b c = 6):
+    "right", "local" (a.grad is b, the local derivative alone: out.grad is ignored) or "other"."""
+    p = Program()
+    a, b, c = p.new(1.5), p.new(2.0), p.new(3.0)
+    out = p.op("mul", p.op("mul", a, b), c)
+    p.backward(out)
+    try:
+        ((_, grad),) = run(student, p, [a], "out = (a * b) * c with a=1.5, b=2, c=3")
+    except CheckFailed:
+        return "other"
+    return "right" if math.isclose(grad, 6.0) else "local" if math.isclose(grad, 2.0) else "other"
+
+
 def derivative_hint(operation: Operation, name: str, got: float, expected: float) -> str | None:
     """The known wrong derivative of ``operation`` with respect to ``name`` that ``got`` proves."""
     known = [Mistake(f"the derivative of {operation.text} with respect to {name} {hint}.",
@@ -250,7 +271,9 @@ def value_gradients(student):
         for name, got in (("a", grad_a), ("b", grad_b)):
             if not math.isclose(got, expected[name], rel_tol=1e-6, abs_tol=1e-8):
                 seen = f" It is {NAN_HINT}" if not_finite(got) else ""
-                hint = None if seen else derivative_hint(operation, name, got, expected[name])
+                chain = chain_rule(student) if operation.text in CHAINED and not seen else "right"
+                hint = None if seen or chain == "other" else CHAIN_HINT if chain == "local" else \
+                    derivative_hint(operation, name, got, expected[name])
                 if hint is None and not seen and f"{name}" not in operation.text:
                     seen = f" {operation.text} does not depend on {name}, so its gradient stays 0."
                 said = (f"Value: after ({operation.text}).backward() with a={A}, b={B}, {name}.grad should "
@@ -361,7 +384,8 @@ def value_reuse(student):
                     f"got {fmt(got)}.")
             if not_finite(got, data):
                 raise failure(student, *program, f"{said} It is {NAN_HINT}")
-            hint = SEED_HINT if not seeded(student) else OVERWRITE_HINT if overwrites(student) else None
+            hint = (SEED_HINT if not seeded(student) else CHAIN_HINT if chain_rule(student) == "local"
+                    else OVERWRITE_HINT if overwrites(student) else None)
             raise failure(student, *program, said + (f"\n  Likely mistake: {hint}" if hint else
                           " A node used more than once collects the gradient of every use."), mistake=hint)
 
@@ -387,11 +411,14 @@ def value_topological_order(student):
             raise failure(student, p, [a, b], what, f"{said} It is {NAN_HINT}")
         # The graph adds nothing to a * b and a + b but a node reached along two paths: with those
         # right, gradients that accumulate and a seeded output, only the order is left to blame.
+        chain = chain_rule(student)
         if not seeded(student):
             hint = SEED_HINT
-        elif not single_use_right(student, ("a + b", "a * b")):
-            raise failure(student, p, [a, b], what, f"{said} The gradients of + and * are not right yet "
-                          "either (see the check of every operation's gradient): fix those first.")
+        elif chain == "local":
+            hint = CHAIN_HINT
+        elif chain == "other" or not single_use_right(student, ("a + b", "a * b")):
+            raise failure(student, p, [a, b], what, f"{said} Gradients through + and * (alone, or one after "
+                          "the other) are not right yet either: fix those first.")
         elif not accumulates(student):
             raise failure(student, p, [a, b], what, f"{said} Gradients do not accumulate yet either (a * a "
                           "and a + a already give wrong gradients): fix that first.")

@@ -11,7 +11,8 @@ the comparison's own tolerance, ``atol + rtol * |expected|``, element by element
   it than that output is to the right one;
 - it is *named* when it is separated, fits, and no mistake with another hint fits too. Two
   that fit at once coincide on this input: neither is named (`Finding.coinciding` says which,
-  so a check can call again with an input that separates them).
+  so a check can call again with an input that separates them). A result that is all zeros
+  names nothing: too many mistakes give nothing at all.
 
 Without a named mistake the feedback shows *evidence* instead: what was seen (a constant
 ratio, a constant offset, the sign, where the differences lie), and where to look, never a
@@ -121,6 +122,8 @@ def diagnose(got: Any, expected: Any, mistakes: Iterable[Mistake] = (), *, rtol:
         if fit <= min(FIT, separation / CLOSER):
             fitting[hint] = min(fit, fitting.get(hint, np.inf))
     seen = evidence(got, expected, rtol, atol)
+    if not np.any(got):  # a result of nothing but zeros is what too many mistakes give to tell one
+        fitting = {}
     if len(fitting) == 1:
         return Finding(named=next(iter(fitting)), evidence=seen)
     return Finding(coinciding=tuple(fitting), evidence=seen)

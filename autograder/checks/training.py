@@ -922,18 +922,24 @@ def train_early_stopping(train):
                 mistake="an equal validation loss counted as an improvement.",
             )
         if len(history) != stop:
-            hint = ""
+            hint = None
             if len(history) in (early_stopping(sequence, patience, extra=1)[0],
                                 early_stopping(sequence, patience, extra=-1)[0]):
-                hint = (" Patience is off by one: stop when the count of epochs without improvement "
+                hint = ("patience is off by one: stop when the count of epochs without improvement "
                         "reaches patience.")
-            raise CheckFailed(
-                f"{setting}, train should stop after epoch {stop} ({patience} epochs without improvement "
-                f"after the best, epoch {best}), but it ran {len(history)} epochs.{hint}"
-                if stop < len(sequence) else
-                f"{setting}, train should run all {stop} epochs (patience is never used up), but it ran "
-                f"{len(history)}.{hint}"
-            )
+            said = (f"{setting}, train should stop after epoch {stop} ({patience} epochs without improvement "
+                    f"after the best, epoch {best}), but it ran {len(history)} epochs."
+                    if stop < len(sequence) else
+                    f"{setting}, train should run all {stop} epochs (patience is never used up), but it ran "
+                    f"{len(history)}.")
+            raise CheckFailed(said + (f"\n  Likely mistake: {hint}" if hint else ""), mistake=hint)
+        for epoch, loss in enumerate(sequence[: len(history)], start=1):
+            reported = history_value(history, epoch, "val_loss")
+            if not math.isclose(reported, loss, rel_tol=1e-9):
+                raise CheckFailed(
+                    f"{setting}, history's val_loss of epoch {epoch} should be that epoch's validation loss, "
+                    f"{loss:g}, got {fmt(reported)}."
+                )
         if epoch_of_params != best:
             hint = ""
             if epoch_of_params == stop and stop == len(sequence):
