@@ -223,7 +223,8 @@ def heldout() -> list[tuple[str, Wrong]]:
             r"is x exp\(x\)")),
         ("02_backprop", Wrong("Value", "mul forgets out.grad", value_with(
             "            self.grad += other.data * out.grad\n            other.grad += self.data * out.grad",
-            "            self.grad += other.data\n            other.grad += self.data"), "")),
+            "            self.grad += other.data\n            other.grad += self.data"),
+            r"ignores the gradient arriving from above")),
         ("03_optimizers", Wrong("sgd_momentum", "velocity scaled by lr inside, then again outside", """
             def sgd_momentum(w, dw, state, lr=0.01, momentum=0.9):
                 v = momentum * state.get("v", 0.0) + lr * dw

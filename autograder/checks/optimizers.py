@@ -47,7 +47,7 @@ KNOWN_GRADS = [
 ]
 KNOWN_HYPER = {
     "sgd": {"lr": 0.1},
-    "sgd_momentum": {"lr": 0.1, "momentum": 0.9},
+    "sgd_momentum": {"lr": 0.2, "momentum": 0.9},  # lr != 1 - momentum: the EMA form shows
     "adam": {"lr": 0.1, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
     "adamw": {"lr": 0.1, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.5},
 }
@@ -68,16 +68,16 @@ KNOWN_STEPS = {  # w after steps 1, 2 and 3
     ],
     "sgd_momentum": [
         np.array([
-            [0.4, -0.8, 1.95],
-            [1.55, -0.30000000000000004, -0.15],
+            [0.3, -0.6, 1.9],
+            [1.6, -0.6000000000000001, -0.04999999999999999],
         ]),
         np.array([
-            [0.26, -0.7200000000000001, 1.9549999999999998],
-            [1.575, -0.2700000000000001, -0.26],
+            [0.01999999999999999, -0.43999999999999995, 1.91],
+            [1.6500000000000001, -0.5400000000000001, -0.27],
         ]),
         np.array([
-            [-0.06599999999999999, -0.548, 1.9594999999999998],
-            [1.6275, -0.3430000000000001, -0.509],
+            [-0.632, -0.09599999999999989, 1.9189999999999998],
+            [1.7550000000000001, -0.6860000000000002, -0.7680000000000001],
         ]),
     ],
     "adam": [
@@ -408,15 +408,17 @@ def confirmed(failure: CheckFailed, optimizer, name: str, t: int, points: list, 
               hyper: dict) -> CheckFailed:
     """``failure`` of step ``t``, its likely mistake withdrawn unless step t + 1 (run from a fresh
     state, in one exchange) shows the same mistake: on one step, a rule nobody catalogued can give
-    what a catalogued one gives (the EMA form of momentum and a learning rate applied twice do,
-    when lr = 1 - momentum)."""
+    what a catalogued one gives (Adam's m left without bias correction and a learning rate applied
+    twice do, when lr = 1 - beta1)."""
     if not failure.mistake or failure.kind is not None or t >= len(grads):
         return failure
     calls = [((w, dw, STATE), hyper) for w, dw in zip(points[: t + 1], grads[: t + 1], strict=True)]
     try:
         results = optimizer.sequence(calls, threaded=1)
-        w_next = results[t][0] if len(results) > t and isinstance(results[t], tuple | list) else None
-        if not (isinstance(w_next, np.ndarray) and w_next.shape == points[t].shape and w_next.dtype.kind in "fiu"):
+        result = results[t] if len(results) > t else None
+        w_next = result[0] if isinstance(result, tuple | list) and result else None
+        shaped = isinstance(w_next, np.ndarray) and w_next.shape == points[t].shape
+        if not (shaped and w_next.dtype.kind in "fiu"):
             return without_claim(failure)
         past = list(zip(points[:t], grads[:t], strict=True))
         assert_step(w_next, points[t], expected[t], name=name, hyper=hyper, dw=grads[t], past=past, case="")
