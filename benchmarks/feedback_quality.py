@@ -89,9 +89,11 @@ def main() -> int:
         if kind == "false claim":
             false.append(f"{assignment_id} {wrong.target}: {wrong.mistake} (near miss)")
     held: dict[str, Counter] = {a: Counter() for a in CATALOGUES}
+    expected: Counter = Counter()
     for assignment_id, wrong in heldout():
         kind = verdict(assignment_id, wrong, near_miss=False)
         held[assignment_id][kind] += 1
+        expected[(bool(wrong.diagnostic), kind)] += 1
         if kind in ("false claim", "not caught") or (kind == "evidence only" and wrong.diagnostic):
             false.append(f"{assignment_id} {wrong.target}: {wrong.mistake} (held out: {kind})")
     correct = [*correct_variants(), *HELDOUT_CORRECT]
@@ -101,6 +103,10 @@ def main() -> int:
     print("\n".join(table({a: c for a, c in near.items() if c}, "near misses")))
     print()
     print("\n".join(table(held, "held-out mistakes")))
+    named = sum(n for (has, _), n in expected.items() if has)
+    unnamed = sum(n for (has, _), n in expected.items() if not has)
+    print(f"\nheld out with a catalogued mistake: {named}, named: {expected[(True, 'own diagnosis')]}; "
+          f"without one: {unnamed}, evidence only: {expected[(False, 'evidence only')]}")
     print()
     print(f"correct variants: {len(correct)}, of which lose points or get a claim: {len(blamed)}")
     for line in false + blamed:
