@@ -53,8 +53,8 @@ def verdict(assignment_id: str, wrong, near_miss: bool) -> str:
     if all(r.passed for r in results if r.function == wrong.target):
         return "not caught"
     if near_miss or not wrong.diagnostic:
-        return "false claim" if claims(results, wrong.target) or any(
-            CLAIM.search(r.feedback) for r in results if r.function != wrong.target) else "evidence only"
+        claimed = claims(results, wrong.target) or any(r.mistake or CLAIM.search(r.feedback) for r in results)
+        return "false claim" if claimed else "evidence only"
     if foreign_claims(results, wrong):
         return "false claim"
     feedback = "\n".join(r.feedback for r in results if r.function == wrong.target)

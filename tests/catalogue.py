@@ -50,8 +50,11 @@ def foreign_claims(results, wrong: Wrong) -> list[str]:
         if any(start < line.end(1) and line.start(1) < end for start, end in matched):
             own.add(mistake_label(line.group(1)))
     foreign = [c for c in claims(results, wrong.target) if mistake_label(c) not in own]
+    # a recognised mistake stated in the message itself (no "Likely mistake" line): its label
+    foreign += [r.mistake for r in results if r.function == wrong.target and r.mistake
+                and not CLAIM.search(r.feedback) and not re.search(wrong.diagnostic, r.feedback)]
     return foreign + [f"{r.function}: {c}" for r in results if r.function != wrong.target
-                      for c in CLAIM.findall(r.feedback)]
+                      for c in CLAIM.findall(r.feedback) or ([r.mistake] if r.mistake else [])]
 
 
 def assert_loses_its_own_points(assignment_id: str, wrong: Wrong) -> None:

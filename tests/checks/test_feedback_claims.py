@@ -34,6 +34,7 @@ def test_a_near_miss_gets_evidence_and_no_claim():
             problems.append(f"{wrong.target} ({wrong.mistake}): not caught")
         problems += [f"{wrong.target} ({wrong.mistake}): claims {claim!r}"
                      for claim in claims(results, wrong.target)]
+        problems += [f"{r.name} ({wrong.mistake}): names {r.mistake!r}" for r in results if r.mistake]
         feedback = "\n".join(r.feedback for r in lost)
         if lost and not re.search(wrong.diagnostic, feedback):
             problems.append(f"{wrong.target} ({wrong.mistake}): the evidence {wrong.diagnostic!r} is missing")
@@ -43,5 +44,6 @@ def test_a_near_miss_gets_evidence_and_no_claim():
 def test_a_correct_variant_gets_no_claim():
     problems = [f"{assignment_id} {name}: {r.name}: {claim}"
                 for assignment_id, name, code in correct_variants()
-                for r in graded(assignment_id, code) for claim in CLAIM.findall(r.feedback)]
+                for r in graded(assignment_id, code)
+                for claim in CLAIM.findall(r.feedback) + ([r.mistake] if r.mistake else [])]
     assert not problems, "\n".join(problems)
