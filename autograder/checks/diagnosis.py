@@ -163,19 +163,23 @@ def evidence(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) ->
     if got.ndim == 2 and bad.sum() > 1:
         rows, columns = np.flatnonzero(bad.any(axis=1)), np.flatnonzero(bad.any(axis=0))
         if len(rows) < got.shape[0]:
-            seen.append(f"only row{'s' if len(rows) > 1 else ''} {listed(rows)} of {got.shape[0]} differ.")
+            seen.append(f"only {counted('row', rows)} of {got.shape[0]} {verb(rows)}.")
         elif len(columns) < got.shape[1]:
-            seen.append(f"only column{'s' if len(columns) > 1 else ''} {listed(columns)} of {got.shape[1]} "
-                        "differ.")
+            seen.append(f"only {counted('column', columns)} of {got.shape[1]} {verb(columns)}.")
     zero = np.abs(expected) <= atol
     if bad.any() and np.array_equal(bad, zero & bad) and zero.sum() < got.size:
         seen.append("it differs only where the expected value is 0.")
     return seen
 
 
-def listed(indices: np.ndarray, most: int = 6) -> str:
-    shown = ", ".join(str(int(i)) for i in indices[:most])
-    return shown + (", ..." if len(indices) > most else "")
+def verb(indices: np.ndarray) -> str:
+    return "differ" if len(indices) > 1 else "differs"
+
+
+def counted(what: str, indices: np.ndarray, most: int = 6) -> str:
+    """``row 2`` or ``rows 0, 3, ...``."""
+    shown = ", ".join(str(int(i)) for i in indices[:most]) + (", ..." if len(indices) > most else "")
+    return f"{what}{'s' if len(indices) > 1 else ''} {shown}"
 
 
 def constant_ratio(got: np.ndarray, expected: np.ndarray) -> float | None:

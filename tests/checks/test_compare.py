@@ -110,7 +110,7 @@ def test_evidence_says_where_results_differ_and_never_why():
     got = grid.copy()
     got[1] *= 2
     seen = " ".join(diagnose(got, grid, [], rtol=1e-7, atol=1e-12).evidence)
-    assert "only row 1 of 3 differ" in seen
+    assert "only row 1 of 3 differs" in seen
     got = grid.copy()
     got[:, 2] = -got[:, 2]
     seen = " ".join(diagnose(got, grid, [], rtol=1e-7, atol=1e-12).evidence)
