@@ -363,8 +363,9 @@ def fresh_step(optimizer, name: str, w: np.ndarray, dw: np.ndarray, hyper: dict,
         again = call()[1] if first is not None else None
         if again is not None and not same_outcome(first, again):
             raise CheckFailed(
-                f"{name}: two calls with the same w and dw and a fresh state {{}} gave different results, "
-                f"so {name} remembers something from earlier calls. {LEAKED_STATE}",
+                f"{name}: two calls with the same w and dw and a fresh state {{}} gave different results: "
+                "they depend on something besides the arguments (kept from an earlier call, or drawn at "
+                f"random). {LEAKED_STATE}",
                 mistake=LEAKED_STATE,
             ) from None
         raise
