@@ -262,7 +262,7 @@ def run_check(
         result.feedback = str(failure) or f"{check.target}: {check.title} failed."
         result.mistake = mistake_label(failure.mistake) if failure.mistake else None
         result.trouble = failure.kind.value if failure.kind else None
-        result.withheld = failure.withheld.value if failure.withheld else None
+        result.withheld = failure.withheld
     except Exception as error:  # a bug in the check, or an input it did not foresee
         result.feedback = (
             f"{check.target}: this check could not complete ({type(error).__name__}: {str(error)[:300]}). "

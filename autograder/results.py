@@ -62,8 +62,8 @@ class CheckResult:
         mistake: the label of a recognised mistake (see `mistake_label`), if any.
         trouble: "timed out" or "crashed" when the student's code did, else None.
         withheld: why the points are held back although what the check is about was not found
-            wrong (an `autograder.errors.Withheld` value: "counted once the values are right",
-            "waits for a prerequisite"), else None.
+            wrong (`Withheld.VALUES`: "counted once the values are right"; `Withheld.PREREQUISITE`:
+            "waits for a prerequisite"), else None. Serialised as its text.
     """
 
     function: str
@@ -75,7 +75,7 @@ class CheckResult:
     error: bool = False
     mistake: str | None = None
     trouble: str | None = None
-    withheld: str | None = None
+    withheld: Withheld | None = None
 
     @property
     def name(self) -> str:
@@ -112,8 +112,8 @@ class CheckResult:
         )
 
 
-def _withheld(value: Any) -> str | None:
-    return value if value in {w.value for w in Withheld} else None
+def _withheld(value: Any) -> Withheld | None:
+    return Withheld(value) if value in {w.value for w in Withheld} else None
 
 
 @dataclass

@@ -29,7 +29,7 @@ VALUES = CheckResult("mse", "matches known values", 0.5, feedback=f"mse gives a 
 HIDDEN = CheckResult("mse", "matches the reference on random inputs", 1.0, hidden=True,
                      feedback=f"mse gives a wrong result for another case.\n  {HINT}",
                      mistake="the result is N times too large")
-PROPERTY = CheckResult("mse", "does not modify its inputs", 0.5, withheld=Withheld.VALUES.value,
+PROPERTY = CheckResult("mse", "does not modify its inputs", 0.5, withheld=Withheld.VALUES,
                        feedback=f"mse gives a wrong result.\n  {HINT}\n  (Leaving the inputs unchanged "
                                 "counts once the values are right.)", mistake=LABEL)
 GOOD = CheckResult("mse_grad", "matches known values", 0.5, score=0.5)
@@ -129,7 +129,7 @@ def test_the_students_wheel_offers_students_commands_only():
 
 
 def test_feedback_to_show_keeps_a_withheld_checks_feedback_when_nothing_else_explains_it():
-    alone = CheckResult("softmax", "does not modify its inputs", 0.5, withheld=Withheld.VALUES.value,
+    alone = CheckResult("softmax", "does not modify its inputs", 0.5, withheld=Withheld.VALUES,
                         feedback="softmax gives a wrong result for logits of shape (4, 5).")
     ((_, text),) = marks.feedback_to_show([alone])
     assert text == textwrap.dedent(alone.feedback)
