@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
+from autograder import marks
 from autograder.results import CheckResult, Skipped, SubmissionResult, clean_text, read_results
 
 DEFAULT_TITLE = "Class report"
@@ -563,7 +564,7 @@ def _detail(entry: _Entry) -> str:
         parts.append("<ul>" + "".join(f"<li>{escape(_text(n, 1000))}</li>" for n in r.notes[:20]) + "</ul>")
     if r.checks:
         rows = "".join(
-            f"<tr><td>{'ok' if s == m else '<span class=low>--</span>'}</td><td>{escape(_text(f, 100))}</td>"
+            f"<tr><td>{mark_cell(marks.function_mark(r.checks, f))}</td><td>{escape(_text(f, 100))}</td>"
             f"<td class=num>{_number(s)} / {_number(m)}</td></tr>"
             for f, s, m in r.by_function()
         )
@@ -574,14 +575,20 @@ def _detail(entry: _Entry) -> str:
     return "\n".join(parts)
 
 
+def mark_cell(sign: str) -> str:
+    """A function's ``ok``, ``--`` or ``..`` (waiting for a prerequisite) in the score table."""
+    return sign if sign == "ok" else f"<span class=low>{escape(sign)}</span>"
+
+
 def _feedback(failed: list[CheckResult]) -> list[str]:
     """The failed checks' feedback, each text once per function, within the section's bounds."""
     parts: list[str] = []
     budget = DETAIL_FEEDBACK
     shown: set[tuple[str, str]] = set()
     for check in failed[:DETAIL_FAILED]:
-        parts.append(f"<h4>✗ {escape(_text(check.name, 200))} ({_number(check.score)} / "
-                     f"{_number(check.points)})</h4>")
+        why = f": {marks.reason(check)}" if check.withheld else ""
+        parts.append(f"<h4>{marks.mark(check)} {escape(_text(check.name, 200))} ({_number(check.score)} / "
+                     f"{_number(check.points)}){escape(why)}</h4>")
         feedback = str(check.feedback or "").strip()
         key = (str(check.function), feedback)
         if key in shown:

@@ -28,40 +28,60 @@ EPILOG = ("Exit status: 0 when at least one notebook was graded, whatever the sc
           "could be graded.")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(edition: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; in the student edition (the site's wheel), with the students'
+    commands and options only: grading their own notebooks, and the limits it applies."""
+    from autograder import EDITION
+
+    instructor = (edition or EDITION) != "student"
     parser = argparse.ArgumentParser(prog="python -m autograder", description=DESCRIPTION, epilog=EPILOG)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     grade = commands.add_parser("grade", help="grade notebooks", description=GRADE_HELP, epilog=EPILOG)
     grade.add_argument("paths", nargs="+", metavar="PATH", help="a notebook or a folder of notebooks")
     grade.add_argument("--json", metavar="FILE", help="write every submission's results as JSON")
-    grade.add_argument("--csv", metavar="FILE", help="write a gradebook with nbgrader's export columns")
-    grade.add_argument("--gradescope", metavar="FILE",
-                       help="write Gradescope's results.json (one submission)")
-    grade.add_argument("--report", metavar="FILE",
-                       help="write the class report, one self-contained HTML page")
+    if instructor:
+        grade.add_argument("--csv", metavar="FILE", help="write a gradebook with nbgrader's export columns")
+        grade.add_argument("--gradescope", metavar="FILE",
+                           help="write Gradescope's results.json (one submission)")
+        grade.add_argument("--report", metavar="FILE",
+                           help="write the class report, one self-contained HTML page")
     grade.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N",
                        help="notebooks graded at once (default: number of CPUs)")
     grade.add_argument("--timeout", type=float, default=LIMITS.notebook_seconds, metavar="S",
                        help=f"seconds allowed per notebook (default {LIMITS.notebook_seconds:g})")
-    grade.add_argument("--solutions", metavar="DIR", help="reference solutions (default: found)")
+    if instructor:
+        grade.add_argument("--solutions", metavar="DIR", help="reference solutions (default: found)")
     grade.add_argument("--public-only", action="store_true", help="run only the public checks")
-    grade.add_argument("--cache", metavar="DIR",
-                       help="keep each result in DIR and reuse it while the notebook, references and "
-                       "grader are unchanged (an interrupted class run resumes where it stopped)")
-    grade.add_argument("--layout", choices=("auto", "class", "student"), default="auto",
-                       help="how a folder given is read: a class of <student>/<assignment>/ folders, one "
-                       "student's folder, or auto (one student's when an assignment folder or notebook "
-                       "is at its top); re-grade one student's folder with --layout student")
+    if instructor:
+        grade.add_argument("--cache", metavar="DIR",
+                           help="keep each result in DIR and reuse it while the notebook, references and "
+                           "grader are unchanged (an interrupted class run resumes where it stopped)")
+        grade.add_argument("--layout", choices=("auto", "class", "student"), default="auto",
+                           help="how a folder given is read: a class of <student>/<assignment>/ folders, "
+                           "one student's folder, or auto (one student's when an assignment folder or "
+                           "notebook is at its top); re-grade one student's folder with --layout student")
     grade.add_argument("--details", action="store_true",
                        help="for a class, print every submission's feedback, not only the summary")
-    grade.add_argument("--no-similarity", action="store_true",
-                       help="skip the similarity review of a class (pairs of submissions sharing unusual "
-                       "code, for the instructor to read side by side)")
-    grade.add_argument("--corpus", metavar="DIR",
-                       help="also compare every submission with the public solutions in DIR (notebooks, .py)")
-    grade.add_argument("--course", metavar="FILE",
-                       help="the course file: due dates, late policy, roster (default: course.toml, found)")
+    if instructor:
+        grade.add_argument("--no-similarity", action="store_true",
+                           help="skip the similarity review of a class (pairs of submissions sharing unusual "
+                           "code, for the instructor to read side by side)")
+        grade.add_argument("--corpus", metavar="DIR",
+                           help="also compare every submission with the public solutions in DIR (notebooks, "
+                           ".py)")
+        grade.add_argument("--course", metavar="FILE",
+                           help="the course file: due dates, late policy, roster (default: course.toml, "
+                           "found)")
+    grade.set_defaults(csv=None, gradescope=None, report=None, solutions=None, cache=None, layout="auto",
+                       no_similarity=True, corpus=None, course=None)
+    commands.add_parser("limits", help="print every limit grading applies to a notebook")
+    if instructor:
+        instructor_commands(commands)
+    return parser
 
+
+def instructor_commands(commands: argparse._SubParsersAction) -> None:
+    """The commands only an instructor needs: reports, the students' wheel, Gradescope."""
     report = commands.add_parser("report", help="write the HTML class report from a --json results file")
     report.add_argument("results", metavar="RESULTS.json")
     report.add_argument("--html", metavar="FILE", required=True, help="the page to write")
@@ -72,8 +92,6 @@ def build_parser() -> argparse.ArgumentParser:
     similar.add_argument("--corpus", metavar="DIR", help="public solutions to compare with (notebooks, .py)")
     similar.add_argument("--solutions", metavar="DIR", help="reference solutions (default: found)")
     similar.add_argument("--json", metavar="FILE", help='write {"similar": [...]} as JSON')
-
-    commands.add_parser("limits", help="print every limit grading applies to a notebook")
 
     export = commands.add_parser("export", help="write grades an LMS imports (Canvas, Moodle, a sheet)",
                                  description="Write the grades of a class for an LMS, from the results of "
@@ -104,7 +122,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     inside = commands.add_parser("gradescope-run", help="(inside Gradescope) grade /autograder/submission")
     inside.add_argument("--assignment", required=True)
-    return parser
 
 
 def error(message: str) -> int:

@@ -13,11 +13,14 @@ What a check receives, by parameter name (see `autograder.checks`):
 - ``own_<name>``: the student's own version of another function (a layer's cache);
 - another function's name, or ``oracle_<target>``: an *oracle* for it: the reference's when
   the reference is available; otherwise the student's own, but only if it passes its own public
-  value checks (if not, the check fails with "fix <name> first", never blaming the function
+  value checks (if not, the check says "fix <name> first", never blaming the function
   under test);
 - ``student``, ``reference``: the namespaces themselves.
 While a check runs, student code calls the reference's versions of the functions its target
 is declared to build on (`Assignment.builds_on`), and of nothing else, until the check ends.
+Without a reference, student code calls the student's own: a check that fails while one of
+those fails its own public value checks says "fix <prerequisite> first" instead, and is held
+back (`Withheld.PREREQUISITE`) rather than counted against the function under test.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from typing import Any
 
 from autograder.assignments import ASSIGNMENTS, Assignment, Recognition, recognise
 from autograder.checks import Check
-from autograder.errors import CheckFailed, NotebookError, ReferenceMissing
+from autograder.errors import CheckFailed, NotebookError, ReferenceMissing, Withheld
 from autograder.flags import FlagKind
 from autograder.limits import LIMITS, Limits
 from autograder.namespace import Namespace
@@ -195,10 +198,31 @@ class Oracles:
 
 
 def self_contained(check: Check) -> bool:
-    """Whether ``check`` judges its target by known values alone, without comparing it with
-    another function (only such checks can vouch for a student's function as an oracle)."""
+    """Whether ``check`` can vouch for its target as an oracle: it judges the target by known
+    values, or against *other* functions (each vouched for in turn), never against what the
+    target itself computes elsewhere (``oracle_<target>``) or the reference."""
     parameters = inspect.signature(check.function).parameters
-    return all(name in ("student", check.target) or name.startswith("own_") for name in parameters)
+    return all(name != f"oracle_{check.target}" and name != "reference" for name in parameters)
+
+
+def waiting_for(target: str, assignment: Assignment, oracles: Oracles) -> str | None:
+    """The first prerequisite of ``target`` (declared in ``builds_on``) that does not pass its
+    own public value checks, or None. Only without a reference: with one, student code calls
+    the reference's prerequisites."""
+    for name in assignment.dependency_order():
+        if name in assignment.lent_to(target) and not oracles.passes(name):
+            return name
+    return None
+
+
+def fix_first(target: str, prerequisite: str) -> CheckFailed:
+    """The failure of a check of ``target`` that cannot tell anything while ``prerequisite``,
+    which it builds on, fails its own checks: it does not count against ``target``."""
+    return CheckFailed(
+        f"{target}: fix {prerequisite} first; then this check can tell whether {target} is right "
+        f"(it depends on your {prerequisite}, which does not pass its own checks yet).",
+        withheld=Withheld.PREREQUISITE,
+    )
 
 
 def arguments_for(check: Check, assignment: Assignment, student: Any, reference: Namespace | None,
@@ -223,13 +247,10 @@ def arguments_for(check: Check, assignment: Assignment, student: Any, reference:
             elif function == check.target:
                 raise CheckFailed(
                     f"{check.target}: this check compares with what your {function} computes elsewhere, "
-                    "and its value checks fail: fix those first."
+                    "and its value checks fail: fix those first.", withheld=Withheld.VALUES,
                 )
             else:
-                raise CheckFailed(
-                    f"{check.target}: this check uses your {function}, which does not pass its own checks "
-                    f"yet. Fix {function} first; then this check can tell whether {check.target} is right."
-                )
+                raise fix_first(check.target, function)
         else:
             raise TypeError(f"check {check.name!r} asks for unknown argument {name!r}")
     return arguments
@@ -247,17 +268,21 @@ def run_check(
     (an oracle's own check, run while another check is under way) leaves the end of the
     check, and the taking back of what was lent, to that other check."""
     result = CheckResult(check.target, check.title, check.points, hidden=check.hidden)
+    oracles = oracles or Oracles(assignment, student)
     lent = {name: reference.values[name] for name in assignment.lent_to(check.target)
             if reference is not None and name in reference.values}
     try:
-        arguments = arguments_for(check, assignment, student, reference,
-                                  oracles or Oracles(assignment, student))
+        arguments = arguments_for(check, assignment, student, reference, oracles)
         with student.lend(lent):
             check.function(**arguments)
     except CheckFailed as failure:
+        if reference is None and failure.withheld is not Withheld.PREREQUISITE and failure.kind is None:
+            prerequisite = waiting_for(check.target, assignment, oracles)
+            failure = fix_first(check.target, prerequisite) if prerequisite else failure
         result.feedback = str(failure) or f"{check.target}: {check.title} failed."
         result.mistake = mistake_label(failure.mistake) if failure.mistake else None
         result.trouble = failure.kind.value if failure.kind else None
+        result.withheld = failure.withheld
     except Exception as error:  # a bug in the check, or an input it did not foresee
         result.feedback = (
             f"{check.target}: this check could not complete ({type(error).__name__}: {str(error)[:300]}). "

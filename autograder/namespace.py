@@ -294,7 +294,7 @@ class StudentFunction:
         caller: ``(args, kwargs, limit) -> (result, args, kwargs)`` as they are after the
             call; the default calls ``function`` here, on deep copies.
         on_timeout: told the failure when a call runs out of time (later calls repeat it).
-        sequencer: ``(calls, threaded) -> results`` for `sequence`, in the student's process.
+        sequencer: ``(calls, threaded, reuse) -> results`` for `sequence`, in the student's process.
     """
 
     def __init__(self, name: str, function: Any, limits: Limits = LIMITS,
@@ -343,11 +343,12 @@ class StudentFunction:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._run(args, kwargs, None)
 
-    def sequence(self, calls: list[tuple[tuple, dict]], threaded: int) -> list:
+    def sequence(self, calls: list[tuple[tuple, dict]], threaded: int, reuse: bool = False) -> list:
         """Results of calling the function once per (args, kwargs), threading item ``threaded``
-        of each result into the next call in place of ``STATE`` (see `run_sequence`): many
-        calls in one exchange with the student's process. Nothing tells which arguments were
-        modified: a check that needs that, or a failure's place, calls one step at a time."""
+        of each result into the next call in place of ``STATE`` (see `run_sequence`, also for
+        ``reuse``): many calls in one exchange with the student's process. Nothing tells which
+        arguments were modified: a check that needs that, or a failure's place, calls one step
+        at a time."""
         def call() -> str:
             return f"{self.name}, called {len(calls)} times in a row"
 
@@ -355,8 +356,8 @@ class StudentFunction:
         try:
             with student_code(call, self.name, self.limits.call_seconds, local=local):
                 if local:
-                    return run_sequence(self.function, copy.deepcopy(calls), threaded)
-                return self.sequencer(calls, threaded)
+                    return run_sequence(self.function, copy.deepcopy(calls), threaded, reuse=reuse)
+                return self.sequencer(calls, threaded, reuse)
         except CheckFailed as failure:
             self._report_hang(failure)
             raise
@@ -483,9 +484,10 @@ def call_tracking(function: Any, args: tuple, kwargs: dict, limit: int | None) -
     if limit is not None:
         result = list(itertools.islice(iter(result), limit))
 
-    def changed(before: Any, after: Any) -> bool:
-        return before is not _UNCOPYABLE and not isinstance(after, np.random.Generator) \
-            and not same_value(before, after)
+    def changed(before: tuple[Any, dict], after: Any) -> bool:
+        copied, memo = before
+        return copied is not _UNCOPYABLE and not isinstance(after, np.random.Generator) \
+            and not (same_value(copied, after, objects=False) and arrays_kept(memo))
 
     positions = [i for i, (a, b) in enumerate(zip(originals[0], args, strict=True)) if changed(a, b)]
     keywords = [k for k, v in kwargs.items() if changed(originals[1][k], v)]
@@ -497,33 +499,69 @@ def call_tracking(function: Any, args: tuple, kwargs: dict, limit: int | None) -
 STATE = "<the state the previous call returned>"  # a placeholder in the calls of a sequence
 
 
-def run_sequence(function: Any, calls: list[tuple[tuple, dict]], threaded: int) -> list:
+def run_sequence(function: Any, calls: list[tuple[tuple, dict]], threaded: int, reuse: bool = False) -> list:
     """Call ``function`` once per (args, kwargs) in ``calls``; the ``STATE`` placeholder among
     the arguments is item ``threaded`` of what the previous call returned (for the first call,
     an empty dict): an optimizer stepped as a training loop would. Returns every result; stops
-    early when a result cannot be threaded (the caller then looks at that step on its own)."""
+    early when a result cannot be threaded (the caller then looks at that step on its own).
+
+    With ``reuse``, the caller keeps one array per positional argument, as a training loop that
+    reuses its parameter and gradient buffers does: each call's arrays are written into the
+    first call's, in place, after the previous call has returned. (Each result is then kept as
+    it was when it was returned.)"""
     state: Any = {}
     results = []
+    buffers: dict[int, np.ndarray] = {}
     for args, kwargs in calls:
         args = tuple(state if isinstance(a, str) and a == STATE else a for a in args)
+        if reuse:
+            args = tuple(_written_into(buffers, i, a) for i, a in enumerate(args))
         result = function(*args, **kwargs)
-        results.append(result)
+        results.append(_kept(result) if reuse else result)
         if not isinstance(result, tuple | list) or len(result) <= threaded:
             break
         state = result[threaded]
     return results
 
 
+def _written_into(buffers: dict[int, np.ndarray], position: int, value: Any) -> Any:
+    """``value`` written into the array the caller keeps for ``position`` (the first call's)."""
+    if not isinstance(value, np.ndarray):
+        return value
+    held = buffers.setdefault(position, value)
+    if held is not value and held.shape == value.shape and held.dtype == value.dtype:
+        held[...] = value
+        return held
+    return value
+
+
+def _kept(result: Any) -> Any:
+    """``result`` as it is now, unaffected by later writes into the caller's arrays."""
+    try:
+        return copy.deepcopy(result)
+    except Exception:
+        return result
+
+
 _UNCOPYABLE = object()
 
 
-def _copy_or_none(value: Any) -> Any:
-    """A deep copy to compare with after a call; a value that cannot be copied (a lent function,
-    an object holding a file) is not compared."""
+def _copy_or_none(value: Any) -> tuple[Any, dict]:
+    """A deep copy to compare with after a call, and the copy's memo (which original became which
+    copy); a value that cannot be copied (a lent function, an object holding a file) is not
+    compared."""
+    memo: dict = {}
     try:
-        return copy.deepcopy(value)
+        return copy.deepcopy(value, memo), memo
     except Exception:
-        return _UNCOPYABLE
+        return _UNCOPYABLE, {}
+
+
+def arrays_kept(memo: dict) -> bool:
+    """Whether every array the copy in ``memo`` was made of still holds what it held then: an
+    argument's arrays written into in place, wherever they sit (in a student's object too)."""
+    return all(same_value(memo[id(original)], original)
+               for original in memo.get(id(memo), ()) if isinstance(original, np.ndarray))
 
 
 def share_random_state(args: tuple, kwargs: dict, generators: dict) -> None:
@@ -542,8 +580,10 @@ def describe_arguments(arguments: dict[str, Any]) -> str:
     return ", ".join(f"{name}={describe(value)}" for name, value in arguments.items())
 
 
-def same_value(a: Any, b: Any) -> bool:
-    """Whether ``b`` is still equal to ``a`` (arrays element-wise, NaN equal to NaN)."""
+def same_value(a: Any, b: Any, objects: bool = True) -> bool:
+    """Whether ``b`` is still equal to ``a`` (arrays element-wise, NaN equal to NaN). Without
+    ``objects``, objects of the student's own classes count as equal: what they hold is theirs to
+    change (a layer keeping its gradients), and their arrays are watched by `arrays_kept`."""
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return (
             isinstance(a, np.ndarray)
@@ -553,11 +593,11 @@ def same_value(a: Any, b: Any) -> bool:
             and (a.tobytes() == b.tobytes() or bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")))
         )
     if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
+        return a.keys() == b.keys() and all(same_value(a[k], b[k], objects) for k in a)
     if isinstance(a, list | tuple) and isinstance(b, list | tuple):
-        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
+        return len(a) == len(b) and all(same_value(x, y, objects) for x, y in zip(a, b, strict=True))
     if type(a) is type(b) and hasattr(a, "__dict__") and not isinstance(a, type):
-        return same_value(vars(a), vars(b))  # an object of the student's own class, by its fields
+        return not objects or same_value(vars(a), vars(b))  # a student's object, by its fields
     try:
         return bool(a == b)
     except Exception:

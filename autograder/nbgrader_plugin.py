@@ -45,6 +45,7 @@ from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor, Overw
 from traitlets import Bool, Float
 from traitlets.config import Config
 
+from autograder import marks
 from autograder.flags import FlagKind
 from autograder.limits import LIMITS
 from autograder.nbgrader_intake import not_shown
@@ -108,7 +109,7 @@ def cell_outputs(target: str, checks: list[CheckResult], points: float) -> tuple
     worth = sum(c.points for c in checks)
     score = earned if worth == points else (earned * points / worth if worth else 0.0)
     score = min(max(score, 0.0), points)  # nbgrader refuses partial credit above the points
-    lines = [("✓ " if c.passed else "✗ ") + c.name for c in checks]
+    lines = [marks.line(c) for c in checks]
     lines.append(f"{target}: {score:g} / {points:g} points")
     if worth != points:
         lines.append(f"(the checks of {target} are worth {worth:g} points and this cell {points:g}: "
@@ -121,12 +122,10 @@ def cell_outputs(target: str, checks: list[CheckResult], points: float) -> tuple
     if failed:
         # One traceback entry per failed check: nbgrader's LimitOutput counts entries, and the
         # core already bounds the feedback's length.
-        feedback: list[str] = []
-        shown: set[str] = set()
-        for c in failed:
-            text = "(same as above)" if c.feedback in shown else c.feedback.strip() or "failed"
-            feedback.append(f"✗ {c.name}  ({c.score:g} / {c.points:g})\n" + textwrap.indent(text, "    "))
-            shown.add(c.feedback)
+        feedback = [f"{marks.mark(c)} {c.name}  ({c.score:g} / {c.points:g})"
+                    + (f": {marks.reason(c)}" if c.withheld else "")
+                    + ("\n" + textwrap.indent(text, "    ") if text else "")
+                    for c, text in marks.feedback_to_show(checks)]
         outputs.append(new_output("error", ename="CheckFailed",
                                   evalue=f"{target}: {score:g} / {points:g} points", traceback=feedback))
     return score, outputs

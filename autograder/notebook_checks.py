@@ -5,15 +5,17 @@
     check("01_losses", "mse", hidden=True)    # the hidden ones (instructor's copy only)
 
 It grades the objects defined in the notebook that calls it, prints one line per
-check, and raises `CheckFailed` with every failure's feedback when something is wrong,
-so that nbgrader marks the cell as failed.
+check (see `autograder.marks`), and raises `CheckFailed` with every failure's feedback when
+something is wrong, so that nbgrader marks the cell as failed. Without the reference, the
+function's declared prerequisites are the student's own: a check that fails while one of them
+fails its own checks says "fix <prerequisite> first", and is not a failure of this cell.
 """
 
 from __future__ import annotations
 
 import inspect
 
-from autograder import namespace
+from autograder import marks, namespace
 from autograder.assignments import get_assignment
 from autograder.core import Oracles, run_check
 from autograder.errors import CheckFailed
@@ -39,15 +41,19 @@ def check(assignment_id: str, target: str, *, hidden: bool = False) -> None:
     reference = load_reference(assignment_id) if hidden else None
     checks = [c for c in assignment.checks() if c.target == target and c.hidden == hidden]
 
-    failures = []
     namespace.BOUND_OUTPUT = False  # in a notebook, students see what their functions print
     oracles = Oracles(assignment, student)
+    results = []
     for c in checks:
-        result = run_check(c, assignment, student, reference, oracles)
-        print(("✓ " if result.passed else "✗ ") + result.name)
-        if not result.passed:
-            failures.append(result.feedback)
+        results.append(run_check(c, assignment, student, reference, oracles))
+        print(marks.line(results[-1]))
+    shown = marks.feedback_to_show(results)
+    waiting = [text for result, text in shown if result.waiting and text and text != "(same as above)"]
+    failures = [f"{result.name}:\n{text}" if result.withheld else text
+                for result, text in shown if not result.waiting and text]
+    if waiting:
+        print("\n" + "\n".join(waiting))
     if failures:
         raise CheckFailed("\n\n".join(failures))
-    if checks and not hidden:
+    if checks and not hidden and not waiting:
         print(f"All public checks of {target} passed.")

@@ -8,6 +8,7 @@ import json
 import textwrap
 from pathlib import Path
 
+from autograder import marks
 from autograder.assignments import ASSIGNMENTS
 from autograder.results import SubmissionResult, results_document
 from autograder.text import csv_cell
@@ -41,21 +42,19 @@ def _text_one(s: SubmissionResult) -> str:
     if s.checks:
         lines.append("")
         for target, score, max_score in s.by_function():
-            mark = "ok" if score == max_score else "--"
-            lines.append(f"  {mark} {target:<28} {score:>6g} / {max_score:g}")
+            sign = marks.function_mark(s.checks, target)
+            lines.append(f"  {sign} {target:<28} {score:>6g} / {max_score:g}")
     lines.append(f"     {'total':<28} {s.score:>6g} / {s.max_score:g}")
-    failed = [c for c in s.checks if not c.passed]
+    failed = marks.feedback_to_show(s.checks)
     if failed:
         lines += ["", "  Feedback:"]
-    shown: set[tuple[str, str]] = set()
-    for check in failed:
+    for check, shown in failed:
         # One message per function when all its checks fail the same way (a stub, say).
-        lines.append(f"  x {check.name}  ({check.score:g} / {check.points:g})")
-        if (check.function, check.feedback) in shown:
-            lines.append("      (same as above)")
-        else:
-            lines.append(textwrap.indent(check.feedback.strip(), "      "))
-            shown.add((check.function, check.feedback))
+        why = f": {marks.reason(check)}" if check.withheld else ""
+        points = f"({check.score:g} / {check.points:g})"
+        lines.append(f"  {marks.mark(check, ascii=True)} {check.name}  {points}{why}")
+        if shown:
+            lines.append(textwrap.indent(shown, "      "))
     return "\n".join(lines)
 
 

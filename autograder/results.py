@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograder.errors import Trouble
+from autograder.errors import Trouble, Withheld
 from autograder.flags import Flag, FlagKind
 from autograder.lateness import Lateness
 from autograder.limits import LIMITS, Limits
@@ -55,6 +55,9 @@ class CheckResult:
         mistake: the label of a recognised mistake (see `mistake_label`), if any.
         trouble: the `autograder.errors.Trouble` value ("timed out", "crashed", ...) when the
             student's code ran out of time, crashed or sent what is not plain data, else None.
+        withheld: why the points are held back although what the check is about was not found
+            wrong (`Withheld.VALUES`: "counted once the values are right"; `Withheld.PREREQUISITE`:
+            "waits for a prerequisite"), else None. Serialised as its text.
     """
 
     function: str
@@ -66,6 +69,7 @@ class CheckResult:
     error: bool = False
     mistake: str | None = None
     trouble: str | None = None
+    withheld: Withheld | None = None
 
     @property
     def name(self) -> str:
@@ -76,11 +80,18 @@ class CheckResult:
     def passed(self) -> bool:
         return self.score == self.points and not self.feedback
 
+    @property
+    def waiting(self) -> bool:
+        """Held back until a prerequisite passes its own checks (a self-check without the
+        reference): it counts neither for nor against the function."""
+        return self.withheld == Withheld.PREREQUISITE
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name, "score": self.score, "max_score": self.points, "output": self.feedback,
             "function": self.function, "title": self.title, "hidden": self.hidden,
             "error": self.error, "mistake": self.mistake, "trouble": self.trouble,
+            "withheld": self.withheld,
         }
 
     @classmethod
@@ -91,8 +102,12 @@ class CheckResult:
             points=float(data["max_score"]), score=float(data["score"]),
             hidden=bool(data.get("hidden", False)), feedback=str(data.get("output", "")),
             error=bool(data.get("error", False)), mistake=data.get("mistake"),
-            trouble=data.get("trouble"),
+            trouble=data.get("trouble"), withheld=_withheld(data.get("withheld")),
         )
+
+
+def _withheld(value: Any) -> Withheld | None:
+    return Withheld(value) if value in {w.value for w in Withheld} else None
 
 
 @dataclass
@@ -146,7 +161,7 @@ class SubmissionResult:
     def max_score(self) -> float:
         if not self.checks and self.max_points is not None:
             return self.max_points
-        return sum(c.points for c in self.checks)
+        return sum(c.points for c in self.checks if not c.waiting)
 
     @property
     def hidden_run(self) -> bool:
@@ -171,7 +186,7 @@ class SubmissionResult:
         for c in self.checks:
             total = totals.setdefault(c.function, [0.0, 0.0])
             total[0] += c.score
-            total[1] += c.points
+            total[1] += 0.0 if c.waiting else c.points
         return [(function, s, m) for function, (s, m) in totals.items()]
 
     def flag(self, kind: FlagKind, text: str) -> None:

@@ -39,6 +39,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from autograder import marks
 from autograder.results import SubmissionResult, clean_text
 
 NAME_WIDTH = 30  # characters of a student's name shown in a table; longer names end in "…"
@@ -235,7 +236,8 @@ def _detail(s: SubmissionResult) -> Group:
     table.add_column(justify="right", no_wrap=True)
     table.add_column(no_wrap=True)
     for function, score, maximum in s.by_function():
-        table.add_row(Text("ok", style="green") if score == maximum else Text("--", style="red"),
+        sign = marks.function_mark(s.checks, function)
+        table.add_row(Text(sign, style={"ok": "green", "--": "red"}.get(sign, "yellow")),
                       Text(_plain(function, 100)), Text(_number(score)), Text(f"/ {_number(maximum)}"))
     table.add_row(Text(""), Text("total", style="bold"), Text(_number(s.score), style="bold"),
                   Text(f"/ {_number(s.max_score)}", style="bold"))
@@ -245,21 +247,20 @@ def _detail(s: SubmissionResult) -> Group:
                       Text(f"/ {_number(s.max_score)}", style="bold"))
     parts += [Text(""), Padding(table, (0, 0, 0, 2), expand=False)]
 
-    failed = [c for c in s.checks if not c.passed]
+    failed = marks.feedback_to_show(s.checks)
     if failed:
         parts += [Text(""), _line("  Feedback:", "bold")]
-    shown: set[tuple[str, str]] = set()
-    for check in failed:
+    for check, shown in failed:
         # one message per function when all its checks fail the same way (a stub, say)
-        feedback = clean_text(check.feedback, 10_000).strip()
+        feedback = clean_text(shown, 10_000).strip()
         points = f"({_number(check.score)} / {_number(check.points)})"
-        parts.append(Text.assemble(("  x ", "red"), f"{_plain(check.name, 300)}  {points}",
-                                   no_wrap=True, overflow="ignore"))
-        key = (check.function, feedback)
-        if key in shown:
+        why = f": {marks.reason(check)}" if check.withheld else ""
+        sign = (f"  {marks.mark(check, ascii=True)} ", "yellow" if check.withheld else "red")
+        parts.append(Text.assemble(sign, f"{_plain(check.name, 300)}  {points}{why}", no_wrap=True,
+                                   overflow="ignore"))
+        if feedback == "(same as above)":
             parts.append(_line("      (same as above)", "dim"))
         elif feedback:
-            shown.add(key)
             parts.append(_line(textwrap.indent(feedback, "      ")))
     return Group(*parts)
 

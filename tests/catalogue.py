@@ -1,12 +1,23 @@
-"""Shared logic of the catalogue tests: a known-wrong implementation must lose the points
-of the function it breaks, and only those, with feedback that names the mistake."""
+"""Shared logic of the catalogue tests: a known-wrong implementation must lose the points of the
+function it breaks, and only those, with feedback that names the mistake, and names no other.
+
+A *claim* is a diagnosis the feedback makes: a ``Likely mistake:`` line (and the failure's
+``mistake`` label). Everything else in feedback is evidence: what was seen, and where to look.
+"""
 
 from __future__ import annotations
 
+import functools
+import importlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from conftest import grade, scores_by_target
+
+from autograder.results import CheckResult, mistake_label
+
+CLAIM = re.compile(r"Likely mistake: (.*)")
 
 
 @dataclass(frozen=True)
@@ -14,11 +25,40 @@ class Wrong:
     target: str
     mistake: str
     code: str
-    diagnostic: str  # a regular expression the feedback must match
+    diagnostic: str  # a regular expression the feedback must match (and every claim in it)
+
+
+@functools.cache
+def graded(assignment_id: str, code: str) -> tuple[CheckResult, ...]:
+    """`conftest.grade`, once per variant in a test session (the catalogues share their mutants)."""
+    return tuple(grade(assignment_id, code))
+
+
+def claims(results: tuple[CheckResult, ...] | list[CheckResult], target: str) -> list[str]:
+    """Every diagnosis the feedback of ``target``'s checks makes."""
+    return [claim for r in results if r.function == target for claim in CLAIM.findall(r.feedback)]
+
+
+def foreign_claims(results, wrong: Wrong) -> list[str]:
+    """The claims about ``wrong.target`` that are not ``wrong``'s own diagnosis, and any claim about
+    another function (whose checks should all pass). A claim is its own when the diagnostic matches
+    it where it stands in the feedback, or it is the same claim on another input (its label)."""
+    feedback = "\n".join(r.feedback for r in results if r.function == wrong.target)
+    matched = [m.span() for m in re.finditer(wrong.diagnostic, feedback)]
+    own = set()
+    for line in CLAIM.finditer(feedback):
+        if any(start < line.end(1) and line.start(1) < end for start, end in matched):
+            own.add(mistake_label(line.group(1)))
+    foreign = [c for c in claims(results, wrong.target) if mistake_label(c) not in own]
+    # a recognised mistake stated in the message itself (no "Likely mistake" line): its label
+    foreign += [r.mistake for r in results if r.function == wrong.target and r.mistake
+                and not CLAIM.search(r.feedback) and not re.search(wrong.diagnostic, r.feedback)]
+    return foreign + [f"{r.function}: {c}" for r in results if r.function != wrong.target
+                      for c in CLAIM.findall(r.feedback) or ([r.mistake] if r.mistake else [])]
 
 
 def assert_loses_its_own_points(assignment_id: str, wrong: Wrong) -> None:
-    results = grade(assignment_id, wrong.code)
+    results = graded(assignment_id, wrong.code)
     scores = scores_by_target(results)
     score, max_score = scores[wrong.target]
     assert score < max_score, f"{wrong.mistake}: expected to lose points, got {score}/{max_score}"
@@ -32,6 +72,33 @@ def assert_loses_its_own_points(assignment_id: str, wrong: Wrong) -> None:
 
 
 def assert_full_marks(assignment_id: str, name: str, code: str) -> None:
-    results = grade(assignment_id, code)
+    results = graded(assignment_id, code)
     lost = [f"{r.name}:\n{r.feedback}" for r in results if not r.passed]
     assert not lost, f"{name} should earn full marks, lost:\n" + "\n".join(lost)
+
+
+# The catalogue of mutants: every test module of tests/checks/ that declares WRONG (known-wrong
+# implementations), GAPS (what earlier checks let through), NEAR_MISSES (wrong in a way no
+# catalogued mistake describes: they must get evidence, never a claim) and CORRECT variants.
+CATALOGUES = {"01_losses": "test_losses_catalogue", "02_backprop": "test_backprop_catalogue",
+              "03_optimizers": "test_optimizers_catalogue", "04_training": "test_training_catalogue"}
+
+
+def mutants() -> Iterator[tuple[str, Wrong]]:
+    """(assignment, mutant) for every known-wrong implementation of every catalogue."""
+    for assignment_id, module_name in CATALOGUES.items():
+        module = importlib.import_module(module_name)
+        yield from ((assignment_id, wrong) for wrong in getattr(module, "WRONG", []))
+        yield from ((assignment_id, gap.wrong) for gap in getattr(module, "GAPS", []))
+
+
+def near_misses() -> Iterator[tuple[str, Wrong]]:
+    for assignment_id, module_name in CATALOGUES.items():
+        module = importlib.import_module(module_name)
+        yield from ((assignment_id, wrong) for wrong in getattr(module, "NEAR_MISSES", []))
+
+
+def correct_variants() -> Iterator[tuple[str, str, str]]:
+    for assignment_id, module_name in CATALOGUES.items():
+        module = importlib.import_module(module_name)
+        yield from ((assignment_id, name, code) for name, code in getattr(module, "CORRECT", {}).items())

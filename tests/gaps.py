@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from catalogue import Wrong
-from conftest import grade, scores_by_target
+from catalogue import Wrong, graded
+from conftest import scores_by_target
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class Gap:
 
 def assert_gap_closed(assignment_id: str, gap: Gap) -> None:
     wrong = gap.wrong
-    results = grade(assignment_id, wrong.code)
+    results = graded(assignment_id, wrong.code)
     assert not any(r.error for r in results), "a check crashed instead of giving feedback"
     scores = scores_by_target(results)
     others = {t: s for t, s in scores.items() if t != wrong.target and s[0] != s[1]}

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from autograder.checks import check
-from autograder.checks.compare import CheckFailed, as_number, describe, fmt
-from autograder.checks.toolbox import same_result
+from autograder.checks.compare import CheckFailed, Mistake, as_number, describe, fmt
+from autograder.checks.diagnosis import diagnose
+from autograder.checks.toolbox import with_hint
 from autograder.namespace import student_code
 from autograder.programs import Program, Symbol, const
 
@@ -38,18 +39,11 @@ class Operation:
     on_floats: Callable  # (a, b) -> float
 
 
+# Operations built from others come after them (a - b from + and -, a / b from * and **, as
+# micrograd builds them): the first one that fails is the one to fix.
 OPERATIONS = [
     Operation("a + b", lambda p, a, b: p.op("add", a, b), lambda a, b: a + b),
-    Operation("a - b", lambda p, a, b: p.op("sub", a, b), lambda a, b: a - b),
     Operation("a * b", lambda p, a, b: p.op("mul", a, b), lambda a, b: a * b),
-    Operation("a / b", lambda p, a, b: p.op("truediv", a, b), lambda a, b: a / b),
-    Operation("a + 2", lambda p, a, b: p.op("add", a, const(2)), lambda a, b: a + 2),
-    Operation("2 + a", lambda p, a, b: p.op("add", const(2), a), lambda a, b: 2 + a),
-    Operation("3 * a", lambda p, a, b: p.op("mul", const(3), a), lambda a, b: 3 * a),
-    Operation("a - 2", lambda p, a, b: p.op("sub", a, const(2)), lambda a, b: a - 2),
-    Operation("2 - a", lambda p, a, b: p.op("sub", const(2), a), lambda a, b: 2 - a),
-    Operation("a / 4", lambda p, a, b: p.op("truediv", a, const(4)), lambda a, b: a / 4),
-    Operation("2 / a", lambda p, a, b: p.op("truediv", const(2), a), lambda a, b: 2 / a),
     Operation("a ** 3", lambda p, a, b: p.op("pow", a, const(3)), lambda a, b: a**3),
     Operation("b ** -1.5", lambda p, a, b: p.op("pow", b, const(-1.5)), lambda a, b: b**-1.5),
     Operation("-a", lambda p, a, b: p.op("neg", a), lambda a, b: -a),
@@ -59,8 +53,96 @@ OPERATIONS = [
     Operation("a.relu()", lambda p, a, b: p.call("relu", a), lambda a, b: max(a, 0.0)),
     Operation("(-a).relu()", lambda p, a, b: p.call("relu", p.op("neg", a)), lambda a, b: max(-a, 0.0)),
     Operation("a.sigmoid()", lambda p, a, b: p.call("sigmoid", a), lambda a, b: sigmoid(a)),
+    Operation("a + 2", lambda p, a, b: p.op("add", a, const(2)), lambda a, b: a + 2),
+    Operation("2 + a", lambda p, a, b: p.op("add", const(2), a), lambda a, b: 2 + a),
+    Operation("3 * a", lambda p, a, b: p.op("mul", const(3), a), lambda a, b: 3 * a),
+    Operation("a - b", lambda p, a, b: p.op("sub", a, b), lambda a, b: a - b),
+    Operation("a - 2", lambda p, a, b: p.op("sub", a, const(2)), lambda a, b: a - 2),
+    Operation("2 - a", lambda p, a, b: p.op("sub", const(2), a), lambda a, b: 2 - a),
+    Operation("a / b", lambda p, a, b: p.op("truediv", a, b), lambda a, b: a / b),
+    Operation("a / 4", lambda p, a, b: p.op("truediv", a, const(4)), lambda a, b: a / 4),
+    Operation("2 / a", lambda p, a, b: p.op("truediv", const(2), a), lambda a, b: 2 / a),
 ]
 A, B = 0.7, 1.3  # test point: b > 0 for log and fractional powers, a away from relu's kink
+
+
+# Known wrong derivatives: (operation, input, what the wrong _backward gives at (a, b), what is wrong).
+# Each is named only where it differs clearly from the right one at the test point.
+WRONG_DERIVATIVES: list[tuple[str, str, Callable[[float, float], float], str]] = [
+    ("a * b", "a", lambda a, b: a,
+     "uses its own data (self.data * out.grad); with respect to a it is b: other.data * out.grad"),
+    ("a * b", "b", lambda a, b: b,
+     "uses its own data; with respect to b it is a: self.data * out.grad"),
+    ("a / b", "a", lambda a, b: b, "is b; with respect to a it is 1 / b"),
+    ("a / b", "a", lambda a, b: -1 / b, "has the wrong sign: with respect to a it is +1 / b"),
+    ("a / b", "b", lambda a, b: a / b**2, "has the wrong sign: with respect to b it is -a / b²"),
+    ("a / b", "b", lambda a, b: -1 / b**2, "misses the factor a: with respect to b it is -a / b²"),
+    ("a / b", "b", lambda a, b: -a / b, "divides by b once: with respect to b it is -a / b² (b squared)"),
+    ("a / b", "b", lambda a, b: a, "is a; with respect to b it is -a / b²"),
+    ("2 / a", "a", lambda a, b: 2 / a**2, "has the wrong sign: it is -2 / a²"),
+    ("2 / a", "a", lambda a, b: -1 / a**2, "misses the constant: it is -2 / a²"),
+    ("a ** 3", "a", lambda a, b: 3 * a**3, "is k x^k; the power rule gives k x^(k-1): 3 a²"),
+    ("a ** 3", "a", lambda a, b: a**2, "misses the factor k: the power rule gives k x^(k-1): 3 a²"),
+    ("a ** 3", "a", lambda a, b: 3 * a, "is k x; the power rule gives k x^(k-1): 3 a²"),
+    ("b ** -1.5", "b", lambda a, b: -1.5 * b**-1.5, "is k x^k; the power rule gives k x^(k-1): -1.5 b^-2.5"),
+    ("b ** -1.5", "b", lambda a, b: b**-2.5, "misses the factor k: the power rule gives -1.5 b^-2.5"),
+    ("b ** -1.5", "b", lambda a, b: -1.5 * b**-0.5,
+     "uses k + 1 as the exponent: the power rule gives -1.5 b^-2.5"),
+    ("a.exp()", "a", lambda a, b: a, "is x; the derivative of exp(x) is exp(x) itself (out.data)"),
+    ("a.exp()", "a", lambda a, b: 1.0, "is 1; the derivative of exp(x) is exp(x) itself (out.data)"),
+    ("a.exp()", "a", lambda a, b: a * math.exp(a), "is x exp(x); the derivative of exp(x) is exp(x) itself"),
+    ("b.log()", "b", lambda a, b: b, "is x; the derivative of log(x) is 1 / x"),
+    ("b.log()", "b", lambda a, b: math.log(b), "is log(x); the derivative of log(x) is 1 / x"),
+    ("b.log()", "b", lambda a, b: -1 / b, "has the wrong sign: the derivative of log(x) is 1 / x"),
+    ("b.log()", "b", lambda a, b: 1 / b**2, "is 1 / x²; the derivative of log(x) is 1 / x"),
+    ("a.tanh()", "a", lambda a, b: 1 - math.tanh(a),
+     "is 1 - tanh(x); the derivative of tanh is 1 - tanh(x)² (the square is missing)"),
+    ("a.tanh()", "a", lambda a, b: math.tanh(a) ** 2, "is tanh(x)²; the derivative of tanh is 1 - tanh(x)²"),
+    ("a.tanh()", "a", lambda a, b: 1 - a**2,
+     "is 1 - x² of the input x; the derivative of tanh is 1 - t² with t = tanh(x), the output"),
+    ("a.tanh()", "a", lambda a, b: math.tanh(a), "is tanh(x); the derivative of tanh is 1 - tanh(x)²"),
+    ("a.relu()", "a", lambda a, b: a,
+     "is the input (or the output's data); the derivative of relu is 1 where x > 0 and 0 elsewhere"),
+    ("(-a).relu()", "a", lambda a, b: -1.0,
+     "passes the gradient where relu's input was negative: its derivative is 0 where x < 0 "
+     "(out.data > 0)"),
+    ("a.sigmoid()", "a", lambda a, b: sigmoid(a), "is s; the derivative of the sigmoid s is s (1 - s)"),
+    ("a.sigmoid()", "a", lambda a, b: 1 - sigmoid(a), "is 1 - s; the sigmoid's derivative is s (1 - s)"),
+    ("a.sigmoid()", "a", lambda a, b: a * (1 - a),
+     "is x (1 - x) of the input x; the derivative of the sigmoid is s (1 - s) of its output s"),
+]
+
+
+# Operations that chain two _backward functions (as micrograd writes them): a wrong gradient there
+# may come from the chain rule rather than from a derivative.
+CHAINED = {"(-a).relu()", "a - b", "a - 2", "2 - a", "a / b", "a / 4", "2 / a"}
+CHAIN_HINT = ("a _backward ignores the gradient arriving from above: multiply each local derivative by "
+              "out.grad (the chain rule), e.g. self.grad += other.data * out.grad.")
+
+
+def chain_rule(student) -> str:
+    """How out = (a * b) * c passes gradient back (a=1.5, b=2, c=3; a.grad should be b c = 6):
+    "right", "local" (a.grad is b, the local derivative alone: out.grad is ignored) or "other"."""
+    p = Program()
+    a, b, c = p.new(1.5), p.new(2.0), p.new(3.0)
+    out = p.op("mul", p.op("mul", a, b), c)
+    p.backward(out)
+    try:
+        ((_, grad),) = run(student, p, [a], "out = (a * b) * c with a=1.5, b=2, c=3")
+    except CheckFailed:
+        return "other"
+    return "right" if math.isclose(grad, 6.0) else "local" if math.isclose(grad, 2.0) else "other"
+
+
+def derivative_hint(operation: Operation, name: str, got: float, expected: float) -> str | None:
+    """The known wrong derivative of ``operation`` with respect to ``name`` that ``got`` proves."""
+    known = [Mistake(f"the derivative of {operation.text} with respect to {name} {hint}.",
+                     lambda f=f: f(A, B))
+             for text, which, f, hint in WRONG_DERIVATIVES if text == operation.text and which == name]
+    if not any(math.isclose(m.produce(), -expected, rel_tol=1e-9) for m in known):
+        known.append(Mistake(f"the derivative of {operation.text} with respect to {name} has the wrong sign.",
+                             lambda: -expected))
+    return diagnose(got, expected, known, rtol=1e-6, atol=1e-8).named
 
 
 def run(student, program: Program, reads: list[int], what: str) -> list[tuple[float, float]]:
@@ -100,15 +182,25 @@ NAN_HINT = (
 
 def failure(student, program: Program, reads: list[int], what: str, text: str,
             mistake: str | None = None) -> CheckFailed:
-    """The failure ``text``, explained by state when the same program gives other numbers when it
-    runs again (NaN counts as equal to NaN: a result that is NaN every time is not state)."""
+    """The failure ``text`` (with ``mistake``, already proven), or else explained by state when
+    the same program gives other numbers when it runs again (NaN counts as equal to NaN: a result
+    that is NaN every time is not state)."""
     try:
-        again = [run(student, program, reads, what) for _ in range(2)]
+        again = None if mistake else [run(student, program, reads, what) for _ in range(2)]
     except CheckFailed:
         again = None
-    if again is not None and not same_result(*again):
-        return CheckFailed(f"{text}\n  Likely mistake: {STATE_HINT}", mistake=STATE_HINT)
+    if mistake is None and again is not None and not same_numbers(*again):
+        # with overwritten gradients, the order of the _backward calls decides which use's survives
+        return with_hint(CheckFailed(text), OVERWRITE_HINT if overwrites(student) else STATE_HINT)
     return CheckFailed(text, mistake=mistake)
+
+
+def same_numbers(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> bool:
+    """Two runs of one program agree: to rounding (gradients summed in another order differ in the
+    last bits), NaN where the other has NaN."""
+    return len(a) == len(b) and all(
+        (math.isnan(x) and math.isnan(y)) or math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12)
+        for pair_a, pair_b in zip(a, b, strict=True) for x, y in zip(pair_a, pair_b, strict=True))
 
 
 def not_finite(*numbers: float) -> bool:
@@ -178,20 +270,17 @@ def value_gradients(student):
         }
         for name, got in (("a", grad_a), ("b", grad_b)):
             if not math.isclose(got, expected[name], rel_tol=1e-6, abs_tol=1e-8):
-                hint = ""
-                if not_finite(got):
-                    hint = f" It is {NAN_HINT}"
-                elif math.isclose(got, -expected[name], rel_tol=1e-6):
-                    hint = " It has the wrong sign: check the order of the subtraction."
-                elif expected[name] == 0:
-                    hint = f" {operation.text} does not depend on {name}."
-                raise failure(
-                    student, *program,
-                    f"Value: after ({operation.text}).backward() with a={A}, b={B}, {name}.grad should "
-                    f"be {fmt(expected[name])} (central differences), got {fmt(got)}.{hint} Look at the "
-                    f"_backward of the operation(s) in {operation.text}.",
-                    mistake=hint.strip() or None,
-                )
+                seen = f" It is {NAN_HINT}" if not_finite(got) else ""
+                chain = chain_rule(student) if operation.text in CHAINED and not seen else "right"
+                hint = None if seen or chain == "other" else CHAIN_HINT if chain == "local" else \
+                    derivative_hint(operation, name, got, expected[name])
+                if hint is None and not seen and f"{name}" not in operation.text:
+                    seen = f" {operation.text} does not depend on {name}, so its gradient stays 0."
+                said = (f"Value: after ({operation.text}).backward() with a={A}, b={B}, {name}.grad should "
+                        f"be {fmt(expected[name])} (central differences), got {fmt(got)}.{seen} Look at the "
+                        f"_backward of the operation(s) in {operation.text}.")
+                raise failure(student, *program, said + (f"\n  Likely mistake: {hint}" if hint else ""),
+                              mistake=hint)
 
 
 REUSE = [
@@ -221,9 +310,68 @@ def reused_grad(student, text: str, expression: Callable) -> tuple[float, float]
     return grad, data
 
 
+SEED_HINT = ("after out.backward(), out.grad should be 1 (the output's gradient with respect to itself): "
+             "backward() starts by setting self.grad = 1.0 before it calls the _backward functions.")
+OVERWRITE_HINT = ("a node used more than once keeps only the gradient of its last use: each _backward must "
+                  "add to the gradient, `self.grad += ...`, not set it with `self.grad = ...`.")
+# What overwriting (``self.grad = ...``) gives for the reused expressions at a = 3, where the order of
+# the _backward calls cannot change it; the right values are 2, 6 and 27.
+OVERWRITTEN = {"a + a": 1.0, "a * a": 3.0, "a * a * a": 9.0}
+
+
+def scaled(student) -> tuple[float, float] | None:
+    """(out.grad, a.grad) after out = a * 2, out.backward() with a = 3 (None if that fails)."""
+    p = Program()
+    a = p.new(3.0)
+    out = p.op("mul", a, const(2))
+    p.backward(out)
+    try:
+        (_, out_grad), (_, a_grad) = run(student, p, [out, a], "out = a * 2 with a=3")
+    except CheckFailed:
+        return None
+    return out_grad, a_grad
+
+
+def seeded(student) -> bool:
+    """Whether backward() seeds the output's gradient with 1 (no evidence counts as seeded: the
+    other checks say what goes wrong)."""
+    grads = scaled(student)
+    return grads is None or math.isclose(grads[0], 1.0)
+
+
+def single_use_right(student, texts: tuple[str, ...]) -> bool:
+    """Whether each operation in ``texts``, and a * 2, gives the right gradients where each input
+    is used once."""
+    if scaled(student) != (1.0, 2.0):
+        return False
+    for operation in (o for o in OPERATIONS if o.text in texts):
+        try:
+            (_, grad_a), (_, grad_b), _ = run(student, *operation_program(operation, A, B))
+        except CheckFailed:
+            return False
+        right = {"a + b": (1.0, 1.0), "a * b": (B, A)}[operation.text]
+        if not np.allclose((grad_a, grad_b), right, rtol=1e-9):
+            return False
+    return True
+
+
+def overwrites(student) -> bool:
+    """Whether reused nodes lose gradient exactly as overwriting (``self.grad = ...``) does, while the
+    output is seeded and single uses of + and * are right: proof enough to name it."""
+    try:
+        if not seeded(student) or not single_use_right(student, ("a + b", "a * b")):
+            return False
+        wrong = [(text, got) for text, expression, expected in REUSE if text in OVERWRITTEN
+                 if not math.isclose(got := reused_grad(student, text, expression)[0], expected)]
+    except CheckFailed:
+        return False
+    return bool(wrong) and all(math.isclose(got, OVERWRITTEN[text], rel_tol=1e-12) for text, got in wrong)
+
+
 def accumulates(student) -> bool:
-    """Whether a * a gives a.grad = 2a (the simplest reuse)."""
-    return math.isclose(reused_grad(student, *REUSE[0][:2])[0], 6.0)
+    """Whether a * a and a + a give a.grad = 2a and 2 (the simplest reuse)."""
+    return all(math.isclose(reused_grad(student, text, expression)[0], expected)
+               for text, expression, expected in REUSE[:2])
 
 
 @check("Value", "a node used more than once accumulates its gradient", 1.0)
@@ -236,12 +384,10 @@ def value_reuse(student):
                     f"got {fmt(got)}.")
             if not_finite(got, data):
                 raise failure(student, *program, f"{said} It is {NAN_HINT}")
-            raise failure(
-                student, *program,
-                f"{said} A node used more than once must add up the gradient from every use: "
-                "write `self.grad += ...` in each _backward, not `self.grad = ...`.",
-                mistake="A node used more than once must add up the gradient from every use.",
-            )
+            hint = (SEED_HINT if not seeded(student) else CHAIN_HINT if chain_rule(student) == "local"
+                    else OVERWRITE_HINT if overwrites(student) else None)
+            raise failure(student, *program, said + (f"\n  Likely mistake: {hint}" if hint else
+                          " A node used more than once collects the gradient of every use."), mistake=hint)
 
 
 @check("Value", "backward visits nodes in reverse topological order", 1.0)
@@ -259,25 +405,27 @@ def value_topological_order(student):
     (_, grad_a), (_, grad_b) = run(student, p, [a, b], what)
     got = grad_a, grad_b
     if not np.allclose(got, (14.0, 7.0), rtol=1e-12):
+        said = (f"Value: for {what}, after out.backward() expected b.grad = 7 and a.grad = 14, got "
+                f"b.grad = {fmt(got[1])} and a.grad = {fmt(got[0])}.")
         if not_finite(*got):
-            raise failure(student, p, [a, b], what,
-                          f"Value: for {what}, after out.backward() expected b.grad = 7 and a.grad = 14, "
-                          f"got b.grad = {fmt(got[1])} and a.grad = {fmt(got[0])}. It is {NAN_HINT}")
-        if not accumulates(student):
-            raise CheckFailed(
-                "Value: for out = c + b with b = 2a, d = 3b, c = 2d, after out.backward() expected "
-                f"b.grad = 7 and a.grad = 14, got b.grad = {fmt(got[1])} and a.grad = {fmt(got[0])}. "
-                "First make gradients accumulate (`self.grad += ...` in each _backward): a * a "
-                "already gives the wrong gradient."
-            )
-        raise failure(
-            student, p, [a, b], what,
-            "Value: for out = c + b with b = 2a, d = 3b, c = 2d, after out.backward() expected "
-            f"b.grad = 7 and a.grad = 14, got b.grad = {fmt(got[1])} and a.grad = {fmt(got[0])}. "
-            "backward() must call each node's _backward exactly once, after every node that uses "
-            "it: build a topological order of the graph and walk it in reverse.",
-            mistake="backward() must call each node's _backward exactly once, in reverse topological order.",
-        )
+            raise failure(student, p, [a, b], what, f"{said} It is {NAN_HINT}")
+        # The graph adds nothing to a * b and a + b but a node reached along two paths: with those
+        # right, gradients that accumulate and a seeded output, only the order is left to blame.
+        chain = chain_rule(student)
+        if not seeded(student):
+            hint = SEED_HINT
+        elif chain == "local":
+            hint = CHAIN_HINT
+        elif chain == "other" or not single_use_right(student, ("a + b", "a * b")):
+            raise failure(student, p, [a, b], what, f"{said} Gradients through + and * (alone, or one after "
+                          "the other) are not right yet either: fix those first.")
+        elif not accumulates(student):
+            raise failure(student, p, [a, b], what, f"{said} Gradients do not accumulate yet either (a * a "
+                          "and a + a already give wrong gradients): fix that first.")
+        else:
+            hint = ("backward() must call each node's _backward exactly once, after every node that uses it: "
+                    "build a topological order of the graph and walk it in reverse.")
+        raise failure(student, p, [a, b], what, f"{said}\n  Likely mistake: {hint}", mistake=hint)
 
 
 @check("Value", "graphs 1,000 nodes deep", 1.0)

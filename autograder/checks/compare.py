@@ -1,36 +1,28 @@
 """Compare a student's result with what was expected, and explain the difference.
 
 Every comparison is element-wise over the whole array. When a result is wrong, the
-message names the case, the worst element (index, expected, got) and, when the
-difference has a recognisable shape, the likely mistake:
+message names the case, the worst element (index, expected, got) and then either the one
+known mistake the evidence proves, or what was seen (see `autograder.checks.diagnosis`):
 
-- a *factor*: the result is a constant multiple of the expected one (``factors`` maps
-  known multiples such as the batch size to what they usually mean);
-- a *mistake*: the result equals what a known wrong implementation would give
-  (``mistakes``, computed lazily only when the comparison fails).
+- a *factor*: a known constant multiple of the expected result (``factors`` maps multiples
+  such as the batch size to what they usually mean);
+- a *mistake*: what a known wrong implementation would return (``mistakes``, computed
+  lazily only when the comparison fails).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
+from autograder.checks.diagnosis import Finding, Mistake, diagnose, factor_mistakes
 from autograder.errors import CheckFailed
 from autograder.isolation.wire import Handle
 
 RTOL = 1e-7
 ATOL = 1e-12
-
-
-@dataclass(frozen=True)
-class Mistake:
-    """A known wrong implementation: what it would return, and what to tell the student."""
-
-    hint: str
-    produce: Callable[[], Any]
 
 
 def type_name(value: object) -> str:
@@ -104,16 +96,33 @@ def as_array(value: Any, who: str, shape: tuple[int, ...]) -> np.ndarray:
         )
     if value.dtype.kind not in "fiu":
         raise CheckFailed(f"{who} should return real numbers, but its result has dtype {value.dtype}.")
+    if value.dtype.kind == "f" and value.dtype.itemsize < 8:
+        raise CheckFailed(
+            f"{who} returned numbers of dtype {value.dtype}, which keep only about "
+            f"{np.finfo(value.dtype).precision} significant digits. Compute in float64, as the inputs are: "
+            f"look for a conversion to {value.dtype} (astype, dtype=..., np.{value.dtype}(...)).",
+            mistake=LOW_PRECISION,
+        )
     return value.astype(np.float64, copy=False)
 
 
+LOW_PRECISION = "the result is computed in a lower precision than float64."
+
+
 def shape_hint(got: tuple[int, ...], expected: tuple[int, ...]) -> str:
-    if got == expected[::-1]:
-        return " It looks transposed."
-    if got == expected[:-1] or got == expected[1:] or len(got) < len(expected):
-        return " Did a sum or mean collapse an axis that should stay?"
-    if len(got) > len(expected):
-        return " Did broadcasting add an axis (for example (N,) against (N, 1))?"
+    """What a wrong shape has in common with the right one (facts for feedback, not causes)."""
+    if len(got) == len(expected) and sorted(got) == sorted(expected) and got != expected:
+        return (" Its axes are those of the expected shape in another order: look for a transpose (.T) "
+                "or the operands of a product swapped.")
+    if int(np.prod(got)) == int(np.prod(expected)):
+        return f" It holds the expected number of elements ({int(np.prod(got))}) in another shape."
+    if len(got) == len(expected) + 1 and (got[1:] == expected or got[:-1] == expected):
+        extra = got[0] if got[1:] == expected else got[-1]
+        where = "in front" if got[1:] == expected else "at the end"
+        return f" It has an extra axis of length {extra} {where}."
+    if len(got) + 1 == len(expected) and (expected[1:] == got or expected[:-1] == got):
+        lost = expected[0] if expected[1:] == got else expected[-1]
+        return f" It lacks the axis of length {lost} that the expected shape has."
     return ""
 
 
@@ -138,6 +147,8 @@ def assert_close(
         rtol, atol: tolerance: ``|got - expected| <= atol + rtol * |expected|``.
         factors: known constant multiples and what they usually mean.
         mistakes: known wrong implementations to recognise.
+
+    A mistake or factor is named only when the evidence proves it (`diagnosis.diagnose`).
     """
     got_a = np.asarray(got, dtype=np.float64)
     expected_a = np.asarray(expected, dtype=np.float64)
@@ -157,51 +168,17 @@ def assert_close(
             f"  worst element [{index}]: expected {fmt(expected_a[worst])}, "
             f"got {fmt(got_a[worst])} ({int(bad.sum())} of {bad.size} elements differ)."
         )
-    hints = diagnose(got_a, expected_a, factors, mistakes)
-    lines.extend(f"  Likely mistake: {hint}" for hint in hints)
-    raise CheckFailed("\n".join(lines), mistake=hints[0] if hints else None)
+    finding = diagnose(got_a, expected_a, [*mistakes, *factor_mistakes(expected_a, factors)],
+                       rtol=rtol, atol=atol)
+    unclaimed = "\n".join([*lines, *(f"  Seen: {line}" for line in finding.evidence)])
+    raise CheckFailed("\n".join([*lines, *explained(finding)]), mistake=finding.named, unclaimed=unclaimed,
+                      coinciding=finding.coinciding)
 
 
-def diagnose(
-    got: np.ndarray,
-    expected: np.ndarray,
-    factors: dict[float, str] | None = None,
-    mistakes: Iterable[Mistake] = (),
-) -> list[str]:
-    """Hints for why ``got`` differs from ``expected`` (see the module docstring)."""
-    if not np.all(np.isfinite(got)):
-        return [
-            "the result contains NaN or infinity. Look for an overflow (exp of a large "
-            "number), a log of 0, or a division by 0."
-        ]
-    for mistake in mistakes:
-        try:
-            alternative = np.asarray(mistake.produce(), dtype=np.float64)
-        except Exception:  # a mistake that cannot apply to this case
-            continue
-        if alternative.shape == got.shape and np.allclose(got, alternative, rtol=1e-6, atol=1e-12):
-            return [mistake.hint]
-
-    ratio = constant_ratio(got, expected)
-    if ratio is None:
-        return []
-    for factor, hint in (factors or {}).items():
-        if np.isclose(ratio, factor, rtol=1e-5):
-            return [hint]
-    if got.size < 2 or abs(ratio - 1) < 1e-3:  # only a clear, known factor says something
-        return []
-    if np.isclose(ratio, -1.0, rtol=1e-6):
-        return ["the result has the opposite sign everywhere. Check the order of a subtraction."]
-    return [f"the result is {ratio:.6g} times the expected one everywhere; look for a wrong constant factor."]
+def explained(finding: Finding) -> list[str]:
+    """The feedback lines of a finding: the mistake it names, or what was seen."""
+    if finding.named:
+        return [f"  Likely mistake: {finding.named}"]
+    return [f"  Seen: {line}" for line in finding.evidence]
 
 
-def constant_ratio(got: np.ndarray, expected: np.ndarray) -> float | None:
-    """``r`` if ``got == r * expected`` for one constant ``r`` (ignoring zeros), else None."""
-    nonzero = np.abs(expected) > 1e-300
-    if not nonzero.any() or not np.allclose(got[~nonzero], 0.0, atol=1e-12):
-        return None
-    ratios = got[nonzero] / expected[nonzero]
-    r = float(ratios.flat[0])
-    if r == 0.0 or not np.allclose(ratios, r, rtol=1e-5, atol=0.0):
-        return None
-    return r

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from autograder.checks.compare import as_array, as_number, assert_close
+from autograder.checks.compare import Mistake, as_array, as_number, assert_close
 
 EPS = 1e-6
 
@@ -43,6 +43,7 @@ def assert_matches_finite_differences(
     case: str,
     factors: dict[float, str] | None = None,
     seed: int = 0,
+    mistakes: Iterable[Mistake] = (),
 ) -> None:
     """Fail unless ``grad`` (already computed at ``x``) agrees with central differences of ``loss``.
 
@@ -50,6 +51,7 @@ def assert_matches_finite_differences(
     loss evaluations per element, so we check the derivative along a few random directions
     (which involves every element at once) and a random sample of coordinates.
     The tolerance allows for the O(eps^2) truncation and rounding error of the estimates.
+    ``mistakes`` (known wrong gradients) are compared on the full check only.
     """
     grad = as_array(grad, who, x.shape)
     f = lambda z: as_number(loss(z), loss_name)  # noqa: E731
@@ -57,7 +59,8 @@ def assert_matches_finite_differences(
     if x.size <= FULL_CHECK_SIZE:
         estimate = central_differences(f, x)
         scale = max(1.0, float(np.max(np.abs(estimate))))
-        assert_close(grad, estimate, who=who, case=what, rtol=1e-5, atol=1e-7 * scale, factors=factors)
+        assert_close(grad, estimate, who=who, case=what, rtol=1e-5, atol=1e-7 * scale, factors=factors,
+                     mistakes=mistakes)
         return
 
     rng = np.random.default_rng(seed)

@@ -8,6 +8,7 @@ gradient cannot pass, and on points kept away from ReLU's kink.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import product
@@ -16,13 +17,16 @@ import numpy as np
 
 from autograder.checks import check
 from autograder.checks.compare import CheckFailed, Mistake, as_array, as_number, assert_close
+from autograder.checks.diagnosis import diagnose
 from autograder.checks.gradients import assert_matches_finite_differences, central_differences
 from autograder.checks.toolbox import (
     STATE_HINT,
+    FirstFailure,
     assert_inputs_unchanged,
     explained_by_state,
     type_name,
     unpack,
+    values_first,
     with_hint,
 )
 
@@ -90,11 +94,20 @@ def numerical_gradient_mistakes(f, x: np.ndarray, eps: float) -> list[Mistake]:
             grad[index] = (f(x + step) - f(x)) / eps
         return grad
 
-    return [Mistake(
-        "this is the one-sided difference (f(x + eps) - f(x)) / eps, whose error shrinks "
-        "only like eps. Use the central difference (f(x + eps) - f(x - eps)) / (2 eps).",
-        one_sided,
-    )]
+    def relative_step():
+        grad = np.zeros_like(x)
+        for index in np.ndindex(x.shape):
+            step = np.zeros_like(x)
+            step[index] = eps * abs(x[index])
+            grad[index] = (f(x + step) - f(x - step)) / (2 * step[index])
+        return grad
+
+    return [
+        Mistake("this is the one-sided difference (f(x + eps) - f(x)) / eps, whose error shrinks "
+                "only like eps. Use the central difference (f(x + eps) - f(x - eps)) / (2 eps).", one_sided),
+        Mistake("the step is relative, eps * |x[i]|: move each element by eps itself, "
+                "(f(x + eps e_i) - f(x - eps e_i)) / (2 eps).", relative_step),
+    ]
 
 
 NUMERICAL_FACTORS = {
@@ -123,13 +136,18 @@ def known_gradient_cases(rng: np.random.Generator) -> list[tuple[Function, Calla
 
 @check("numerical_gradient", "matches known gradients on every element", 0.5)
 def numerical_gradient_known(numerical_gradient):
+    trials = FirstFailure()
     for f, exact, x in known_gradient_cases(np.random.default_rng(50)):
-        for call in ("", ", called a second time"):  # a gradient estimate is the same every time
-            with explained_by_state(lambda f=f, x=x: numerical_gradient(f, x)):
-                got = as_array(numerical_gradient(f, x), "numerical_gradient", x.shape)
-                assert_close(got, exact(x), who="numerical_gradient", rtol=1e-7, atol=1e-8,
-                             case=f"{f!r}, x of shape {x.shape} (f returns {f.returning}){call}",
-                             factors=NUMERICAL_FACTORS, mistakes=numerical_gradient_mistakes(f, x, 1e-6))
+        if trials.settled:
+            break
+        with trials:
+            for call in ("", ", called a second time"):  # a gradient estimate is the same every time
+                with explained_by_state(lambda f=f, x=x: numerical_gradient(f, x)):
+                    got = as_array(numerical_gradient(f, x), "numerical_gradient", x.shape)
+                    assert_close(got, exact(x), who="numerical_gradient", rtol=1e-7, atol=1e-8,
+                                 case=f"{f!r}, x of shape {x.shape} (f returns {f.returning}){call}",
+                                 factors=NUMERICAL_FACTORS, mistakes=numerical_gradient_mistakes(f, x, 1e-6))
+    trials.end()
 
 
 @check("numerical_gradient", "uses its eps argument", 0.5)
@@ -141,8 +159,10 @@ def numerical_gradient_eps(numerical_gradient):
     expected = central_differences(cube_sum, x, eps)  # 3 x^2 + eps^2: eps shows
     if np.allclose(got, 3 * x**2, rtol=1e-9, atol=1e-10):
         raise CheckFailed(
-            "numerical_gradient(f, x, eps=1e-3) gives the same result as with eps=1e-6 for "
-            "f(x) = sum(x ** 3): it seems to ignore its eps argument."
+            "numerical_gradient(f, x, eps=1e-3) gives 3 x², the exact derivative of f(x) = sum(x ** 3), "
+            "where central differences with a step of 1e-3 give 3 x² + 1e-6: it steps by much less than the "
+            "eps it is given.\n  Likely mistake: it ignores its eps argument (a fixed step inside, or a "
+            "default that overrides it).", mistake="it ignores its eps argument.",
         )
     assert_close(got, expected, who="numerical_gradient", rtol=1e-9, atol=1e-10,
                  case="f(x) = sum(x ** 3) with eps=1e-3", factors=NUMERICAL_FACTORS,
@@ -153,10 +173,8 @@ def numerical_gradient_eps(numerical_gradient):
 def numerical_gradient_restores_x(numerical_gradient):
     x = np.random.default_rng(52).normal(size=(3, 2))
     f = Function("sum(x ** 2)", lambda z: np.sum(z**2), "numpy")
-    got = as_array(numerical_gradient(f, x), "numerical_gradient", x.shape)
-    # central differences of a quadratic are exact: only rounding separates them from 2 x
-    assert_close(got, 2 * x, who="numerical_gradient", rtol=1e-6, atol=1e-8,
-                 case=f"{f!r}, x of shape {x.shape}", factors=NUMERICAL_FACTORS)
+    with values_first("Leaving x unchanged"):
+        got = as_array(numerical_gradient(f, x), "numerical_gradient", x.shape)
     if "x" in numerical_gradient.modified:
         raise CheckFailed(
             "numerical_gradient changed x: after the call it differs from what was passed in. "
@@ -165,23 +183,32 @@ def numerical_gradient_restores_x(numerical_gradient):
             "Or perturb a copy.",
             mistake="numerical_gradient changed x: put each perturbed element back.",
         )
+    with values_first("Leaving x unchanged"):  # central differences of a quadratic are exact
+        assert_close(got, 2 * x, who="numerical_gradient", rtol=1e-6, atol=1e-8,
+                     case=f"{f!r}, x of shape {x.shape}", factors=NUMERICAL_FACTORS,
+                     mistakes=numerical_gradient_mistakes(f, x, 1e-6))
 
 
 @check("numerical_gradient", "matches the reference on random functions", 1.0, hidden=True)
 def numerical_gradient_matches_reference(numerical_gradient, reference):
     ref = reference.function("numerical_gradient")
+    trials = FirstFailure()
     for seed, (shape, returns) in enumerate([((5,), "float"), ((3, 4), "numpy"), ((2, 3, 2), "0-d array"),
                                              ((1,), "numpy")]):
-        rng = np.random.default_rng(550 + seed)
-        a, c = rng.normal(size=shape), rng.normal(size=shape)
-        f = Function("sum(tanh(a x) c) + |x|",
-                     lambda x, a=a, c=c: np.sum(np.tanh(x * a) * c) + np.sum(x**2) ** 0.5, returns)
-        x = rng.normal(size=shape)
-        with explained_by_state(lambda f=f, x=x: numerical_gradient(f, x)):
-            got = as_array(numerical_gradient(f, x), "numerical_gradient", shape)
-            assert_close(got, ref(f, x), who="numerical_gradient", rtol=1e-6, atol=1e-9,
-                         case=f"{f!r}, x of shape {shape}, seed {550 + seed} (f returns {f.returning})",
-                         factors=NUMERICAL_FACTORS, mistakes=numerical_gradient_mistakes(f, x, 1e-6))
+        if trials.settled:
+            break
+        with trials:
+            rng = np.random.default_rng(550 + seed)
+            a, c = rng.normal(size=shape), rng.normal(size=shape)
+            f = Function("sum(tanh(a x) c) + |x|",
+                         lambda x, a=a, c=c: np.sum(np.tanh(x * a) * c) + np.sum(x**2) ** 0.5, returns)
+            x = rng.normal(size=shape)
+            with explained_by_state(lambda f=f, x=x: numerical_gradient(f, x)):
+                got = as_array(numerical_gradient(f, x), "numerical_gradient", shape)
+                assert_close(got, ref(f, x), who="numerical_gradient", rtol=1e-6, atol=1e-9,
+                             case=f"{f!r}, x of shape {shape}, seed {550 + seed} (f returns {f.returning})",
+                             factors=NUMERICAL_FACTORS, mistakes=numerical_gradient_mistakes(f, x, 1e-6))
+    trials.end()
 
 
 # --- linear layer ---------------------------------------------------------------------------
@@ -201,22 +228,29 @@ def linear_forward_known(linear_forward):
 @check("linear_forward", "does not modify its inputs", 0.5, property=True)
 def linear_forward_inputs_unchanged(linear_forward):
     x, W, b, _ = layer_case(60, 4, 3, 2)
-    out, _ = forward(linear_forward, "linear_forward", x, W, b)
-    out = as_array(out, "linear_forward (out)", (4, 2))
-    expected = np.einsum("nd,dm->nm", x, W) + b  # out[n, m] = sum_d x[n, d] W[d, m] + b[m]
-    assert_close(out, expected, who="linear_forward", case=shape_text(4, 3, 2, 60),
-                 mistakes=[Mistake("the bias is missing: out = x @ W + b.", lambda: x @ W)])
+    with values_first("Leaving the inputs unchanged"):
+        out, _ = forward(linear_forward, "linear_forward", x, W, b)
+        out = as_array(out, "linear_forward (out)", (4, 2))
     assert_inputs_unchanged(linear_forward, ("x", "W", "b"))
+    expected = np.einsum("nd,dm->nm", x, W) + b  # out[n, m] = sum_d x[n, d] W[d, m] + b[m]
+    with values_first("Leaving the inputs unchanged"):
+        assert_close(out, expected, who="linear_forward", case=shape_text(4, 3, 2, 60),
+                     mistakes=[Mistake("the bias is missing: out = x @ W + b.", lambda: x @ W)])
 
 
 @check("linear_forward", "matches the reference on random shapes", 1.0, hidden=True)
 def linear_forward_matches_reference(linear_forward, reference):
     ref = reference.function("linear_forward")
+    trials = FirstFailure()
     for seed, (n, d, m) in enumerate(LAYER_SHAPES):
-        x, W, b, _ = layer_case(600 + seed, n, d, m)
-        out, _ = forward(linear_forward, "linear_forward", x, W, b)
-        out = as_array(out, "linear_forward (out)", (n, m))
-        assert_close(out, ref(x, W, b)[0], who="linear_forward", case=shape_text(n, d, m, 600 + seed))
+        if trials.settled:
+            break
+        with trials:
+            x, W, b, _ = layer_case(600 + seed, n, d, m)
+            out, _ = forward(linear_forward, "linear_forward", x, W, b)
+            out = as_array(out, "linear_forward (out)", (n, m))
+            assert_close(out, ref(x, W, b)[0], who="linear_forward", case=shape_text(n, d, m, 600 + seed))
+    trials.end()
 
 
 def linear_backward_factors(n: int, name: str) -> dict[float, str]:
@@ -229,10 +263,26 @@ def linear_backward_factors(n: int, name: str) -> dict[float, str]:
             "the loss's 1/N is already inside dout."}
 
 
+def gradient_of_shape(value: object, who: str, right: Callable[[], np.ndarray], shape: tuple[int, ...],
+                      ) -> np.ndarray:
+    """`as_array`; a result of the reversed shape that holds exactly the right gradient's transpose
+    is named as such (that is proof, where the shape alone is not)."""
+    try:
+        return as_array(value, who, shape)
+    except CheckFailed as failure:
+        transposed = (isinstance(value, np.ndarray) and value.ndim == 2 and value.shape == shape[::-1]
+                      and value.dtype.kind == "f" and np.allclose(value.T, right(), rtol=1e-5, atol=1e-7))
+        if not transposed:
+            raise
+        hint = (f"{who} holds the right gradient, transposed: it should have the shape of what it is the "
+                "gradient of (for dW = x.T @ dout, W's shape (D, M)).")
+        raise CheckFailed(f"{failure}\n  Likely mistake: {hint}", mistake=hint) from None
+
+
 def check_linear_gradients(got: tuple, expected: tuple, n: int, case: str) -> None:
     shapes = [e.shape for e in expected]
     for name, value, exp, shape in zip(("dx", "dW", "db"), got, expected, shapes, strict=True):
-        value = as_array(value, f"linear_backward ({name})", shape)
+        value = gradient_of_shape(value, f"linear_backward ({name})", lambda exp=exp: exp, shape)
         assert_close(value, exp, who=f"linear_backward ({name})", case=case,
                      factors=linear_backward_factors(n, name))
 
@@ -252,31 +302,43 @@ def linear_losses(linear_forward, x, W, b, dout) -> dict:
 
 @check("linear_backward", "agrees with finite differences; dout and cache unchanged", 1.0)
 def linear_backward_finite_differences(linear_backward, own_linear_forward, linear_forward):
+    trials = FirstFailure()
     for seed, (n, d, m) in enumerate([(3, 4, 2), (1, 2, 5)]):
-        x, W, b, dout = layer_case(61 + seed, n, d, m)
-        _, cache = forward(own_linear_forward, "linear_forward", x, W, b)
-        got = unpack(linear_backward(dout, cache), "linear_backward", ("dx", "dW", "db"))
-        assert_inputs_unchanged(linear_backward, ("dout", "cache"))
-        case = shape_text(n, d, m, 61 + seed)
-        for (name, (point, loss)), value in zip(linear_losses(linear_forward, x, W, b, dout).items(), got,
-                                                 strict=True):
-            as_array(value, f"linear_backward ({name})", point.shape)
-            assert_matches_finite_differences(
-                value, loss, point, who=f"linear_backward ({name})",
-                loss_name="sum(linear_forward(x, W, b) * dout)", case=case,
-                factors=linear_backward_factors(n, name),
-            )
+        if trials.settled:
+            break
+        with trials:
+            x, W, b, dout = layer_case(61 + seed, n, d, m)
+            _, cache = forward(own_linear_forward, "linear_forward", x, W, b)
+            got = unpack(linear_backward(dout, cache), "linear_backward", ("dx", "dW", "db"))
+            assert_inputs_unchanged(linear_backward, ("dout", "cache"))
+            case = shape_text(n, d, m, 61 + seed)
+            for (name, (point, loss)), value in zip(linear_losses(linear_forward, x, W, b, dout).items(), got,
+                                                     strict=True):
+                gradient_of_shape(value, f"linear_backward ({name})",
+                                  lambda loss=loss, point=point: central_differences(loss, point),
+                                  point.shape)
+                assert_matches_finite_differences(
+                    value, loss, point, who=f"linear_backward ({name})",
+                    loss_name="sum(linear_forward(x, W, b) * dout)", case=case,
+                    factors=linear_backward_factors(n, name),
+                )
+    trials.end()
 
 
 @check("linear_backward", "matches the reference on random shapes", 1.0, hidden=True)
 def linear_backward_matches_reference(linear_backward, own_linear_forward, reference):
     ref_forward, ref_backward = reference.function("linear_forward"), reference.function("linear_backward")
+    trials = FirstFailure()
     for seed, (n, d, m) in enumerate(LAYER_SHAPES):
-        x, W, b, dout = layer_case(610 + seed, n, d, m)
-        _, cache = forward(own_linear_forward, "linear_forward", x, W, b)
-        got = unpack(linear_backward(dout, cache), "linear_backward", ("dx", "dW", "db"))
-        expected = ref_backward(dout, ref_forward(x, W, b)[1])
-        check_linear_gradients(got, expected, n, shape_text(n, d, m, 610 + seed))
+        if trials.settled:
+            break
+        with trials:
+            x, W, b, dout = layer_case(610 + seed, n, d, m)
+            _, cache = forward(own_linear_forward, "linear_forward", x, W, b)
+            got = unpack(linear_backward(dout, cache), "linear_backward", ("dx", "dW", "db"))
+            expected = ref_backward(dout, ref_forward(x, W, b)[1])
+            check_linear_gradients(got, expected, n, shape_text(n, d, m, 610 + seed))
+    trials.end()
 
 
 # --- activations ---------------------------------------------------------------------------
@@ -302,6 +364,10 @@ def relu_forward_matches_reference(relu_forward, reference):
 
 def relu_mistakes(x: np.ndarray, dout: np.ndarray) -> list[Mistake]:
     return [
+        Mistake("dx is dout times the ReLU's *output* max(x, 0); the derivative is the mask (x > 0), "
+                "1 where x > 0 and 0 elsewhere.", lambda: dout * np.maximum(x, 0)),
+        Mistake("dx is dout times x; the ReLU's derivative is the mask (x > 0), 1 where x > 0 and 0 "
+                "elsewhere.", lambda: dout * x),
         Mistake("dx equals dout: the ReLU mask is missing. Multiply by (x > 0): where the "
                 "input was negative, no gradient flows back.", lambda: dout),
         Mistake("the mask is inverted: gradient should flow where x > 0, not where x < 0.",
@@ -313,29 +379,40 @@ def relu_mistakes(x: np.ndarray, dout: np.ndarray) -> list[Mistake]:
 
 @check("relu_backward", "agrees with finite differences (away from the kink); dout and cache unchanged", 0.5)
 def relu_backward_finite_differences(relu_backward, own_relu_forward, relu_forward):
+    trials = FirstFailure()
     for seed, shape in [(63, (4, 3)), (64, (2, 5))]:
-        rng = np.random.default_rng(seed)
-        x, dout = away_from_zero(rng.normal(size=shape)), rng.normal(size=shape)
-        _, cache = forward(own_relu_forward, "relu_forward", x)
-        dx = as_array(relu_backward(dout, cache), "relu_backward", shape)
-        assert_inputs_unchanged(relu_backward, ("dout", "cache"))
-        case = f"x of shape {shape}, seed {seed}"
-        estimate = central_differences(
-            lambda z, dout=dout: float(np.sum(forward(relu_forward, "relu_forward", z)[0] * dout)), x)
-        assert_close(dx, estimate, who="relu_backward", rtol=1e-5, atol=1e-7, case=case,
-                     mistakes=relu_mistakes(x, dout))
+        if trials.settled:
+            break
+        with trials:
+            rng = np.random.default_rng(seed)
+            x, dout = away_from_zero(rng.normal(size=shape)), rng.normal(size=shape)
+            _, cache = forward(own_relu_forward, "relu_forward", x)
+            dx = as_array(relu_backward(dout, cache), "relu_backward", shape)
+            assert_inputs_unchanged(relu_backward, ("dout", "cache"))
+            case = f"x of shape {shape}, seed {seed}"
+            estimate = central_differences(
+                lambda z, dout=dout: float(np.sum(forward(relu_forward, "relu_forward", z)[0] * dout)),
+                x)
+            assert_close(dx, estimate, who="relu_backward", rtol=1e-5, atol=1e-7, case=case,
+                         mistakes=relu_mistakes(x, dout))
+    trials.end()
 
 
 @check("relu_backward", "matches the reference on random inputs", 0.5, hidden=True)
 def relu_backward_matches_reference(relu_backward, own_relu_forward, reference):
     ref_forward, ref_backward = reference.function("relu_forward"), reference.function("relu_backward")
+    trials = FirstFailure()
     for seed, shape in enumerate([(4, 3), (1, 7), (2, 3, 4)]):
-        rng = np.random.default_rng(630 + seed)
-        x, dout = away_from_zero(rng.normal(size=shape)), rng.normal(size=shape)
-        _, cache = forward(own_relu_forward, "relu_forward", x)
-        dx = as_array(relu_backward(dout, cache), "relu_backward", shape)
-        assert_close(dx, ref_backward(dout, ref_forward(x)[1]), who="relu_backward",
-                     case=f"x of shape {shape}, seed {630 + seed}", mistakes=relu_mistakes(x, dout))
+        if trials.settled:
+            break
+        with trials:
+            rng = np.random.default_rng(630 + seed)
+            x, dout = away_from_zero(rng.normal(size=shape)), rng.normal(size=shape)
+            _, cache = forward(own_relu_forward, "relu_forward", x)
+            dx = as_array(relu_backward(dout, cache), "relu_backward", shape)
+            assert_close(dx, ref_backward(dout, ref_forward(x)[1]), who="relu_backward",
+                         case=f"x of shape {shape}, seed {630 + seed}", mistakes=relu_mistakes(x, dout))
+    trials.end()
 
 
 @check("sigmoid_forward", "matches known values, finite for |x| = 1000, x unchanged", 0.5)
@@ -370,33 +447,50 @@ def sigmoid_mistakes(x: np.ndarray, dout: np.ndarray) -> list[Mistake]:
         Mistake("you used x (1 - x) with the *input* x; the derivative is s (1 - s) with the "
                 "sigmoid's output s.", lambda: dout * x * (1 - x)),
         Mistake("dx equals dout: multiply by the sigmoid's derivative s (1 - s).", lambda: dout),
+        Mistake("the sigmoid is applied twice: the cache already holds s = sigmoid(x), and dx is "
+                "dout * s (1 - s) with that s itself.", lambda: dout * sigmoid_of(s) * (1 - sigmoid_of(s))),
     ]
+
+
+def sigmoid_of(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1 + np.tanh(x / 2))
 
 
 @check("sigmoid_backward", "agrees with finite differences; dout and cache unchanged", 0.5)
 def sigmoid_backward_finite_differences(sigmoid_backward, own_sigmoid_forward, sigmoid_forward):
+    trials = FirstFailure()
     for seed, shape in [(65, (4, 3)), (66, (2, 5))]:
-        rng = np.random.default_rng(seed)
-        x, dout = rng.normal(size=shape) * 2, rng.normal(size=shape)
-        _, cache = forward(own_sigmoid_forward, "sigmoid_forward", x)
-        dx = as_array(sigmoid_backward(dout, cache), "sigmoid_backward", shape)
-        assert_inputs_unchanged(sigmoid_backward, ("dout", "cache"))
-        estimate = central_differences(
-            lambda z, dout=dout: float(np.sum(forward(sigmoid_forward, "sigmoid_forward", z)[0] * dout)), x)
-        assert_close(dx, estimate, who="sigmoid_backward", rtol=1e-5, atol=1e-7,
-                     case=f"x of shape {shape}, seed {seed}", mistakes=sigmoid_mistakes(x, dout))
+        if trials.settled:
+            break
+        with trials:
+            rng = np.random.default_rng(seed)
+            x, dout = rng.normal(size=shape) * 2, rng.normal(size=shape)
+            _, cache = forward(own_sigmoid_forward, "sigmoid_forward", x)
+            dx = as_array(sigmoid_backward(dout, cache), "sigmoid_backward", shape)
+            assert_inputs_unchanged(sigmoid_backward, ("dout", "cache"))
+            estimate = central_differences(
+                lambda z, dout=dout: float(np.sum(forward(sigmoid_forward, "sigmoid_forward", z)[0] * dout)),
+                x)
+            assert_close(dx, estimate, who="sigmoid_backward", rtol=1e-5, atol=1e-7,
+                         case=f"x of shape {shape}, seed {seed}", mistakes=sigmoid_mistakes(x, dout))
+    trials.end()
 
 
 @check("sigmoid_backward", "matches the reference on random inputs", 0.5, hidden=True)
 def sigmoid_backward_matches_reference(sigmoid_backward, own_sigmoid_forward, reference):
     ref_forward, ref_backward = reference.function("sigmoid_forward"), reference.function("sigmoid_backward")
+    trials = FirstFailure()
     for seed, shape in enumerate([(4, 3), (1, 7), (2, 3, 4)]):
-        rng = np.random.default_rng(650 + seed)
-        x, dout = rng.normal(size=shape) * 3, rng.normal(size=shape)
-        _, cache = forward(own_sigmoid_forward, "sigmoid_forward", x)
-        dx = as_array(sigmoid_backward(dout, cache), "sigmoid_backward", shape)
-        assert_close(dx, ref_backward(dout, ref_forward(x)[1]), who="sigmoid_backward",
-                     case=f"x of shape {shape}, seed {650 + seed}", mistakes=sigmoid_mistakes(x, dout))
+        if trials.settled:
+            break
+        with trials:
+            rng = np.random.default_rng(650 + seed)
+            x, dout = rng.normal(size=shape) * 3, rng.normal(size=shape)
+            _, cache = forward(own_sigmoid_forward, "sigmoid_forward", x)
+            dx = as_array(sigmoid_backward(dout, cache), "sigmoid_backward", shape)
+            assert_close(dx, ref_backward(dout, ref_forward(x)[1]), who="sigmoid_backward",
+                         case=f"x of shape {shape}, seed {650 + seed}", mistakes=sigmoid_mistakes(x, dout))
+    trials.end()
 
 
 # --- the multi-layer perceptron ------------------------------------------------------------
@@ -469,12 +563,13 @@ def call_mlp(mlp_loss_and_grads, params, X, y, call: MlpCall, who="mlp_loss_and_
     try:
         result = call(mlp_loss_and_grads, params, X, y)
     except CheckFailed as failure:
-        if "KeyError: 'W" in str(failure) or "KeyError: 'b" in str(failure):
-            layers = len(params) // 2
-            raise CheckFailed(
-                f"{failure}\n  Likely mistake: this network has {layers} layer(s); params holds W1, b1, "
-                "..., WL, bL for any depth L. Loop over the layers instead of naming them."
-            ) from None
+        missing = re.search(r"raised KeyError: '([Wb])(\d+)'", str(failure))
+        layers = sum(key.startswith("W") for key in params)
+        if missing and int(missing.group(2)) > layers and failure.kind is None:
+            key = missing.group(1) + missing.group(2)
+            hint = (f"it looks up {key}, but this network has {layers} layer(s): params holds W1, b1, ..., "
+                    "WL, bL for any depth L. Loop over the layers instead of naming them.")
+            raise CheckFailed(f"{failure}\n  Likely mistake: {hint}", mistake=hint) from None
         raise
     loss, grads = unpack(result, who, ("loss", "grads"))
     loss = as_number(loss, f"{who} (loss)")
@@ -482,9 +577,10 @@ def call_mlp(mlp_loss_and_grads, params, X, y, call: MlpCall, who="mlp_loss_and_
         raise CheckFailed(f"{who} should return grads as a dict like params, not {type_name(grads)}.")
     if set(grads) != set(params):
         raise CheckFailed(
-            f"{who}: grads should have the keys of params {sorted(params)}, but has {sorted(grads)}."
-            + (" It seems to handle a fixed number of layers: loop over W1, b1, ..., WL, bL."
-               if len(grads) != len(params) else "")
+            f"{who}: grads should have the keys of params {sorted(params)}, but has "
+            f"{sorted(map(str, grads))}."
+            + (f" It lacks {sorted(set(params) - set(grads))}: does the code reach every layer, W1, b1, ..., "
+               "WL, bL?" if set(params) - set(grads) else "")
         )
     return loss, {k: as_array(g, f"{who} (grads[{k!r}])", params[k].shape) for k, g in grads.items()}
 
@@ -591,15 +687,61 @@ def other_activation_hint(oracle, grads: dict, params, X, y, activation: str) ->
 
 
 def loss_hint(loss: float | None, params, X, y, activation: str) -> str | None:
-    """The known mistake the loss of the same call shows (the gradients follow their loss)."""
+    """The known mistake the loss of the same call proves (the gradients follow their loss)."""
     right = forward_loss(params, X, y, ACTIVATIONS[activation])
     if loss is None or np.isclose(loss, right, rtol=1e-9, atol=1e-12):
-        return None  # a right loss explains nothing (nor do mistakes that give the same number here)
-    for mistake in loss_mistakes(params, X, y, activation):
-        wrong = mistake.produce()
-        if np.isclose(loss, wrong, rtol=1e-9, atol=1e-12) and not np.isclose(wrong, right, rtol=1e-9):
-            return mistake.hint
-    return None
+        return None  # a right loss explains nothing
+    return diagnose(loss, right, loss_mistakes(params, X, y, activation), rtol=1e-9, atol=1e-12).named
+
+
+def network_gradients(params: dict, X: np.ndarray, y: np.ndarray, activation: str, *, backward_local=None,
+                      subtract_one_hot: bool = True) -> dict[str, np.ndarray]:
+    """The gradients of the mean cross-entropy of the network, by backpropagation written out
+    here, or with one thing done wrong: ``backward_local(z, a)`` as the activation's derivative
+    on the way back (given the pre-activation z and the activation a), or dlogits without the
+    one-hot labels subtracted. Used for known mistakes, never to grade directly."""
+    layers = sum(key.startswith("W") for key in params)
+    act = ACTIVATIONS[activation]
+    inputs, pre = [X], []
+    for layer in range(1, layers + 1):
+        pre.append(inputs[-1] @ params[f"W{layer}"] + params[f"b{layer}"])
+        if layer < layers:
+            inputs.append(act(pre[-1]))
+    logits = pre[-1]
+    delta = np.exp(log_softmax_row(logits))
+    if subtract_one_hot:
+        delta[np.arange(len(y)), y] -= 1
+    delta /= len(y)
+    grads = {}
+    for layer in range(layers, 0, -1):
+        grads[f"W{layer}"], grads[f"b{layer}"] = inputs[layer - 1].T @ delta, delta.sum(axis=0)
+        if layer > 1:
+            z, a = pre[layer - 2], inputs[layer - 1]
+            local = DERIVATIVES[activation](z, a) if backward_local is None else backward_local(z, a)
+            delta = (delta @ params[f"W{layer}"].T) * local
+    return grads
+
+
+DERIVATIVES = {"relu": lambda z, a: (z > 0).astype(float), "sigmoid": lambda z, a: a * (1 - a)}
+
+
+def gradient_mistakes(params, X, y, activation: str, key: str) -> list[Mistake]:
+    """Known wrong gradients of ``key``, each from backpropagation with one mistake."""
+    def variant(**how) -> Callable[[], np.ndarray]:
+        return lambda: network_gradients(params, X, y, activation, **how)[key]
+
+    mistakes = [
+        Mistake("the gradient passes back through the hidden activations unchanged: multiply it by the "
+                "activation's derivative on the way back (relu: z > 0; sigmoid: s (1 - s)).",
+                variant(backward_local=lambda z, a: np.ones_like(z))),
+        Mistake("dlogits is softmax / N without the one-hot labels: subtract 1 at each sample's true class, "
+                "(softmax - one_hot) / N.", variant(subtract_one_hot=False)),
+    ]
+    if activation == "sigmoid":
+        mistakes.append(Mistake(
+            "on the way back the sigmoid's derivative is taken of its input z, z (1 - z); it is s (1 - s) "
+            "of its output s = sigmoid(z).", variant(backward_local=lambda z, a: z * (1 - z))))
+    return mistakes
 
 
 def mlp_failure(failure: CheckFailed, hint: str | None) -> CheckFailed:
@@ -675,24 +817,31 @@ def assert_grads_match_loss(grads: dict, oracle, params, X, y, call: MlpCall, ca
         assert_matches_finite_differences(
             grads[key], loss, params[key], who=f"mlp_loss_and_grads (grads[{key!r}])",
             loss_name="the loss", case=case, factors=batch_factor(len(y)), seed=seed,
+            mistakes=gradient_mistakes(params, X, y, call.activation, key),
         )
 
 
 @check("mlp_loss_and_grads", "gradients agree with finite differences of the loss", 1.0, property=True)
 def mlp_grads_finite_differences(mlp_loss_and_grads, oracle_mlp_loss_and_grads):
+    trials = FirstFailure()
     for seed, (sizes, n, call, order) in enumerate(MLP_GRADIENT_CASES, start=71):
-        params, X, y = mlp_case(seed, sizes, n, order)
-        case = f"depth {len(sizes) - 1}, layer sizes {sizes}, {call.text}, seed {seed}"
-        loss = grads = None
-        try:
-            loss, grads = call_mlp(mlp_loss_and_grads, params, X, y, call)
-            assert_grads_match_loss(grads, oracle_mlp_loss_and_grads, params, X, y, call, case, seed)
-        except CheckFailed as failure:
-            hint = (explain_mlp(mlp_loss_and_grads, params, X, y, call)
-                    or loss_hint(loss, params, X, y, call.activation)
-                    or (other_activation_hint(oracle_mlp_loss_and_grads, grads, params, X, y, call.activation)
-                        if grads is not None else None))
-            raise mlp_failure(failure, hint) from None
+        if trials.settled:
+            break
+        with trials:
+            params, X, y = mlp_case(seed, sizes, n, order)
+            case = f"depth {len(sizes) - 1}, layer sizes {sizes}, {call.text}, seed {seed}"
+            loss = grads = None
+            try:
+                loss, grads = call_mlp(mlp_loss_and_grads, params, X, y, call)
+                assert_grads_match_loss(grads, oracle_mlp_loss_and_grads, params, X, y, call, case, seed)
+            except CheckFailed as failure:
+                oracle = oracle_mlp_loss_and_grads
+                hint = (explain_mlp(mlp_loss_and_grads, params, X, y, call)
+                        or loss_hint(loss, params, X, y, call.activation)
+                        or (other_activation_hint(oracle, grads, params, X, y, call.activation)
+                            if grads is not None else None))
+                raise mlp_failure(failure, hint) from None
+    trials.end()
 
 
 @check("mlp_loss_and_grads", "grads match params' keys and shapes; params unchanged", 0.5, property=True)
@@ -717,28 +866,36 @@ def mlp_matches_reference(mlp_loss_and_grads, reference):
     styles = {"relu": ("default", "keyword", "positional"), "sigmoid": ("keyword", "positional")}
     passed_depths = []
     cases = product(sizes_by_depth.items(), ("relu", "sigmoid"))
+    trials = FirstFailure()
     for index, ((depth, sizes), activation) in enumerate(cases):
-        seed = 800 + 10 * depth + (activation == "sigmoid")
-        call = MlpCall(activation, styles[activation][index % len(styles[activation])])
-        params, X, y = mlp_case(seed, sizes, 8, ORDERS[index % len(ORDERS)])
-        case = f"depth {depth}, layer sizes {sizes}, {call.text}, batch of 8, seed {seed}"
-        loss = grads = None
-        try:
-            loss, grads = call_mlp(mlp_loss_and_grads, params, X, y, call)
-            ref_loss, ref_grads = ref(params, X, y, activation=activation)
-            assert_close(loss, ref_loss, who="mlp_loss_and_grads (loss)", case=case,
-                         factors={8: "the loss is 8 times too large: average over the batch, don't sum."},
-                         mistakes=loss_mistakes(params, X, y, activation))
-            for key in in_order(params, "as written"):
-                assert_close(grads[key], ref_grads[key], who=f"mlp_loss_and_grads (grads[{key!r}])",
-                             case=case, factors=batch_factor(8))
-        except CheckFailed as failure:
-            hint = (explain_mlp(mlp_loss_and_grads, params, X, y, call)
-                    or loss_hint(loss, params, X, y, activation)
-                    or (other_activation_hint(ref, grads, params, X, y, activation)
-                        if grads is not None else None))
-            if not hint and passed_depths == [2, 2] and depth != 2:
-                hint = (f"it works for two layers but not for depth {depth}: loop over all layers W1, b1, "
-                        "..., WL, bL (L = number of W's) instead of writing two layers out by hand.")
-            raise mlp_failure(failure, hint) from None
-        passed_depths.append(depth)
+        if trials.settled:
+            break
+        with trials:
+            seed = 800 + 10 * depth + (activation == "sigmoid")
+            call = MlpCall(activation, styles[activation][index % len(styles[activation])])
+            params, X, y = mlp_case(seed, sizes, 8, ORDERS[index % len(ORDERS)])
+            case = f"depth {depth}, layer sizes {sizes}, {call.text}, batch of 8, seed {seed}"
+            loss = grads = None
+            try:
+                loss, grads = call_mlp(mlp_loss_and_grads, params, X, y, call)
+                ref_loss, ref_grads = ref(params, X, y, activation=activation)
+                assert_close(loss, ref_loss, who="mlp_loss_and_grads (loss)", case=case,
+                             factors={8: "the loss is 8 times too large: average over the batch, don't sum."},
+                             mistakes=loss_mistakes(params, X, y, activation))
+                for key in in_order(params, "as written"):
+                    assert_close(grads[key], ref_grads[key], who=f"mlp_loss_and_grads (grads[{key!r}])",
+                                 case=case, factors=batch_factor(8),
+                                 mistakes=gradient_mistakes(params, X, y, activation, key))
+            except CheckFailed as failure:
+                hint = (explain_mlp(mlp_loss_and_grads, params, X, y, call)
+                        or loss_hint(loss, params, X, y, activation)
+                        or (other_activation_hint(ref, grads, params, X, y, activation)
+                            if grads is not None else None))
+                failure = mlp_failure(failure, hint)
+                if failure.mistake is None and passed_depths == [2, 2] and depth != 2:
+                    seen = (f"the same checks pass for networks of depth 2 but not for depth {depth}: look "
+                            "at what changes with the number of layers.")
+                    failure = CheckFailed(f"{failure}\n  Seen: {seen}", kind=failure.kind)
+                raise failure from None
+            passed_depths.append(depth)
+    trials.end()

@@ -27,10 +27,18 @@ from autograder.checks.compare import (
     assert_close,
 )
 from autograder.checks.gradients import assert_matches_finite_differences
-from autograder.checks.toolbox import assert_inputs_unchanged, explained_by_state, shape_case, with_hint
+from autograder.checks.toolbox import (
+    FirstFailure,
+    assert_inputs_unchanged,
+    explained_by_state,
+    shape_case,
+    values_first,
+    with_hint,
+)
 
 LN2, LN3 = np.log(2.0), np.log(3.0)
 CLIP = 1e-12
+UNCHANGED = "Leaving the inputs unchanged"
 
 REGRESSION_SHAPES = [(7,), (4, 3), (3, 2, 5)]
 CLASSIFIER_SHAPES = [(1, 2), (5, 3), (8, 10), (64, 7)]
@@ -239,21 +247,15 @@ def margin_hint(eps: float) -> str | None:
 
 
 def softmax_mistakes(logits: np.ndarray) -> list[Mistake]:
-    exp = np.exp(logits - logits.max())
-    by_column = np.exp(logits - logits.max(axis=0, keepdims=True))
-    return [
-        Mistake(
-            "each *column* sums to 1: you normalised over the batch axis (axis 0). "
-            "Softmax normalises over the last axis, one row per sample "
-            "(axis=-1, keepdims=True).",
-            lambda: by_column / by_column.sum(axis=0, keepdims=True),
-        ),
-        Mistake(
-            "the whole array sums to 1: you normalised over all elements. Softmax "
-            "normalises each row separately (axis=-1, keepdims=True).",
-            lambda: exp / exp.sum(),
-        ),
-    ]
+    """Normalising over the wrong axis, with whichever maximum was subtracted before exp (each
+    row's, each column's or the whole array's give different numbers, and the same mistake)."""
+    columns = ("each *column* sums to 1: you normalised over the batch axis (axis 0). Softmax normalises "
+               "over the last axis, one row per sample (axis=-1, keepdims=True).")
+    everything = ("the whole array sums to 1: you normalised over all elements. Softmax normalises each "
+                  "row separately (axis=-1, keepdims=True).")
+    shifted = [np.exp(logits - logits.max(axis=axis, keepdims=True)) for axis in (0, -1, None)]
+    return [*(Mistake(columns, lambda e=e: e / e.sum(axis=0, keepdims=True)) for e in shifted),
+            *(Mistake(everything, lambda e=e: e / e.sum()) for e in shifted)]
 
 
 def cross_entropy_factors(n: int, classes: int) -> dict[float, str]:
@@ -272,12 +274,16 @@ def cross_entropy_factors(n: int, classes: int) -> dict[float, str]:
 
 def cross_entropy_mistakes(logits: np.ndarray, labels: np.ndarray) -> list[Mistake]:
     log_p = log_softmax(logits)
+    columns = ("log_p[:, labels] picks whole columns, an N x N block (every sample's log-probability of "
+               "every sample's label): pick one element per row, log_p[np.arange(N), labels].")
     return [
         Mistake(
             "you summed the log-probabilities of every class: use the one-hot labels to "
             "pick only the log-probability of each sample's true class.",
             lambda: -log_p.sum() / len(labels),
         ),
+        Mistake(columns, lambda: -np.mean(log_p[:, labels])),
+        Mistake(columns, lambda: -np.sum(log_p[:, labels]) / len(labels)),
         Mistake(
             "this is -mean(log(softmax + 1e-12)): adding eps caps the loss of confident "
             "wrong predictions near 27.6. Compute log-softmax directly: "
@@ -317,7 +323,19 @@ def cross_entropy_grad_mistakes(logits: np.ndarray, labels: np.ndarray) -> list[
             "(the loss is a mean over the batch).",
             lambda: p - one_hot(labels, classes),
         ),
+        Mistake(
+            "p[:, labels] -= 1 subtracts 1 from whole columns (every row, at every label of the batch): "
+            "subtract 1 at one element per row, p[np.arange(N), labels] -= 1.",
+            lambda: column_subtracted(p, labels) / n,
+        ),
     ]
+
+
+def column_subtracted(p: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """What ``p[:, labels] -= 1`` leaves in ``p`` (a label that repeats is subtracted once)."""
+    q = p.copy()
+    q[:, labels] -= 1
+    return q
 
 
 # --- numerical stability: which large logits break the code, and how ----------------------
@@ -369,12 +387,37 @@ def instability_hint(function: Callable, who: str, labels: dict[str, np.ndarray]
     return None
 
 
+def capped_at(loss: float, logits: np.ndarray, labels: np.ndarray) -> float | None:
+    """The margin eps that a loss of ``log(p + eps)`` or of probabilities clipped at eps gives
+    exactly here, if it is one a student would write (see `margin_hint`); None otherwise. Only
+    rows whose true class has a probability far below eps are capped: the others count as they are."""
+    log_p = log_softmax(logits)[np.arange(len(labels)), labels]
+    for mantissa, exponent in product(ROUND_MARGINS, range(-16, -2)):
+        eps = mantissa * 10.0**exponent
+        for capped in (np.log(np.exp(log_p) + eps), np.log(np.maximum(np.exp(log_p), eps))):
+            separated = abs(capped.mean() - log_p.mean()) > 1e-3 * abs(log_p.mean())
+            if separated and np.isclose(loss, -capped.mean(), rtol=1e-9, atol=1e-12) and margin_hint(eps):
+                return eps
+    return None
+
+
 def unstable(what: str, hint: str) -> CheckFailed:
     """The failure for a result that is not finite, with what made it so."""
     return CheckFailed(f"{what}\n  Likely mistake: {hint}", mistake=hint)
 
 
 PROBE_LABELS = {"overflow": np.array([0]), "apart": np.array([0, 2]), "underflow": np.array([1])}
+
+
+def sums_failure(what: str, compare: Callable[[], None]) -> CheckFailed:
+    """The failure of rows that do not sum as they should, with what the values show (the one
+    known mistake they prove, or where they differ): a row sum alone names no cause."""
+    try:
+        compare()
+    except CheckFailed as failure:
+        details = "\n".join(str(failure).splitlines()[1:])
+        return CheckFailed(f"{what}\n{details}", mistake=failure.mistake)
+    return CheckFailed(what)
 
 
 # --- mse -----------------------------------------------------------------------------------
@@ -389,36 +432,49 @@ MSE_KNOWN = [
 
 @check("mse", "matches known values", 0.5)
 def mse_known_values(mse):
+    trials = FirstFailure()
     for y_pred, y_true, expected in MSE_KNOWN:
-        got = as_number(mse(y_pred, y_true), "mse")
-        assert_close(
-            got, expected, who="mse", case=f"y_pred={y_pred.tolist()}, y_true={y_true.tolist()}",
-            factors=mean_factors(y_pred.shape), mistakes=mse_mistakes(y_pred, y_true),
-        )
+        if trials.settled:
+            break
+        with trials:
+            got = as_number(mse(y_pred, y_true), "mse")
+            assert_close(
+                got, expected, who="mse", case=f"y_pred={y_pred.tolist()}, y_true={y_true.tolist()}",
+                factors=mean_factors(y_pred.shape), mistakes=mse_mistakes(y_pred, y_true),
+            )
+    trials.end()
 
 
 @check("mse", "does not modify its inputs", 0.5, property=True)
 def mse_inputs_unchanged(mse):
     for seed, shape in ((0, (4, 3)), (1, (2, 3, 2))):
         y_pred, y_true, expected, _ = known_mse_case(seed, shape)
-        got = as_number(mse(y_pred, y_true), "mse")
-        assert_close(got, expected, who="mse", case=shape_case("y_pred", y_pred, seed),
-                     factors=mean_factors(shape), mistakes=mse_mistakes(y_pred, y_true))
+        with values_first(UNCHANGED):
+            got = as_number(mse(y_pred, y_true), "mse")
         assert_inputs_unchanged(mse, ("y_pred", "y_true"))
+        with values_first(UNCHANGED):
+            assert_close(got, expected, who="mse", case=shape_case("y_pred", y_pred, seed),
+                         factors=mean_factors(shape), mistakes=mse_mistakes(y_pred, y_true))
 
 
 @check("mse", "matches the reference on random inputs", 1.0, hidden=True)
 def mse_matches_reference(mse, reference):
     ref_mse = reference.function("mse")
-    for seed, (shape, scale) in enumerate(product(REGRESSION_SHAPES, SCALES)):
-        y_pred, y_true = regression_case(100 + seed, shape, scale, int_targets=seed % 3 == 1)
-        with explained_by_state(lambda y_pred=y_pred, y_true=y_true: mse(y_pred, y_true)):
-            got = as_number(mse(y_pred, y_true), "mse")
-            assert_close(
-                got, ref_mse(y_pred, y_true), who="mse",
-                case=shape_case("y_pred", y_pred, 100 + seed, scale) + f", y_true of dtype {y_true.dtype}",
-                factors=mean_factors(shape), mistakes=mse_mistakes(y_pred, y_true),
-            )
+    trials = FirstFailure()
+    for seed, (scale, shape) in enumerate(product(SCALES, REGRESSION_SHAPES)):  # shapes vary first
+        if trials.settled:
+            break
+        with trials:
+            y_pred, y_true = regression_case(100 + seed, shape, scale, int_targets=seed % 3 == 1)
+            with explained_by_state(lambda y_pred=y_pred, y_true=y_true: mse(y_pred, y_true)):
+                got = as_number(mse(y_pred, y_true), "mse")
+                assert_close(
+                    got, ref_mse(y_pred, y_true), who="mse",
+                    case=(shape_case("y_pred", y_pred, 100 + seed, scale)
+                          + f", y_true of dtype {y_true.dtype}"),
+                    factors=mean_factors(shape), mistakes=mse_mistakes(y_pred, y_true),
+                )
+    trials.end()
 
 
 # --- mse_grad ------------------------------------------------------------------------------
@@ -436,37 +492,50 @@ def mse_grad_known_values(mse_grad):
 
 @check("mse_grad", "agrees with finite differences of mse", 0.5)
 def mse_grad_finite_differences(mse_grad, mse):
+    trials = FirstFailure()
     for seed, shape in enumerate([(5,), (3, 4)]):
-        y_pred, y_true = regression_case(10 + seed, shape, 1.0)
-        assert_matches_finite_differences(
-            mse_grad(y_pred, y_true), lambda p, y_true=y_true: mse(p, y_true), y_pred,
-            who="mse_grad", loss_name="mse", case=shape_case("y_pred", y_pred, 10 + seed),
-            factors=mse_grad_factors(shape),
-        )
+        if trials.settled:
+            break
+        with trials:
+            y_pred, y_true = regression_case(10 + seed, shape, 1.0)
+            assert_matches_finite_differences(
+                mse_grad(y_pred, y_true), lambda p, y_true=y_true: mse(p, y_true), y_pred,
+                who="mse_grad", loss_name="mse", case=shape_case("y_pred", y_pred, 10 + seed),
+                factors=mse_grad_factors(shape),
+            )
+    trials.end()
 
 
 @check("mse_grad", "does not modify its inputs", 0.5, property=True)
 def mse_grad_inputs_unchanged(mse_grad):
     for seed, shape in ((2, (4, 3)), (3, (6,))):
         y_pred, y_true, _, expected = known_mse_case(seed, shape)
-        got = as_array(mse_grad(y_pred, y_true), "mse_grad", shape)
-        assert_close(got, expected, who="mse_grad", case=shape_case("y_pred", y_pred, seed),
-                     factors=mse_grad_factors(shape))
+        with values_first(UNCHANGED):
+            got = as_array(mse_grad(y_pred, y_true), "mse_grad", shape)
         assert_inputs_unchanged(mse_grad, ("y_pred", "y_true"))
+        with values_first(UNCHANGED):
+            assert_close(got, expected, who="mse_grad", case=shape_case("y_pred", y_pred, seed),
+                         factors=mse_grad_factors(shape))
 
 
 @check("mse_grad", "matches the reference on random inputs", 1.0, hidden=True)
 def mse_grad_matches_reference(mse_grad, reference):
     ref = reference.function("mse_grad")
-    for seed, (shape, scale) in enumerate(product(REGRESSION_SHAPES, SCALES)):
-        y_pred, y_true = regression_case(200 + seed, shape, scale, int_targets=seed % 3 == 1)
-        with explained_by_state(lambda y_pred=y_pred, y_true=y_true: mse_grad(y_pred, y_true)):
-            got = gradient_array(mse_grad(y_pred, y_true), "mse_grad", shape, "y_true", y_true)
-            assert_close(
-                got, ref(y_pred, y_true), who="mse_grad",
-                case=shape_case("y_pred", y_pred, 200 + seed, scale) + f", y_true of dtype {y_true.dtype}",
-                factors=mse_grad_factors(shape),
-            )
+    trials = FirstFailure()
+    for seed, (scale, shape) in enumerate(product(SCALES, REGRESSION_SHAPES)):  # shapes vary first
+        if trials.settled:
+            break
+        with trials:
+            y_pred, y_true = regression_case(200 + seed, shape, scale, int_targets=seed % 3 == 1)
+            with explained_by_state(lambda y_pred=y_pred, y_true=y_true: mse_grad(y_pred, y_true)):
+                got = gradient_array(mse_grad(y_pred, y_true), "mse_grad", shape, "y_true", y_true)
+                assert_close(
+                    got, ref(y_pred, y_true), who="mse_grad",
+                    case=(shape_case("y_pred", y_pred, 200 + seed, scale)
+                          + f", y_true of dtype {y_true.dtype}"),
+                    factors=mse_grad_factors(shape),
+                )
+    trials.end()
 
 
 # --- binary_cross_entropy -----------------------------------------------------------------
@@ -483,13 +552,18 @@ BCE_KNOWN = [
 
 @check("binary_cross_entropy", "matches known values", 0.5)
 def bce_known_values(binary_cross_entropy):
+    trials = FirstFailure()
     for probs, targets, expected in BCE_KNOWN:
-        got = as_number(binary_cross_entropy(probs, targets), "binary_cross_entropy")
-        assert_close(
-            got, expected, who="binary_cross_entropy",
-            case=f"probs={probs.tolist()}, targets={targets.tolist()}",
-            factors=bce_factors(probs.shape),
-        )
+        if trials.settled:
+            break
+        with trials:
+            got = as_number(binary_cross_entropy(probs, targets), "binary_cross_entropy")
+            assert_close(
+                got, expected, who="binary_cross_entropy",
+                case=f"probs={probs.tolist()}, targets={targets.tolist()}",
+                factors=bce_factors(probs.shape),
+            )
+    trials.end()
 
 
 # Probabilities of exactly 0 and 1 clipped to [1e-12, 1 - 1e-12]: a wrong prediction costs
@@ -530,24 +604,32 @@ def bce_inputs_unchanged(binary_cross_entropy):
     # 0 and 1 are clipped (so clipping in place shows); on their right side they cost ~1e-12
     probs, targets = np.array([0.0, 0.3, 1.0, 0.8]), np.array([0.0, 0.0, 1.0, 1.0])
     expected = -(np.log(0.7) + np.log(0.8)) / 4
-    got = as_number(binary_cross_entropy(probs, targets), "binary_cross_entropy")
-    assert_close(got, expected, who="binary_cross_entropy", rtol=1e-6, factors=bce_factors(probs.shape),
-                 case=f"probs={probs.tolist()}, targets={targets.tolist()}")
+    with values_first(UNCHANGED):
+        got = as_number(binary_cross_entropy(probs, targets), "binary_cross_entropy")
     assert_inputs_unchanged(binary_cross_entropy, ("probs", "targets"))
+    with values_first(UNCHANGED):
+        assert_close(got, expected, who="binary_cross_entropy", rtol=1e-6, factors=bce_factors(probs.shape),
+                     case=f"probs={probs.tolist()}, targets={targets.tolist()}")
 
 
 @check("binary_cross_entropy", "matches the reference on random inputs", 1.0, hidden=True)
 def bce_matches_reference(binary_cross_entropy, reference):
     ref = reference.function("binary_cross_entropy")
+    trials = FirstFailure()
     for seed, shape in enumerate([(6,), (5, 3), (2, 3, 4), (1,), (8, 1)]):
-        probs, targets = binary_case(300 + seed, shape, int_targets=seed % 2 == 1)
-        with explained_by_state(lambda p=probs, t=targets: binary_cross_entropy(p, t)):
-            got = as_number(binary_cross_entropy(probs, targets), "binary_cross_entropy")
-            assert_close(
-                got, ref(probs, targets), who="binary_cross_entropy",
-                case=shape_case("probs", probs, 300 + seed) + f", targets of dtype {targets.dtype}",
-                factors=bce_factors(shape),
-            )
+        if trials.settled:
+            break
+        with trials:
+            probs, targets = binary_case(300 + seed, shape, int_targets=seed % 2 == 1)
+            with explained_by_state(lambda p=probs, t=targets: binary_cross_entropy(p, t)):
+                got = as_number(binary_cross_entropy(probs, targets), "binary_cross_entropy")
+                assert_close(
+                    got, ref(probs, targets), who="binary_cross_entropy",
+                    case=(shape_case("probs", probs, 300 + seed)
+                          + f", targets of dtype {targets.dtype}"),
+                    factors=bce_factors(shape),
+                )
+    trials.end()
 
 
 # --- binary_cross_entropy_grad -------------------------------------------------------------
@@ -567,28 +649,39 @@ BCE_GRAD_KNOWN = [
 
 @check("binary_cross_entropy_grad", "matches known values", 0.5)
 def bce_grad_known_values(binary_cross_entropy_grad):
+    trials = FirstFailure()
     for probs, targets, expected in BCE_GRAD_KNOWN:
-        got = bce_grad_result(binary_cross_entropy_grad, probs, targets)
-        assert_close(
-            got, expected, who="binary_cross_entropy_grad",
-            case=f"probs={probs.tolist()}, targets={targets.tolist()}",
-            factors=bce_grad_factors(probs.shape), mistakes=bce_grad_mistakes(probs, targets),
-        )
+        if trials.settled:
+            break
+        with trials:
+            got = bce_grad_result(binary_cross_entropy_grad, probs, targets)
+            assert_close(
+                got, expected, who="binary_cross_entropy_grad",
+                case=f"probs={probs.tolist()}, targets={targets.tolist()}",
+                factors=bce_grad_factors(probs.shape), mistakes=bce_grad_mistakes(probs, targets),
+            )
+    trials.end()
 
 
 @check("binary_cross_entropy_grad", "agrees with finite differences of binary_cross_entropy", 0.5)
 def bce_grad_finite_differences(binary_cross_entropy_grad, binary_cross_entropy):
+    trials = FirstFailure()
     for seed, shape in enumerate([(5,), (3, 2)]):
-        probs, targets = binary_case(20 + seed, shape, int_targets=seed == 1)
-        probs = np.clip(probs, 0.05, 0.95)  # keep p ± eps well inside (0, 1)
-        got = bce_grad_result(binary_cross_entropy_grad, probs, targets)
-        assert_matches_finite_differences(
-            got,
-            lambda p, t=targets: binary_cross_entropy(p, t), probs,
-            who="binary_cross_entropy_grad", loss_name="binary_cross_entropy",
-            case=shape_case("probs", probs, 20 + seed) + f", targets of dtype {targets.dtype}",
-            factors=bce_grad_factors(shape),
-        )
+        if trials.settled:
+            break
+        with trials:
+            probs, targets = binary_case(20 + seed, shape, int_targets=seed == 1)
+            probs = np.clip(probs, 0.05, 0.95)  # keep p ± eps well inside (0, 1)
+            got = bce_grad_result(binary_cross_entropy_grad, probs, targets)
+            assert_matches_finite_differences(
+                got,
+                lambda p, t=targets: binary_cross_entropy(p, t), probs,
+                who="binary_cross_entropy_grad", loss_name="binary_cross_entropy",
+                case=(shape_case("probs", probs, 20 + seed)
+                      + f", targets of dtype {targets.dtype}"),
+                factors=bce_grad_factors(shape),
+            )
+    trials.end()
 
 
 @check("binary_cross_entropy_grad", "is finite and right for probabilities of exactly 0 and 1", 0.5)
@@ -620,26 +713,34 @@ def bce_grad_inputs_unchanged(binary_cross_entropy_grad):
     # 0 and 1 are clipped (so clipping in place shows), on the side where the gradient is ±1/n
     probs, targets = np.array([0.0, 0.3, 1.0, 0.8]), np.array([0.0, 0.0, 1.0, 1.0])
     expected = np.array([1.0, 1 / 0.7, -1.0, -1 / 0.8]) / 4
-    result = bce_grad_result(binary_cross_entropy_grad, probs, targets)
-    assert_close(result, expected, who="binary_cross_entropy_grad", rtol=1e-6,
-                 case=f"probs={probs.tolist()}, targets={targets.tolist()}",
-                 factors=bce_grad_factors(probs.shape), mistakes=bce_grad_mistakes(probs, targets))
+    with values_first(UNCHANGED):
+        result = bce_grad_result(binary_cross_entropy_grad, probs, targets)
     assert_inputs_unchanged(binary_cross_entropy_grad, ("probs", "targets"))
+    with values_first(UNCHANGED):
+        assert_close(result, expected, who="binary_cross_entropy_grad", rtol=1e-6,
+                     case=f"probs={probs.tolist()}, targets={targets.tolist()}",
+                     factors=bce_grad_factors(probs.shape), mistakes=bce_grad_mistakes(probs, targets))
 
 
 @check("binary_cross_entropy_grad", "matches the reference on random inputs", 1.0, hidden=True)
 def bce_grad_matches_reference(binary_cross_entropy_grad, reference):
     ref = reference.function("binary_cross_entropy_grad")
+    trials = FirstFailure()
     for seed, shape in enumerate([(6,), (5, 3), (2, 3, 4), (1,), (4, 2)]):
-        probs, targets = binary_case(400 + seed, shape, int_targets=seed % 2 == 1)
-        expected = ref(probs, targets)
-        with explained_by_state(lambda p=probs, t=targets: binary_cross_entropy_grad(p, t)):
-            got = bce_grad_result(binary_cross_entropy_grad, probs, targets)
-            assert_close(
-                got, expected, who="binary_cross_entropy_grad",
-                case=shape_case("probs", probs, 400 + seed) + f", targets of dtype {targets.dtype}",
-                factors=bce_grad_factors(shape), mistakes=bce_grad_mistakes(probs, targets, expected),
-            )
+        if trials.settled:
+            break
+        with trials:
+            probs, targets = binary_case(400 + seed, shape, int_targets=seed % 2 == 1)
+            expected = ref(probs, targets)
+            with explained_by_state(lambda p=probs, t=targets: binary_cross_entropy_grad(p, t)):
+                got = bce_grad_result(binary_cross_entropy_grad, probs, targets)
+                assert_close(
+                    got, expected, who="binary_cross_entropy_grad",
+                    case=(shape_case("probs", probs, 400 + seed)
+                          + f", targets of dtype {targets.dtype}"),
+                    factors=bce_grad_factors(shape), mistakes=bce_grad_mistakes(probs, targets, expected),
+                )
+    trials.end()
 
 
 # --- softmax -------------------------------------------------------------------------------
@@ -654,12 +755,17 @@ def softmax_known_values(softmax):
         (np.array([[5.0, 5.0 + LN2, 5.0 + LN3], [0.0, 0.0, 0.0]]), np.stack([THIRDS, np.full(3, 1 / 3)])),
         (np.array([0.0, LN2, LN3]), THIRDS),
     ]
+    trials = FirstFailure()
     for logits, expected in cases:
-        got = as_array(softmax(logits), "softmax", logits.shape)
-        assert_close(
-            got, expected, who="softmax", case=f"logits={np.round(logits, 4).tolist()}",
-            mistakes=softmax_mistakes(logits),
-        )
+        if trials.settled:
+            break
+        with trials:
+            got = as_array(softmax(logits), "softmax", logits.shape)
+            assert_close(
+                got, expected, who="softmax", case=f"logits={np.round(logits, 4).tolist()}",
+                mistakes=softmax_mistakes(logits),
+            )
+    trials.end()
 
 
 @check("softmax", "gives a probability distribution over the last axis", 0.5, property=True)
@@ -667,22 +773,25 @@ def softmax_rows_are_distributions(softmax):
     for seed, shape in enumerate([(6, 4), (2, 3, 5), (9,)]):
         p, logits = distribution_case(30 + seed, shape)
         case = shape_case("logits", logits, 30 + seed)
-        got = as_array(softmax(logits), "softmax", shape)
+        with values_first("Giving a distribution"):
+            got = as_array(softmax(logits), "softmax", shape)
         if not finite(got):
             raise CheckFailed(f"softmax gives NaN or infinity for {case} (logits between -30 and 20). "
                               "Look for a division by 0 or a log of 0.")
         if np.any(got < 0) or np.any(got > 1):
             raise CheckFailed(f"softmax gives values outside [0, 1] for {case}.")
         sums = got.sum(axis=-1)
+
+        def values(got=got, p=p, case=case, logits=logits) -> None:
+            assert_close(got, p, who="softmax", case=case, mistakes=softmax_mistakes(logits))
+
         if not np.allclose(sums, 1.0, rtol=0, atol=1e-10):
             worst = np.unravel_index(int(np.argmax(np.abs(sums - 1))), sums.shape)
-            raise CheckFailed(
-                f"softmax's results for {case} should sum to 1 along the last axis, but "
-                f"row {list(map(int, worst))} sums to {sums[worst]:.10g}. Normalise with "
-                "sum(axis=-1, keepdims=True).",
-                mistake="each row should sum to 1: normalise over the last axis.",
-            )
-        assert_close(got, p, who="softmax", case=case, mistakes=softmax_mistakes(logits))
+            raise sums_failure(
+                f"softmax's results for {case} should sum to 1 along the last axis, but row "
+                f"{list(map(int, worst))} sums to {sums[worst]:.10g}.", values)
+        with values_first("Giving a distribution"):
+            values()
 
 
 @check("softmax", "is stable for logits of magnitude 1e4", 0.5)
@@ -706,24 +815,31 @@ def softmax_stable(softmax):
 @check("softmax", "does not modify its inputs", 0.5, property=True)
 def softmax_inputs_unchanged(softmax):
     p, logits = distribution_case(3, (4, 5))
-    got = as_array(softmax(logits), "softmax", logits.shape)
-    assert_close(got, p, who="softmax", case=shape_case("logits", logits, 3),
-                 mistakes=softmax_mistakes(logits))
+    with values_first(UNCHANGED):
+        got = as_array(softmax(logits), "softmax", logits.shape)
     assert_inputs_unchanged(softmax, ("logits",))
+    with values_first(UNCHANGED):
+        assert_close(got, p, who="softmax", case=shape_case("logits", logits, 3),
+                     mistakes=softmax_mistakes(logits))
 
 
 @check("softmax", "matches the reference on random inputs", 1.0, hidden=True)
 def softmax_matches_reference(softmax, reference):
     ref = reference.function("softmax")
     shapes = [(1, 2), (5, 3), (8, 10), (2, 3, 4), (7,)]
-    for seed, (shape, scale) in enumerate(product(shapes, [1.0, 30.0, 1e3])):
-        logits = np.random.default_rng(500 + seed).normal(size=shape) * scale
-        with explained_by_state(lambda logits=logits: softmax(logits)):
-            got = as_array(softmax(logits), "softmax", shape)
-            assert_close(
-                got, ref(logits), who="softmax", case=shape_case("logits", logits, 500 + seed, scale),
-                mistakes=softmax_mistakes(logits),
-            )
+    trials = FirstFailure()
+    for seed, (scale, shape) in enumerate(product([1.0, 30.0, 1e3], shapes)):  # shapes vary first
+        if trials.settled:
+            break
+        with trials:
+            logits = np.random.default_rng(500 + seed).normal(size=shape) * scale
+            with explained_by_state(lambda logits=logits: softmax(logits)):
+                got = as_array(softmax(logits), "softmax", shape)
+                assert_close(
+                    got, ref(logits), who="softmax", case=shape_case("logits", logits, 500 + seed, scale),
+                    mistakes=softmax_mistakes(logits),
+                )
+    trials.end()
 
 
 # --- cross_entropy --------------------------------------------------------------------------
@@ -739,14 +855,19 @@ CE_KNOWN = [
 
 @check("cross_entropy", "matches known values", 0.5)
 def cross_entropy_known_values(cross_entropy):
+    trials = FirstFailure()
     for logits, labels, expected in CE_KNOWN:
-        got = as_number(cross_entropy(logits, labels), "cross_entropy")
-        assert_close(
-            got, expected, who="cross_entropy",
-            case=f"logits={logits.tolist()}, labels={labels.tolist()}",
-            factors=cross_entropy_factors(*logits.shape),
-            mistakes=cross_entropy_mistakes(logits, labels),
-        )
+        if trials.settled:
+            break
+        with trials:
+            got = as_number(cross_entropy(logits, labels), "cross_entropy")
+            assert_close(
+                got, expected, who="cross_entropy",
+                case=f"logits={logits.tolist()}, labels={labels.tolist()}",
+                factors=cross_entropy_factors(*logits.shape),
+                mistakes=cross_entropy_mistakes(logits, labels),
+            )
+    trials.end()
 
 
 def confident_loss(row: np.ndarray, label: int) -> float:
@@ -777,15 +898,13 @@ def cross_entropy_stable(cross_entropy):
                          factors=cross_entropy_factors(*logits.shape),
                          mistakes=cross_entropy_mistakes(logits, labels))
         except CheckFailed as failure:
-            capped = 10 < got < expected / 2  # about -log(eps), for an eps of 1e-5 or less
-            if failure.mistake is None and expected > 40 and capped:
-                raise CheckFailed(
-                    f"cross_entropy({case}) returned {got:.6g}, but the loss is {expected:.6g}: the true "
-                    "class's probability is tiny. Your loss is capped for confident wrong predictions: "
-                    "computing log(softmax + eps) or clipping probabilities limits it to about -log(eps). "
-                    "Compute log-softmax directly: z - max(z) - log(sum(exp(z - max(z)))).",
-                    mistake="the loss is capped for confident wrong predictions (log of softmax + eps).",
-                ) from None
+            eps = capped_at(got, logits, labels)
+            if failure.mistake is None and eps is not None:
+                hint = (f"the loss is capped for confident wrong predictions: {got:.6g} is -log({eps:.2g}) "
+                        f"(averaged over the batch), what log(softmax + {eps:.2g}) or probabilities clipped "
+                        f"at {eps:.2g} give where the true class's probability is far smaller. Compute "
+                        "log-softmax directly: z - max(z) - log(sum(exp(z - max(z)))).")
+                raise with_hint(failure, hint) from None
             raise
 
 
@@ -793,26 +912,34 @@ def cross_entropy_stable(cross_entropy):
 def cross_entropy_inputs_unchanged(cross_entropy):
     logits, labels, p = known_classification_case(4, (5, 3))
     expected = -np.mean(np.log(p[np.arange(5), labels]))
-    got = as_number(cross_entropy(logits, labels), "cross_entropy")
-    assert_close(got, expected, who="cross_entropy", case=shape_case("logits", logits, 4),
-                 factors=cross_entropy_factors(5, 3), mistakes=cross_entropy_mistakes(logits, labels))
+    with values_first(UNCHANGED):
+        got = as_number(cross_entropy(logits, labels), "cross_entropy")
     assert_inputs_unchanged(cross_entropy, ("logits", "labels"))
+    with values_first(UNCHANGED):
+        assert_close(got, expected, who="cross_entropy", case=shape_case("logits", logits, 4),
+                     factors=cross_entropy_factors(5, 3), mistakes=cross_entropy_mistakes(logits, labels))
 
 
 @check("cross_entropy", "matches the reference on random inputs", 1.5, hidden=True)
 def cross_entropy_matches_reference(cross_entropy, reference):
     ref = reference.function("cross_entropy")
-    cases = product(CLASSIFIER_SHAPES, [1.0, 10.0, 100.0])
+    cases = ((shape, scale) for scale, shape in product([1.0, 10.0, 100.0], CLASSIFIER_SHAPES))  # shapes vary
+    trials = FirstFailure()
     for seed, (shape, scale) in enumerate(cases):
-        dtype = LABEL_DTYPES[seed % len(LABEL_DTYPES)]
-        logits, labels = classification_case(600 + seed, shape, scale, dtype)
-        with explained_by_state(lambda z=logits, y=labels: cross_entropy(z, y)):
-            got = as_number(cross_entropy(logits, labels), "cross_entropy")
-            assert_close(
-                got, ref(logits, labels), who="cross_entropy",
-                case=shape_case("logits", logits, 600 + seed, scale) + f", labels of dtype {labels.dtype}",
-                factors=cross_entropy_factors(*shape), mistakes=cross_entropy_mistakes(logits, labels),
-            )
+        if trials.settled:
+            break
+        with trials:
+            dtype = LABEL_DTYPES[seed % len(LABEL_DTYPES)]
+            logits, labels = classification_case(600 + seed, shape, scale, dtype)
+            with explained_by_state(lambda z=logits, y=labels: cross_entropy(z, y)):
+                got = as_number(cross_entropy(logits, labels), "cross_entropy")
+                assert_close(
+                    got, ref(logits, labels), who="cross_entropy",
+                    case=(shape_case("logits", logits, 600 + seed, scale)
+                          + f", labels of dtype {labels.dtype}"),
+                    factors=cross_entropy_factors(*shape), mistakes=cross_entropy_mistakes(logits, labels),
+                )
+    trials.end()
 
 
 # --- cross_entropy_grad ---------------------------------------------------------------------
@@ -834,33 +961,41 @@ def cross_entropy_grad_rows_sum_to_zero(cross_entropy_grad):
     for seed, (shape, dtype) in enumerate([((6, 4), np.int64), ((3, 7), np.int32)]):
         logits, labels, p = known_classification_case(5 + seed, shape, dtype)
         case = shape_case("logits", logits, 5 + seed)
-        got = as_array(cross_entropy_grad(logits, labels), "cross_entropy_grad", shape)
+        with values_first("Rows that sum to zero"):
+            got = as_array(cross_entropy_grad(logits, labels), "cross_entropy_grad", shape)
         if not finite(got):
             raise CheckFailed(f"cross_entropy_grad gives NaN or infinity for {case} (logits between "
                               "-30 and 20). Look for a division by 0 or a log of 0.")
         sums = got.sum(axis=1)
+
+        def values(got=got, p=p, labels=labels, case=case, shape=shape, logits=logits) -> None:
+            assert_close(got, (p - one_hot(labels, shape[1])) / shape[0], who="cross_entropy_grad",
+                         case=case, factors=cross_entropy_grad_factors(shape[0]),
+                         mistakes=cross_entropy_grad_mistakes(logits, labels))
+
         if not np.allclose(sums, 0.0, atol=1e-10):
             row = int(np.argmax(np.abs(sums)))
-            raise CheckFailed(
-                f"each row of cross_entropy_grad should sum to 0 (softmax sums to 1 and the one-hot "
-                f"row to 1), but for {case}, row {row} sums to {sums[row]:.6g}. Did you forget to "
-                "subtract the one-hot labels?",
-                mistake="each row should sum to 0: subtract the one-hot labels.",
-            )
-        assert_close(got, (p - one_hot(labels, shape[1])) / shape[0], who="cross_entropy_grad", case=case,
-                     factors=cross_entropy_grad_factors(shape[0]),
-                     mistakes=cross_entropy_grad_mistakes(logits, labels))
+            raise sums_failure(
+                f"each row of cross_entropy_grad should sum to 0 (softmax sums to 1 and the one-hot row "
+                f"to 1), but for {case}, row {row} sums to {sums[row]:.6g}.", values)
+        with values_first("Rows that sum to zero"):
+            values()
 
 
 @check("cross_entropy_grad", "agrees with finite differences of cross_entropy", 0.5)
 def cross_entropy_grad_finite_differences(cross_entropy_grad, cross_entropy):
+    trials = FirstFailure()
     for seed, shape in enumerate([(4, 3), (1, 5)]):
-        logits, labels = classification_case(40 + seed, shape, 2.0)
-        assert_matches_finite_differences(
-            cross_entropy_grad(logits, labels), lambda z, y=labels: cross_entropy(z, y), logits,
-            who="cross_entropy_grad", loss_name="cross_entropy",
-            case=shape_case("logits", logits, 40 + seed), factors=cross_entropy_grad_factors(shape[0]),
-        )
+        if trials.settled:
+            break
+        with trials:
+            logits, labels = classification_case(40 + seed, shape, 2.0)
+            assert_matches_finite_differences(
+                cross_entropy_grad(logits, labels), lambda z, y=labels: cross_entropy(z, y), logits,
+                who="cross_entropy_grad", loss_name="cross_entropy",
+                case=shape_case("logits", logits, 40 + seed), factors=cross_entropy_grad_factors(shape[0]),
+            )
+    trials.end()
 
 
 @check("cross_entropy_grad", "is stable for logits of magnitude 1e4", 0.5)
@@ -888,24 +1023,32 @@ def cross_entropy_grad_stable(cross_entropy_grad):
 @check("cross_entropy_grad", "does not modify its inputs", 0.5, property=True)
 def cross_entropy_grad_inputs_unchanged(cross_entropy_grad):
     logits, labels, p = known_classification_case(6, (5, 3))
-    got = as_array(cross_entropy_grad(logits, labels), "cross_entropy_grad", logits.shape)
-    assert_close(got, (p - one_hot(labels, 3)) / 5, who="cross_entropy_grad",
-                 case=shape_case("logits", logits, 6), factors=cross_entropy_grad_factors(5),
-                 mistakes=cross_entropy_grad_mistakes(logits, labels))
+    with values_first(UNCHANGED):
+        got = as_array(cross_entropy_grad(logits, labels), "cross_entropy_grad", logits.shape)
     assert_inputs_unchanged(cross_entropy_grad, ("logits", "labels"))
+    with values_first(UNCHANGED):
+        assert_close(got, (p - one_hot(labels, 3)) / 5, who="cross_entropy_grad",
+                     case=shape_case("logits", logits, 6), factors=cross_entropy_grad_factors(5),
+                     mistakes=cross_entropy_grad_mistakes(logits, labels))
 
 
 @check("cross_entropy_grad", "matches the reference on random inputs", 1.5, hidden=True)
 def cross_entropy_grad_matches_reference(cross_entropy_grad, reference):
     ref = reference.function("cross_entropy_grad")
-    for seed, (shape, scale) in enumerate(product(CLASSIFIER_SHAPES, [1.0, 10.0, 100.0])):
-        dtype = LABEL_DTYPES[seed % len(LABEL_DTYPES)]
-        logits, labels = classification_case(700 + seed, shape, scale, dtype)
-        with explained_by_state(lambda z=logits, y=labels: cross_entropy_grad(z, y)):
-            got = as_array(cross_entropy_grad(logits, labels), "cross_entropy_grad", shape)
-            assert_close(
-                got, ref(logits, labels), who="cross_entropy_grad",
-                case=shape_case("logits", logits, 700 + seed, scale) + f", labels of dtype {labels.dtype}",
-                factors=cross_entropy_grad_factors(shape[0]),
-                mistakes=cross_entropy_grad_mistakes(logits, labels),
-            )
+    trials = FirstFailure()
+    for seed, (scale, shape) in enumerate(product([1.0, 10.0, 100.0], CLASSIFIER_SHAPES)):  # shapes first
+        if trials.settled:
+            break
+        with trials:
+            dtype = LABEL_DTYPES[seed % len(LABEL_DTYPES)]
+            logits, labels = classification_case(700 + seed, shape, scale, dtype)
+            with explained_by_state(lambda z=logits, y=labels: cross_entropy_grad(z, y)):
+                got = as_array(cross_entropy_grad(logits, labels), "cross_entropy_grad", shape)
+                assert_close(
+                    got, ref(logits, labels), who="cross_entropy_grad",
+                    case=(shape_case("logits", logits, 700 + seed, scale)
+                          + f", labels of dtype {labels.dtype}"),
+                    factors=cross_entropy_grad_factors(shape[0]),
+                    mistakes=cross_entropy_grad_mistakes(logits, labels),
+                )
+    trials.end()

@@ -23,6 +23,9 @@ class Choice:
 
     options: str
 
+    def example(self, name: str) -> str:
+        return f"{name} = " + ", ".join(f'"{o}"' for o in self.options[:-1]) + f' or "{self.options[-1]}"'
+
     def read(self, name: str, value: Any) -> str:
         listed = ", ".join(f'"{o}"' for o in self.options)
         if not isinstance(value, str) or value.strip().upper() not in self.options:
@@ -41,6 +44,9 @@ class Number:
     """A numeric answer, right within a relative ``tolerance``."""
 
     tolerance: float = 1e-9
+
+    def example(self, name: str) -> str:
+        return f"{name} = a number"
 
     def read(self, name: str, value: Any) -> float:
         if isinstance(value, int) and not isinstance(value, bool):
@@ -182,14 +188,26 @@ def slip_hint(kind: Choice | Number, slips: tuple[Slip, ...], answer: Any, key: 
     return None
 
 
+def answer_of(student: Any, name: str, kind: Choice | Number) -> Any:
+    """The student's answer ``name``; a question without one (its cell still raises
+    NotImplementedError, or the name is gone) is said to be unanswered."""
+    try:
+        return student.get(name)
+    except CheckFailed as failure:
+        if failure.kind is not None:
+            raise
+        raise CheckFailed(f"{name} is not answered yet: set it in the answer cell below the question "
+                          f"({kind.example(name)}), in place of `raise NotImplementedError()`.") from None
+
+
 def quiz_checks(name: str, kind: Choice | Number, points: float) -> list[Check]:
     """The two checks of one quiz question: its form (public) and its value (hidden)."""
 
     def answer_has_form(student):
-        kind.read(name, student.get(name))
+        kind.read(name, answer_of(student, name, kind))
 
     def answer_is_right(student, reference):
-        answer = kind.read(name, student.get(name))
+        answer = kind.read(name, answer_of(student, name, kind))
         key = kind.read(name, reference.get(name))
         if kind.same(answer, key):
             return

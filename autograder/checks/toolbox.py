@@ -13,7 +13,8 @@ from contextlib import contextmanager
 import numpy as np
 
 from autograder.checks.compare import type_name
-from autograder.errors import CheckFailed
+from autograder.errors import CheckFailed, Withheld
+from autograder.results import mistake_label
 
 
 def unpack(result: object, who: str, names: tuple[str, ...]) -> tuple:
@@ -94,8 +95,84 @@ def state_hint(call: Callable[[], object]) -> str | None:
 def with_hint(failure: CheckFailed, hint: str) -> CheckFailed:
     """``failure`` with ``hint`` as its likely mistake, in place of the hints it had (a mistake
     found by calling the function again explains the failure better than its numbers do)."""
-    lines = [line for line in str(failure).splitlines() if not line.lstrip().startswith("Likely mistake:")]
-    return CheckFailed("\n".join([*lines, f"  Likely mistake: {hint}"]), kind=failure.kind, mistake=hint)
+    lines = [line for line in str(failure).splitlines()
+             if not line.lstrip().startswith(("Likely mistake:", "Seen:"))]
+    return CheckFailed("\n".join([*lines, f"  Likely mistake: {hint}"]), kind=failure.kind, mistake=hint,
+                       withheld=failure.withheld, unclaimed=failure.unclaimed or "\n".join(lines))
+
+
+def without_claim(failure: CheckFailed) -> CheckFailed:
+    """``failure`` with no likely mistake: what was seen only."""
+    text = failure.unclaimed or "\n".join(line for line in str(failure).splitlines()
+                                          if not line.lstrip().startswith("Likely mistake:"))
+    return CheckFailed(text, kind=failure.kind, withheld=failure.withheld)
+
+
+class FirstFailure:
+    """The cases of a check that are independent of one another (inputs of several shapes, seeds,
+    settings): the check ends with the first case's failure. A mistake that failure names stands
+    only if the next case that fails names it too, when another one fails: one input can make a
+    mistake nobody catalogued look like one that is; two different inputs seldom do. Where known
+    mistakes coincide on the first input, the next failing input may tell them apart: the one it
+    names, if it was among them, is named.
+
+        trials = FirstFailure()
+        for ...:
+            if trials.settled:
+                break
+            with trials:
+                ...  # one case
+        trials.end()
+    """
+
+    def __init__(self) -> None:
+        self.failures: list[CheckFailed] = []
+
+    @property
+    def settled(self) -> bool:
+        """Whether more cases can change nothing: no failure yet means go on."""
+        if not self.failures:
+            return False
+        first = self.failures[0]
+        return len(self.failures) > 1 or (first.mistake is None and not first.coinciding)
+
+    def __enter__(self) -> FirstFailure:
+        return self
+
+    def __exit__(self, kind: type | None, failure: BaseException | None, traceback: object) -> bool:
+        if isinstance(failure, CheckFailed) and failure.kind is None and failure.withheld is None:
+            self.failures.append(failure)
+            return True
+        return False
+
+    def end(self) -> None:
+        """Raise the first failure (without its claim when the next one does not confirm it)."""
+        if not self.failures:
+            return
+        first = self.failures[0]
+        if len(self.failures) == 1:
+            raise first
+        second = self.failures[1].mistake or ""
+        if first.mistake and mistake_label(second) != mistake_label(first.mistake):
+            raise without_claim(first)
+        if not first.mistake and mistake_label(second) in map(mistake_label, first.coinciding):
+            raise with_hint(first, second)  # it fits here too, and the other input tells it apart
+        raise first
+
+
+@contextmanager
+def values_first(what: str) -> Iterator[None]:
+    """In a property check, around the calls and values the property is judged on: when those
+    fail, the property's points are held back ("counted once the values are right"), which is
+    no claim that the property itself fails. A call that hung or crashed stays a failure."""
+    try:
+        yield
+    except CheckFailed as failure:
+        if failure.kind is not None or failure.withheld is not None:
+            raise
+        note = f"\n  ({what} counts once the values are right.)"
+        raise CheckFailed(f"{failure}{note}", mistake=failure.mistake, withheld=Withheld.VALUES,
+                          unclaimed=f"{without_claim(failure)}{note}") from None
 
 
 @contextmanager

@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from autograder.checks import check
-from autograder.checks.compare import CheckFailed, Mistake, as_array, as_number, assert_close, fmt
-from autograder.checks.toolbox import type_name, unpack
+from autograder.checks.compare import CheckFailed, Mistake, as_array, as_number, assert_close, explained, fmt
+from autograder.checks.diagnosis import diagnose
+from autograder.checks.toolbox import FirstFailure, type_name, unpack, values_first, with_hint
 
 # --- num_iterations ----------------------------------------------------------------------
 
@@ -48,42 +50,58 @@ def as_count(value: object, who: str) -> int:
     return int(number)
 
 
-def count_hint(n: int, b: int, drop_last: bool, got: int) -> str:
-    if not drop_last and got == n // b and n % b:
-        return (
-            " Likely mistake: that is n_samples // batch_size, which forgets the last, smaller "
-            "batch. Round up: an epoch visits every sample."
-        )
-    if drop_last and got == -(-n // b):
-        return " Likely mistake: with drop_last=True the incomplete last batch is dropped: round down."
-    return ""
+ROUNDED_DOWN = ("that is n_samples // batch_size, which forgets the last, smaller batch. Round up: an "
+                "epoch visits every sample.")
+ROUNDED_UP = "with drop_last=True the incomplete last batch is dropped: round down."
+
+
+def count_failure(num_iterations, n: int, b: int, drop_last: bool, got: int, expected: int) -> CheckFailed:
+    """The failure of a wrong count, with the rounding it shows: a count that rounds the other way
+    here, and also on three separating inputs (13, 14 and 12 samples in batches of 4), where
+    rounding down gives 3, 3, 3, rounding up 4, 4, 3 and rounding to the nearest 3, 4, 3."""
+    said = f"num_iterations({n}, {b}, drop_last={drop_last}) should be {expected}, got {got}."
+    rounded = n // b if not drop_last else -(-n // b)
+    hint = None
+    if n % b and got == rounded:
+        try:
+            again = [as_count(num_iterations(m, 4, drop_last=drop_last), "num_iterations")
+                     for m in (13, 14, 12)]
+        except CheckFailed:
+            again = None
+        if again == ([4, 4, 3] if drop_last else [3, 3, 3]):
+            hint = ROUNDED_UP if drop_last else ROUNDED_DOWN
+    return CheckFailed(said + (f"\n  Likely mistake: {hint}" if hint else ""), mistake=hint)
 
 
 @check("num_iterations", "matches known counts", 0.5)
 def num_iterations_known(num_iterations):
+    trials = FirstFailure()
     for n, b, drop_last, expected in KNOWN_COUNTS:
-        got = as_count(num_iterations(n, b, drop_last=drop_last), "num_iterations")
-        if got != expected:
-            raise CheckFailed(
-                f"num_iterations({n}, {b}, drop_last={drop_last}) should be {expected}, got {got}."
-                + count_hint(n, b, drop_last, got)
-            )
+        if trials.settled:
+            break
+        with trials:
+            got = as_count(num_iterations(n, b, drop_last=drop_last), "num_iterations")
+            if got != expected:
+                raise count_failure(num_iterations, n, b, drop_last, got, expected)
+    trials.end()
 
 
 @check("num_iterations", "matches the reference on random sizes", 1.0, hidden=True)
 def num_iterations_matches_reference(num_iterations, reference):
     ref = reference.function("num_iterations")
     rng = np.random.default_rng(1000)
+    trials = FirstFailure()
     for _ in range(40):
-        n, b = int(rng.integers(1, 5000)), int(rng.integers(1, 600))
-        for drop_last in (False, True):
-            got = as_count(num_iterations(n, b, drop_last=drop_last), "num_iterations")
-            expected = as_count(ref(n, b, drop_last=drop_last), "num_iterations")
-            if got != expected:
-                raise CheckFailed(
-                    f"num_iterations({n}, {b}, drop_last={drop_last}) should be {expected}, got {got}."
-                    + count_hint(n, b, drop_last, got)
-                )
+        if trials.settled:
+            break
+        with trials:
+            n, b = int(rng.integers(1, 5000)), int(rng.integers(1, 600))
+            for drop_last in (False, True):
+                got = as_count(num_iterations(n, b, drop_last=drop_last), "num_iterations")
+                expected = as_count(ref(n, b, drop_last=drop_last), "num_iterations")
+                if got != expected:
+                    raise count_failure(num_iterations, n, b, drop_last, got, expected)
+    trials.end()
 
 
 # --- iterate_minibatches -------------------------------------------------------------------
@@ -130,6 +148,40 @@ def epoch_batches(iterate_minibatches, X, y, batch_size, **kwargs) -> list[tuple
     return result
 
 
+OVERLAPPING = ("the batches overlap, each starting inside the one before: the start of each batch should "
+               "move on by batch_size, so that consecutive batches do not share samples.")
+WITH_REPLACEMENT = ("samples are drawn with replacement (a sample twice in one batch): an epoch takes a "
+                    "permutation of the indices, rng.permutation(n), and cuts it into batches.")
+
+
+def repeated_samples(batches, n: int, seen: np.ndarray, what: str) -> CheckFailed:
+    """The failure of an epoch that visits some samples more than once, with the pattern it shows:
+    a sample twice within one batch (drawn with replacement), or batches that are overlapping
+    windows of one order (a step shorter than batch_size)."""
+    counts = np.bincount(seen[seen >= 0].astype(int), minlength=n)
+    twice, never = np.flatnonzero(counts > 1), np.flatnonzero(counts == 0)
+    said = f"{what}: samples {some(twice)} appear more than once in the same epoch"
+    said += f", and samples {some(never)} never." if len(never) else "."
+    samples = [y.tolist() for _, y in batches]
+    inside = any(len(set(batch)) < len(batch) for batch in samples)
+    overlapping = len(samples) > 1 and all(map(overlaps, samples, samples[1:]))
+    hint = {(True, False): WITH_REPLACEMENT, (False, True): OVERLAPPING}.get((inside, overlapping))
+    return CheckFailed(said + (f"\n  Likely mistake: {hint}" if hint else ""), mistake=hint)
+
+
+def some(indices: np.ndarray, most: int = 8) -> str:
+    return str(indices[:most].tolist()) + (" ..." if len(indices) > most else "")
+
+
+def overlaps(a: list, b: list) -> bool:
+    """Whether batch ``b`` starts inside batch ``a`` and goes on as ``a`` does (two overlapping
+    windows of one order)."""
+    if not a or not b or b[0] not in a:
+        return False
+    start = a.index(b[0])
+    return a[start:] == b[: len(a) - start]
+
+
 def assert_one_epoch(batches, n: int, batch_size: int, drop_last: bool, what: str) -> None:
     """Sizes, coverage (each sample once) and X/y alignment of one epoch's batches."""
     sizes = [len(y) for _, y in batches]
@@ -144,10 +196,7 @@ def assert_one_epoch(batches, n: int, batch_size: int, drop_last: bool, what: st
                 "permutation of indices, not separately."
             )
     if len(set(seen.tolist())) < len(seen):
-        raise CheckFailed(
-            f"{what}: some samples appear in more than one batch of the same epoch "
-            "(batches overlap). Step through the indices batch_size at a time."
-        )
+        raise repeated_samples(batches, n, seen, what)
     if sizes != expected:
         hint = ""
         if not drop_last and rest and sizes == [batch_size] * full:
@@ -161,22 +210,43 @@ def assert_one_epoch(batches, n: int, batch_size: int, drop_last: bool, what: st
 
 @check("iterate_minibatches", "one epoch visits every sample once; the last batch is smaller", 1.0)
 def iterate_minibatches_epoch(iterate_minibatches):
+    trials = FirstFailure()
     for n, b in [(10, 3), (12, 4), (7, 10), (1, 1), (5, 1)]:
-        X, y = numbered_data(n)
-        batches = epoch_batches(iterate_minibatches, X, y, b, shuffle=True, rng=np.random.default_rng(2))
-        assert_one_epoch(batches, n, b, False, f"iterate_minibatches with {n} samples, batch_size={b}")
+        if trials.settled:
+            break
+        with trials:
+            X, y = numbered_data(n)
+            batches = epoch_batches(iterate_minibatches, X, y, b, shuffle=True, rng=np.random.default_rng(2))
+            assert_one_epoch(batches, n, b, False, f"iterate_minibatches with {n} samples, batch_size={b}")
+    trials.end()
 
 
 @check("iterate_minibatches", "drop_last drops only the incomplete batch", 0.5)
 def iterate_minibatches_drop_last(iterate_minibatches):
+    trials = FirstFailure()
     for n, b in [(10, 3), (12, 4), (7, 10)]:
-        X, y = numbered_data(n)
-        batches = epoch_batches(
-            iterate_minibatches, X, y, b, shuffle=True, rng=np.random.default_rng(3), drop_last=True
-        )
-        assert_one_epoch(
-            batches, n, b, True, f"iterate_minibatches with {n} samples, batch_size={b}, drop_last=True"
-        )
+        if trials.settled:
+            break
+        with trials:
+            X, y = numbered_data(n)
+            batches = epoch_batches(
+                iterate_minibatches, X, y, b, shuffle=True, rng=np.random.default_rng(3), drop_last=True
+            )
+            assert_one_epoch(
+                batches, n, b, True, f"iterate_minibatches with {n} samples, batch_size={b}, drop_last=True"
+            )
+    trials.end()
+
+
+RNG_NONE = ("rng is None in this run. With rng=None (its default), make a generator of your own: "
+            "rng = np.random.default_rng() if rng is None else rng.")
+GENERATOR_METHODS = {name for name in dir(np.random.Generator) if not name.startswith("_")}
+
+
+def none_attribute(failure: CheckFailed) -> str | None:
+    """The attribute student code asked of None (``'NoneType' object has no attribute 'x'``), if any."""
+    found = re.search(r"'NoneType' object has no attribute '(\w+)'", str(failure))
+    return found.group(1) if found else None
 
 
 GLOBAL_GENERATOR = (
@@ -213,8 +283,9 @@ def iterate_minibatches_shuffles(iterate_minibatches):
         )
     if np.array_equal(orders[0], orders[1]) and np.array_equal(orders[1], orders[2]):
         raise CheckFailed(
-            "iterate_minibatches gave the same order in three epochs that share one rng. Use "
-            "the rng you are given (don't create a new generator with a fixed seed inside)."
+            "iterate_minibatches gave the same order in three epochs that share one rng: draw the order from "
+            "that rng in every epoch (a generator made inside with a fixed seed, or an order computed once "
+            "and kept, repeats it)."
         )
     again = epoch_orders(iterate_minibatches, n, 8, 3, shuffle=True, rng=np.random.default_rng(4))
     if not all(np.array_equal(a, b) for a, b in zip(orders, again, strict=True)):
@@ -236,8 +307,10 @@ def iterate_minibatches_shuffles(iterate_minibatches):
     try:
         epoch_orders(iterate_minibatches, 9, 4, 1, shuffle=True)
     except CheckFailed as failure:
-        raise CheckFailed(f"{failure}\n  With rng=None (its default), make a generator of your own: "
-                          "rng = np.random.default_rng() if rng is None else rng.") from None
+        if failure.kind is None and none_attribute(failure) in GENERATOR_METHODS:
+            raise with_hint(failure, RNG_NONE) from None
+        raise CheckFailed(f"{failure}\n  (This call left rng at its default, None.)", kind=failure.kind,
+                          mistake=failure.mistake) from None
     in_order = epoch_orders(iterate_minibatches, 12, 5, 1, shuffle=False, rng=np.random.default_rng(6))[0]
     if not np.array_equal(in_order, np.arange(12)):
         raise CheckFailed("iterate_minibatches(..., shuffle=False) should keep the samples in order "
@@ -247,33 +320,63 @@ def iterate_minibatches_shuffles(iterate_minibatches):
 @check("iterate_minibatches", "works on random sizes, with and without drop_last", 1.5, hidden=True)
 def iterate_minibatches_random_sizes(iterate_minibatches):
     rng = np.random.default_rng(1100)
+    trials = FirstFailure()
     for _ in range(25):
-        n, b = int(rng.integers(1, 300)), int(rng.integers(1, 70))
-        drop_last = bool(rng.integers(0, 2))
-        X, y = numbered_data(n)
-        batches = epoch_batches(
-            iterate_minibatches, X, y, b, shuffle=True, rng=np.random.default_rng(int(n)), drop_last=drop_last
-        )
-        assert_one_epoch(
-            batches,
-            n,
-            b,
-            drop_last,
-            f"iterate_minibatches with {n} samples, batch_size={b}, drop_last={drop_last}",
-        )
+        if trials.settled:
+            break
+        with trials:
+            n, b = int(rng.integers(1, 300)), int(rng.integers(1, 70))
+            drop_last = bool(rng.integers(0, 2))
+            X, y = numbered_data(n)
+            batches = epoch_batches(
+                iterate_minibatches, X, y, b, shuffle=True, rng=np.random.default_rng(int(n)),
+                drop_last=drop_last)
+            assert_one_epoch(
+                batches,
+                n,
+                b,
+                drop_last,
+                f"iterate_minibatches with {n} samples, batch_size={b}, drop_last={drop_last}",
+            )
+    trials.end()
 
 
 # --- accuracy ---------------------------------------------------------------------------
 
 
 def accuracy_mistakes(logits: np.ndarray, labels: np.ndarray) -> list[Mistake]:
+    predicted = np.argmax(logits, axis=1)
     return [
         Mistake(
             "this is the argmax over axis 0 (the batch): the predicted class is the argmax of "
             "each row, over axis 1.",
             lambda: np.mean(np.argmax(logits, axis=0) == labels),
         ),
+        Mistake("this compares with np.argmax(labels), one number: labels are already class indices, "
+                "(N,) integers, not one-hot rows; compare the predictions with labels themselves.",
+                lambda: np.mean(predicted == np.argmax(labels))),
+        Mistake("this compares with the argmax of the whole array of logits, one number: take the argmax of "
+                "each row, np.argmax(logits, axis=1).", lambda: np.mean(np.argmax(logits) == labels)),
+        Mistake("this is the number of right predictions: accuracy is their fraction, the mean.",
+                lambda: float(np.sum(predicted == labels))),
+        Mistake("this is the fraction of *wrong* predictions: accuracy counts the right ones.",
+                lambda: np.mean(predicted != labels)),
     ]
+
+
+PERCENTAGE = "this is a percentage: return the fraction of correct predictions, in [0, 1]."
+AXIS_OF_LABELS = ("an operation along axis 1 met a one-dimensional array: labels are class indices of shape "
+                  "(N,), not one-hot rows, so use them as they are (only logits has an axis 1).")
+
+
+def accuracy_of(accuracy, logits: np.ndarray, labels: np.ndarray) -> float:
+    """accuracy(logits, labels) as a number; an axis error on the labels says what labels are."""
+    try:
+        return as_number(accuracy(logits, labels), "accuracy")
+    except CheckFailed as failure:
+        if failure.kind is None and "axis 1 is out of bounds for array of dimension 1" in str(failure):
+            raise CheckFailed(f"{failure}\n  Seen: {AXIS_OF_LABELS}") from None
+        raise
 
 
 @check("accuracy", "matches known values, logits and labels unchanged", 0.5)
@@ -282,37 +385,48 @@ def accuracy_known(accuracy):
         (np.array([[2.0, 1.0, 0.0], [0.0, 3.0, 1.0], [1.0, 0.0, 5.0]]), np.array([0, 2, 2]), 2 / 3),
         (np.array([[0.1, 0.2], [0.3, -1.0], [5.0, 6.0], [0.0, -2.0]]), np.array([1, 0, 1, 1]), 0.75),
     ]
+    trials = FirstFailure()
     for logits, labels, expected in cases:
-        got = as_number(accuracy(logits, labels), "accuracy")
-        assert_close(
-            got,
-            expected,
-            who="accuracy",
-            case=f"logits={logits.tolist()}, labels={labels.tolist()}",
-            factors={100.0: "this is a percentage: return the fraction of correct predictions, in [0, 1]."},
-            mistakes=accuracy_mistakes(logits, labels),
-        )
-        changed = [name for name in ("logits", "labels") if name in accuracy.modified]
-        if changed:
-            raise CheckFailed(f"accuracy modified {' and '.join(changed)} in place: compute on new arrays "
-                              "(logits - m, not logits -= m) so the caller's data stays as it was.")
+        if trials.settled:
+            break
+        with trials:
+            got = accuracy_of(accuracy, logits, labels)
+            assert_close(
+                got,
+                expected,
+                who="accuracy",
+                case=f"logits={logits.tolist()}, labels={labels.tolist()}",
+                factors={100.0: PERCENTAGE},
+                mistakes=accuracy_mistakes(logits, labels),
+            )
+            changed = [name for name in ("logits", "labels") if name in accuracy.modified]
+            if changed:
+                raise CheckFailed(f"accuracy modified {' and '.join(changed)} in place: compute on new "
+                                  "arrays (logits - m, not logits -= m) so the caller's data stays as it "
+                                  "was.")
+    trials.end()
 
 
 @check("accuracy", "matches the reference on random logits", 1.0, hidden=True)
 def accuracy_matches_reference(accuracy, reference):
     ref = reference.function("accuracy")
+    trials = FirstFailure()
     for seed, shape in enumerate([(50, 10), (7, 7), (1, 3), (200, 2)]):
-        rng = np.random.default_rng(1200 + seed)
-        logits, labels = rng.normal(size=shape), rng.integers(0, shape[1], size=shape[0])
-        got = as_number(accuracy(logits, labels), "accuracy")
-        assert_close(
-            got,
-            ref(logits, labels),
-            who="accuracy",
-            case=f"logits of shape {shape}, seed {1200 + seed}",
-            factors={100.0: "this is a percentage: return the fraction of correct predictions."},
-            mistakes=accuracy_mistakes(logits, labels),
-        )
+        if trials.settled:
+            break
+        with trials:
+            rng = np.random.default_rng(1200 + seed)
+            logits, labels = rng.normal(size=shape), rng.integers(0, shape[1], size=shape[0])
+            got = accuracy_of(accuracy, logits, labels)
+            assert_close(
+                got,
+                ref(logits, labels),
+                who="accuracy",
+                case=f"logits of shape {shape}, seed {1200 + seed}",
+                factors={100.0: PERCENTAGE},
+                mistakes=accuracy_mistakes(logits, labels),
+            )
+    trials.end()
 
 
 # --- train: the checks' own model and optimizer, recording everything ---------------------
@@ -453,29 +567,38 @@ def class_data(seed: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     return centres[y] + 0.3 * rng.normal(size=(n, 3)), y
 
 
-NONE_HINTS = [
-    ("'NoneType' object is not callable", "predict is None in this run: compute val_accuracy only when "
-     "predict is given."),
-    ("'NoneType' object has no attribute", "rng is None in this run (its default): make a generator of "
-     "your own when none is given, rng = np.random.default_rng() if rng is None else rng."),
-    ("predict takes X as a NumPy array", "there is no validation data in this run: compute val_loss and "
-     "val_accuracy only when X_val is given."),
-]
 LOSS_TYPE_HINT = ("loss_and_grads may return its loss as a float, a NumPy scalar or a 0-d array, as a real "
                   "one may: turn it into a float first, float(loss).")
-ARGUMENT_HINTS = [*NONE_HINTS, *((text, LOSS_TYPE_HINT) for text in (
-    "'float' object has no attribute", "numpy.ndarray doesn't define __round__"))]
+LOSS_TYPE_ERRORS = ("'float' object has no attribute", "numpy.ndarray doesn't define __round__")
+
+
+def argument_hint(failure: CheckFailed, kwargs: dict) -> str | None:
+    """What an error of train says about an argument of this very run: one left None that it used
+    (rng, predict, the validation data), or the type of a loss."""
+    text, attribute = str(failure), none_attribute(failure)
+    if attribute in GENERATOR_METHODS and kwargs.get("rng") is None:
+        return RNG_NONE
+    if "'NoneType' object is not callable" in text and kwargs.get("predict") is None:
+        return "predict is None in this run: compute val_accuracy only when predict is given."
+    no_validation = kwargs.get("X_val") is None
+    if no_validation and ("predict takes X as a NumPy array, not NoneType" in text
+                          or (attribute is not None and attribute in dir(np.ndarray))):
+        return ("there is no validation data in this run: compute val_loss and val_accuracy only when X_val "
+                "is given.")
+    if any(error in text for error in LOSS_TYPE_ERRORS):
+        return LOSS_TYPE_HINT
+    return None
 
 
 def call_train(train, *args, **kwargs) -> object:
-    """The student's train(*args, **kwargs), with a hint when it trips over an argument left None
-    or over the type of a loss."""
+    """The student's train(*args, **kwargs), with a hint when it trips over an argument of this run
+    (see `argument_hint`)."""
     try:
         return train(*args, **kwargs)
     except CheckFailed as failure:
-        hints = [hint for text, hint in ARGUMENT_HINTS if text in str(failure) and failure.kind is None]
-        if hints:
-            raise CheckFailed(f"{failure}\n  Likely mistake: {hints[0]}", mistake=hints[0]) from None
+        hint = argument_hint(failure, kwargs) if failure.kind is None else None
+        if hint:
+            raise CheckFailed(f"{failure}\n  Likely mistake: {hint}", mistake=hint) from None
         raise
 
 
@@ -505,11 +628,16 @@ def history_value(history: list[dict], epoch: int, key: str) -> float:
     return as_number(record[key], f"history[{epoch - 1}][{key!r}]")
 
 
-def returned_params(params: dict, expected: dict, case: str, start: dict | None = None) -> None:
-    """Fail unless train returned ``expected`` (every element)."""
+def returned_params(params: dict, expected: dict, case: str, start: dict | None = None,
+                    latest: dict | None = None) -> None:
+    """Fail unless train returned ``expected`` (every element). With ``start`` and ``latest`` (the
+    params passed in, and those the optimizer returned last), returning the params passed in although
+    the optimizer stepped them elsewhere is named as such."""
     for key, value in expected.items():
         got = as_array(params[key], f"train (params[{key!r}])", value.shape)
-        if start is not None and np.array_equal(got, start[key]) and not np.allclose(value, start[key]):
+        untrained = start is not None and latest is not None and np.array_equal(got, start[key]) \
+            and not np.allclose(latest[key], start[key])
+        if untrained and not np.allclose(value, start[key]):
             raise CheckFailed(
                 f"train returned params[{key!r}] exactly as it was passed in, after {case}. Return the "
                 "trained params: the arrays the optimizer returned, step after step.",
@@ -557,12 +685,7 @@ def assert_optimizer_calls(recorder: Recorder, hyper: dict) -> None:
             f"train with 2 parameters, 10 samples, batch_size=4 and 2 epochs should call the optimizer "
             f"12 times (once per parameter per batch: 3 batches an epoch), got {len(calls)}.{hint}"
         )
-    if any(call["hyper"] != hyper for call in calls):
-        got = next(call["hyper"] for call in calls if call["hyper"] != hyper)
-        raise CheckFailed(
-            f"train should call the optimizer with the keyword arguments in hyper {hyper}, but it "
-            f"passed {got}. Call optimizer(w, dw, state, **hyper)."
-        )
+    assert_hyper(recorder, hyper)
     how = ("This optimizer updates the state dict it is given and returns it, as a real one may"
            if recorder.in_place else
            "This optimizer returns a new state dict on every call, as a real one may")
@@ -609,8 +732,9 @@ def assert_epochs(recorder: Recorder, n: int, epochs: int, case: str) -> list[li
 
 
 def assert_history(recorder: Recorder, history: list[dict], n: int, epochs: int, case: str,
-                   y_val: np.ndarray | None, with_accuracy: bool) -> None:
-    """Every history entry is what the recorded batches and the params at each epoch's end give."""
+                   y: np.ndarray, y_val: np.ndarray | None, with_accuracy: bool) -> None:
+    """Every history entry is what the recorded batches and the params at each epoch's end give
+    (the training labels ``y`` let known mistakes be recognised: a value computed on them)."""
     if len(history) != epochs:
         raise CheckFailed(f"train(..., epochs={epochs}) should return {epochs} history entries ({case}), "
                           f"got {len(history)}.")
@@ -620,40 +744,54 @@ def assert_history(recorder: Recorder, history: list[dict], n: int, epochs: int,
             got = history[epoch - 1].get("epoch")
             raise CheckFailed(f"history entry {epoch - 1} should have 'epoch': {epoch}, got {got!r}.")
         sizes = [len(b.samples) for b in group]
-        weighted = sum(size * b.loss for size, b in zip(sizes, group, strict=True)) / n
-        got = history_value(history, epoch, "train_loss")
-        if not math.isclose(got, weighted, rel_tol=1e-9, abs_tol=1e-12):
-            hint = ""
-            if math.isclose(got, group[-1].loss, rel_tol=1e-9):
-                hint = " That is the last batch's loss: report the mean over the whole epoch."
-            elif math.isclose(got, float(np.mean([b.loss for b in group])), rel_tol=1e-9):
-                hint = (f" That is the plain mean of the batch losses; the last batch holds only "
-                        f"{sizes[-1]} of the {n} samples, so weight each batch's loss by its size.")
-            raise CheckFailed(
-                f"epoch {epoch} ({case}): train_loss should be the mean loss over the epoch's samples, "
-                f"{fmt(weighted)} (batches of {', '.join(map(str, sizes))}), got {fmt(got)}.{hint}"
-            )
+        losses = [b.loss for b in group]
+        weighted = sum(size * loss for size, loss in zip(sizes, losses, strict=True)) / n
+        after, before = recorder.params_after(groups, epoch), group[0].params_before
+        what = f"the mean loss over the epoch's samples (batches of {', '.join(map(str, sizes))})"
+        assert_entry(history, epoch, "train_loss", weighted, case, what, [
+            fixed("that is the last batch's loss: report the mean over the whole epoch.", losses[-1]),
+            fixed(f"that is the plain mean of the batch losses; the last batch holds only {sizes[-1]} of the "
+                  f"{n} samples, so weight each batch's loss by its size.", float(np.mean(losses))),
+            fixed("that is the sum of the batch losses: weight each by its size and divide by the number of "
+                  "samples.", sum(losses)),
+            fixed("that is the sum of the batch losses weighted by their sizes: divide it by the number of "
+                  "samples.", weighted * n),
+        ])
         if recorder.X_val is None:
             continue
-        after, before = recorder.params_after(groups, epoch), group[0].params_before
-        expected = model_loss_and_grads(after, recorder.X_val, y_val)[0]
-        got = history_value(history, epoch, "val_loss")
-        if not math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-12):
-            hint = ""
-            if math.isclose(got, model_loss_and_grads(before, recorder.X_val, y_val)[0], rel_tol=1e-9):
-                hint = " That is the loss before the epoch's updates: compute it after the epoch's last step."
-            raise CheckFailed(
-                f"epoch {epoch} ({case}): val_loss should be loss_and_grads(params, X_val, y_val)[0] with "
-                f"the params at the end of the epoch, {fmt(expected)}, got {fmt(got)}.{hint}"
-            )
+        what = "loss_and_grads(params, X_val, y_val)[0] with the params at the end of the epoch"
+        right = model_loss_and_grads(after, recorder.X_val, y_val)[0]
+        assert_entry(history, epoch, "val_loss", right, case, what, [
+                         fixed("that is the loss before the epoch's updates: compute it after the epoch's "
+                               "last step.", model_loss_and_grads(before, recorder.X_val, y_val)[0]),
+                         fixed("that is the loss on the training data: compute val_loss on X_val and y_val.",
+                               model_loss_and_grads(after, recorder.X, y)[0]),
+                     ])
         if with_accuracy:
-            expected = model_accuracy(after, recorder.X_val, y_val)
-            got = history_value(history, epoch, "val_accuracy")
-            if not math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-12):
-                raise CheckFailed(
-                    f"epoch {epoch} ({case}): val_accuracy should be accuracy(predict(params, X_val), y_val) "
-                    f"with the params at the end of the epoch, {fmt(expected)}, got {fmt(got)}."
-                )
+            what = "accuracy(predict(params, X_val), y_val) with the params at the end of the epoch"
+            assert_entry(history, epoch, "val_accuracy", model_accuracy(after, recorder.X_val, y_val), case,
+                         what, [
+                             fixed("that is the accuracy on the training data: compute val_accuracy on X_val "
+                                   "and y_val.", model_accuracy(after, recorder.X, y)),
+                             fixed("that is the accuracy before the epoch's updates: compute it after the "
+                                   "epoch's last step.", model_accuracy(before, recorder.X_val, y_val)),
+                         ])
+
+
+def fixed(hint: str, value: float) -> Mistake:
+    """A known mistake whose value is already computed."""
+    return Mistake(hint, lambda: value)
+
+
+def assert_entry(history: list[dict], epoch: int, key: str, expected: float, case: str, what: str,
+                 mistakes: list[Mistake]) -> None:
+    """Fail unless history[epoch - 1][key] is ``expected``, naming a known mistake it proves."""
+    got = history_value(history, epoch, key)
+    if math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-12):
+        return
+    finding = diagnose(got, expected, mistakes, rtol=1e-9, atol=1e-12)
+    said = f"epoch {epoch} ({case}): {key} should be {what}, {fmt(expected)}, got {fmt(got)}."
+    raise CheckFailed("\n".join([said, *explained(finding)]), mistake=finding.named)
 
 
 @check("train", "history: epoch, sample-weighted train_loss, val_loss and val_accuracy after each epoch", 1.5)
@@ -675,7 +813,7 @@ def train_history(train):
         case = (f"{n} samples, batch_size={batch_size}, {epochs} epoch{'s' if epochs > 1 else ''}, "
                 + ("X_val and predict given" if validate and with_predict else
                    "X_val given, predict not" if validate else "predict given, X_val not"))
-        assert_history(recorder, history, n, epochs, case, y_val, validate and with_predict)
+        assert_history(recorder, history, n, epochs, case, y, y_val, validate and with_predict)
 
 
 @check("train", "never modifies the params (or the data) passed in", 1.0, property=True)
@@ -684,8 +822,9 @@ def train_params_unchanged(train):
     # the params train must return; leaving the params alone counts only for a train that trains.
     X, y = class_data(1320, 8)
     recorder = Recorder(X, in_place=False, start={"W": np.ones((3, 2)), "b": np.zeros(2)})
-    params, _ = run_train(train, recorder, X, y, hyper={"lr": 0.1}, epochs=3, batch_size=10,
-                          rng=np.random.default_rng(2))
+    with values_first(UNCHANGED):
+        params, _ = run_train(train, recorder, X, y, hyper={"lr": 0.1}, epochs=3, batch_size=10,
+                              rng=np.random.default_rng(2))
     if "params" in train.modified:
         raise CheckFailed(
             "train modified the params passed in (the dict or its arrays). Work on a copy: "
@@ -701,12 +840,23 @@ def train_params_unchanged(train):
     for _ in range(3):
         _, grads = model_loss_and_grads(expected, X, y)
         expected = {k: v - 0.1 * grads[k] for k, v in expected.items()}
-    try:
-        returned_params(params, expected, start=recorder.start,
+    with values_first(UNCHANGED):
+        assert_hyper(recorder, {"lr": 0.1})
+        returned_params(params, expected, start=recorder.start, latest=recorder.current,
                         case="3 epochs of full-batch training (8 samples, batch_size=10, lr=0.1)")
-    except CheckFailed as failure:
-        raise CheckFailed(f"{failure}\n  (Leaving the params passed in unchanged counts only for a train "
-                          "that returns the trained params.)", mistake=failure.mistake) from None
+
+
+UNCHANGED = "Leaving the params passed in unchanged"
+
+
+def assert_hyper(recorder: Recorder, hyper: dict) -> None:
+    """Every optimizer call got the keyword arguments in ``hyper``."""
+    wrong = [call["hyper"] for call in recorder.optimizer_calls if call["hyper"] != hyper]
+    if wrong:
+        raise CheckFailed(
+            f"train should call the optimizer with the keyword arguments in hyper {hyper}, but it "
+            f"passed {wrong[0]}. Call optimizer(w, dw, state, **hyper)."
+        )
 
 
 def scripted(sequence: list[float]) -> Callable[[dict], float]:
@@ -772,18 +922,24 @@ def train_early_stopping(train):
                 mistake="an equal validation loss counted as an improvement.",
             )
         if len(history) != stop:
-            hint = ""
+            hint = None
             if len(history) in (early_stopping(sequence, patience, extra=1)[0],
                                 early_stopping(sequence, patience, extra=-1)[0]):
-                hint = (" Patience is off by one: stop when the count of epochs without improvement "
+                hint = ("patience is off by one: stop when the count of epochs without improvement "
                         "reaches patience.")
-            raise CheckFailed(
-                f"{setting}, train should stop after epoch {stop} ({patience} epochs without improvement "
-                f"after the best, epoch {best}), but it ran {len(history)} epochs.{hint}"
-                if stop < len(sequence) else
-                f"{setting}, train should run all {stop} epochs (patience is never used up), but it ran "
-                f"{len(history)}.{hint}"
-            )
+            said = (f"{setting}, train should stop after epoch {stop} ({patience} epochs without improvement "
+                    f"after the best, epoch {best}), but it ran {len(history)} epochs."
+                    if stop < len(sequence) else
+                    f"{setting}, train should run all {stop} epochs (patience is never used up), but it ran "
+                    f"{len(history)}.")
+            raise CheckFailed(said + (f"\n  Likely mistake: {hint}" if hint else ""), mistake=hint)
+        for epoch, loss in enumerate(sequence[: len(history)], start=1):
+            reported = history_value(history, epoch, "val_loss")
+            if not math.isclose(reported, loss, rel_tol=1e-9):
+                raise CheckFailed(
+                    f"{setting}, history's val_loss of epoch {epoch} should be that epoch's validation loss, "
+                    f"{loss:g}, got {fmt(reported)}."
+                )
         if epoch_of_params != best:
             hint = ""
             if epoch_of_params == stop and stop == len(sequence):

@@ -415,8 +415,8 @@ class IsolatedNamespace:
                 raise WorkerLost("sent a reply of the wrong form", kind=Trouble.REFUSED)
             return reply
 
-        def sequence(calls: list, threaded: int) -> list:
-            results = self._live().peer.request(Request.SEQUENCE, value, calls, threaded)
+        def sequence(calls: list, threaded: int, reuse: bool = False) -> list:
+            results = self._live().peer.request(Request.SEQUENCE, value, calls, threaded, reuse)
             if not isinstance(results, list):
                 raise WorkerLost("sent a reply of the wrong form", kind=Trouble.REFUSED)
             return results

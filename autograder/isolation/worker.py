@@ -18,6 +18,7 @@ import builtins
 import inspect
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -190,9 +191,9 @@ class Student:
         self._peer_ref[0].printed.clear()
         return call_tracking(function, args, kwargs, limit)
 
-    def sequence(self, function: Any, calls: list, threaded: int) -> list:
+    def sequence(self, function: Any, calls: list, threaded: int, reuse: bool = False) -> list:
         self._peer_ref[0].printed.clear()
-        return run_sequence(function, calls, threaded)
+        return run_sequence(function, calls, threaded, reuse=reuse is True)
 
     def program(self, cls: Any, program: list, reads: list[int]) -> list:
         self._peer_ref[0].printed.clear()
@@ -240,6 +241,7 @@ def serve(read_fd: int, write_fd: int, scratch: Path, limits: Limits, missing: l
     os.environ.update(HOME=str(scratch), TMPDIR=str(scratch), MPLCONFIGDIR=str(scratch), MPLBACKEND="Agg",
                       OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
                       PATH="/usr/bin:/bin")
+    tempfile.tempdir = str(scratch)  # the zygote's choice (/tmp) is cached: libraries' caches go here
     sys.path[:] = [path for path in sys.path if path and Path(path).resolve().is_relative_to(sys.base_prefix)
                    or "site-packages" in path]
     os.chdir(scratch)

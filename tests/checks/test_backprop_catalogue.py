@@ -183,7 +183,7 @@ WRONG = [
                 step[i] = 1e-6
                 grad[i] = (f(x + step) - f(x - step)) / 2e-6
             return grad
-    """, r"ignore its eps"),
+    """, r"ignores? its eps"),
     Wrong("linear_forward", "forgets the bias", """
         def linear_forward(x, W, b):
             return x @ W, (x, W, b)
@@ -192,7 +192,7 @@ WRONG = [
         def linear_backward(dout, cache):
             x, W, b = cache
             return dout @ W.T, dout.T @ x, dout.sum(axis=0)
-    """, r"transposed"),
+    """, r"right gradient, transposed"),
     Wrong("linear_backward", "db averaged instead of summed", """
         def linear_backward(dout, cache):
             x, W, b = cache
@@ -245,7 +245,7 @@ WRONG = [
             da1, dW2, db2 = linear_backward(dlogits, c2)
             dx, dW1, db1 = linear_backward(act_b(da1, ca), c1)
             return loss, {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
-    """, r"works for two layers but not|fixed number of layers|KeyError"),
+    """, r"it looks up W\d, but this network has \d layer"),
     Wrong("mlp_loss_and_grads", "activation applied to the output layer", """
         def mlp_loss_and_grads(params, X, y, activation="relu"):
             act_f, act_b = {"relu": (relu_forward, relu_backward),
@@ -383,6 +383,105 @@ WRONG = [
     Wrong("Q3", "moves with the gradient", "Q3 = 0.08", r"\*against\* the gradient"),
     Wrong("Q3", "forgets the learning rate", "Q3 = -0.8", r"scaled by the learning rate"),
     Wrong("Q3", "divides by the learning rate", "Q3 = -8", r"you divided by it"),
+]
+
+
+# A correct MLP built from the layers, which the wrong variants below change in one place each.
+MLP = """
+def mlp_loss_and_grads(params, X, y, activation="relu"):
+    act_f, act_b = {"relu": (relu_forward, relu_backward),
+                    "sigmoid": (sigmoid_forward, sigmoid_backward)}[activation]
+    L = len(params) // 2
+    h, caches = X, []
+    for l in range(1, L + 1):
+        h, lc = linear_forward(h, params[f"W{l}"], params[f"b{l}"])
+        ac = None
+        if l < L:
+            h, ac = act_f(h)
+        caches.append((lc, ac))
+    loss, dh = softmax_cross_entropy(h, y)
+    grads = {}
+    for l in range(L, 0, -1):
+        lc, ac = caches[l - 1]
+        if ac is not None:
+            dh = act_b(dh, ac)
+        dh, grads[f"W{l}"], grads[f"b{l}"] = linear_backward(dh, lc)
+    return loss, grads
+"""
+
+
+def mlp_with(old: str, new: str) -> str:
+    assert old in MLP, old
+    return MLP.replace(old, new)
+
+
+WRONG += [
+    # mistakes students make that earlier catalogues did not name (each with the signature that proves it)
+    Wrong("numerical_gradient", "a relative step, eps * |x|", """
+        def numerical_gradient(f, x, eps=1e-6):
+            grad = np.zeros_like(x)
+            for i in np.ndindex(x.shape):
+                h = eps * abs(x[i])
+                step = np.zeros_like(x)
+                step[i] = h
+                grad[i] = (f(x + step) - f(x - step)) / (2 * h)
+            return grad
+    """, r"the step is relative"),
+    Wrong("Value", "tanh's derivative without the square", value_with(
+        "        return self._unary(t, 1 - t ** 2)", "        return self._unary(t, 1 - t)"),
+        r"square is missing"),
+    Wrong("Value", "exp's derivative is x", value_with(
+        "        return self._unary(math.exp(self.data), math.exp(self.data))",
+        "        return self._unary(math.exp(self.data), self.data)"), r"derivative of exp\(x\) is exp\(x\) itself"),
+    Wrong("Value", "relu without its mask", value_with(
+        "        return self._unary(max(0.0, self.data), float(self.data > 0))",
+        "        return self._unary(max(0.0, self.data), 1.0)"), r"derivative is 0 where x < 0"),
+    Wrong("Value", "the division's gradient with respect to b has the wrong sign", value_with(
+        "    def __truediv__(self, other): return self * other ** -1",
+        "    def __truediv__(self, other):\n"
+        "        other = other if isinstance(other, Value) else Value(other)\n"
+        "        out = Value(self.data / other.data, (self, other))\n"
+        "        def _backward():\n"
+        "            self.grad += out.grad / other.data\n"
+        "            other.grad += self.data / other.data ** 2 * out.grad\n"
+        "        out._backward = _backward\n"
+        "        return out"), r"a / b with respect to b has the wrong sign"),
+    Wrong("Value", "backward never seeds the output's gradient", value_with(
+        "        self.grad = 1.0\n        for v in reversed(topo):", "        for v in reversed(topo):"),
+        r"out\.grad should be 1"),
+    Wrong("relu_backward", "multiplies by x instead of the mask", """
+        def relu_backward(dout, cache):
+            return dout * cache
+    """, r"dx is dout times x"),
+    Wrong("linear_backward", "a layer object that scales its stored input in place", """
+        class Dense:
+            def __init__(self, x, W, b):
+                self.inputs, self.weights = x, W
+
+            def backward(self, dout):
+                dW = self.inputs.T @ dout
+                self.inputs *= 0.0
+                return dout @ self.weights.T, dW, dout.sum(axis=0)
+
+        def linear_forward(x, W, b):
+            return x @ W + b, Dense(x, W, b)
+
+        def linear_backward(dout, cache):
+            return cache.backward(dout)
+    """, r"modified its input `cache` in place"),
+    Wrong("mlp_loss_and_grads", "backward skips the activation's derivative", mlp_with(
+        "            dh = act_b(dh, ac)\n", "            pass\n"), r"passes back through the hidden activations"),
+]
+
+NEAR_MISSES = [
+    Wrong("linear_backward", "db not summed over the batch", """
+        def linear_backward(dout, cache):
+            x, W, b = cache
+            return dout @ W.T, x.T @ dout, dout
+    """, r"extra axis of length \d+ in front"),
+    Wrong("Value", "tanh's derivative scaled by 1.5", value_with(
+        "        return self._unary(t, 1 - t ** 2)", "        return self._unary(t, 1.5 * (1 - t ** 2))"),
+        r"a\.grad should be"),
 ]
 
 
@@ -601,6 +700,44 @@ CORRECT["caches as objects of the student's own classes"] = """
         return dout * cache["s"] * (1.0 - cache["s"])
 """
 
+CORRECT["nnfs-style layer objects as caches, keeping their gradients as attributes"] = """
+    class Dense:
+        def forward(self, x, W, b):
+            self.inputs, self.weights = x, W
+            self.output = x @ W + b
+            return self.output
+
+        def backward(self, dvalues):
+            self.dweights = self.inputs.T @ dvalues
+            self.dbiases = np.sum(dvalues, axis=0)
+            self.dinputs = dvalues @ self.weights.T
+            return self.dinputs, self.dweights, self.dbiases
+
+    class ReLU:
+        def forward(self, x):
+            self.inputs = x
+            self.output = np.maximum(0, x)
+            return self.output
+
+        def backward(self, dvalues):
+            self.dinputs = dvalues.copy()
+            self.dinputs[self.inputs <= 0] = 0
+            return self.dinputs
+
+    def linear_forward(x, W, b):
+        layer = Dense()
+        return layer.forward(x, W, b), layer
+
+    def linear_backward(dout, cache):
+        return cache.backward(dout)
+
+    def relu_forward(x):
+        layer = ReLU()
+        return layer.forward(x), layer
+
+    def relu_backward(dout, cache):
+        return cache.backward(dout)
+"""
 CORRECT["a recursive MLP that looks layers up by name, numerical gradient with nditer"] = """
     def mlp_loss_and_grads(params, X, y, activation="relu"):
         act_f, act_b = {"relu": (relu_forward, relu_backward),

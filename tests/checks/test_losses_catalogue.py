@@ -283,6 +283,58 @@ WRONG = [
 ]
 
 
+WRONG += [
+    # mistakes students make that earlier catalogues did not name (each with the signature that proves it)
+    Wrong("cross_entropy", "log-probabilities indexed by whole columns", """
+        def cross_entropy(logits, labels):
+            z = logits - logits.max(axis=1, keepdims=True)
+            log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+            return -np.mean(log_p[:, labels])
+    """, r"picks whole columns"),
+    Wrong("cross_entropy_grad", "one-hot subtracted from whole columns", """
+        def cross_entropy_grad(logits, labels):
+            p = softmax(logits)
+            p[:, labels] -= 1
+            return p / len(labels)
+    """, r"subtracts 1 from whole columns"),
+    Wrong("cross_entropy", "log(softmax + 1e-7)", """
+        def cross_entropy(logits, labels):
+            p = softmax(logits)
+            return -np.mean(np.log(p[np.arange(len(labels)), labels] + 1e-7))
+    """, r"capped for confident wrong predictions: .* is -log\(1e-07\)"),
+    Wrong("softmax", "computed in float32", """
+        def softmax(logits):
+            z = (logits - logits.max(axis=-1, keepdims=True)).astype(np.float32)
+            e = np.exp(z)
+            return e / e.sum(axis=-1, keepdims=True)
+    """, r"dtype float32"),
+]
+
+# Wrong in ways no catalogued mistake describes: the feedback shows evidence, and claims nothing.
+NEAR_MISSES = [
+    Wrong("mse_grad", "a gradient flattened to one axis", """
+        def mse_grad(y_pred, y_true):
+            return (2 * (y_pred - y_true) / y_pred.size).ravel()
+    """, r"expected number of elements \(\d+\) in another shape"),
+    Wrong("mse_grad", "a factor off by a hair", """
+        def mse_grad(y_pred, y_true):
+            return 2.000001 * (y_pred - y_true) / y_pred.size
+    """, r"1\.0000005 times the expected one"),
+    Wrong("softmax", "a temperature of 2", """
+        def softmax(logits):
+            z = logits / 2
+            e = np.exp(z - z.max(axis=-1, keepdims=True))
+            return e / e.sum(axis=-1, keepdims=True)
+    """, r"worst element"),
+    Wrong("cross_entropy_grad", "labels shifted by one class", """
+        def cross_entropy_grad(logits, labels):
+            p = softmax(logits)
+            p[np.arange(len(labels)), (labels + 1) % logits.shape[1]] -= 1
+            return p / len(labels)
+    """, r"worst element"),
+]
+
+
 @pytest.mark.parametrize("wrong", WRONG, ids=lambda w: f"{w.target}: {w.mistake}")
 def test_wrong_implementation_loses_its_own_points_with_a_named_mistake(wrong):
     assert_loses_its_own_points("01_losses", wrong)

@@ -122,7 +122,43 @@ WRONG = [
                 path.append(path[-1] + lr * grad_fn(path[-1]))
             return np.array(path)
     """, r"doesn't add it|uphill"),
-    Wrong("Q2", "off by one", "Q2 = 30", r"not the right answer"),
+    Wrong("Q2", "off by one", "Q2 = 30", r"not the right answer.*\n.*check that step in your trajectory"),
+]
+
+
+WRONG += [
+    # mistakes students make that earlier catalogues did not name (each with the signature that proves it)
+    Wrong("adam", "v not bias-corrected (a first step 1/sqrt(1 - beta2) = 31.6 times too large)", edit(
+        ADAM, "    v_hat = v / (1 - beta2 ** t)\n", "    v_hat = v\n"), r"v is not bias-corrected"),
+    Wrong("adam", "m not bias-corrected", edit(ADAM, "    m_hat = m / (1 - beta1 ** t)\n", "    m_hat = m\n"),
+          r"m is not bias-corrected"),
+    Wrong("adam", "moments started at the first gradient", edit(edit(
+        ADAM, 'state.get("m", 0.0)', 'state.get("m", dw)'), 'state.get("v", 0.0)', 'state.get("v", dw ** 2)'),
+        r"start at the first gradient"),
+    Wrong("adamw", "decay of the wrong sign", edit(ADAMW, "w = w - lr * weight_decay * w", "w = w + lr * weight_decay * w"),
+          r"decay has the wrong sign"),
+    Wrong("sgd_momentum", "the state aliases the caller's gradient", """
+        def sgd_momentum(w, dw, state, lr=0.01, momentum=0.9):
+            if "v" not in state:
+                state["v"] = dw
+            else:
+                state["v"] *= momentum
+                state["v"] += dw
+            return w - lr * state["v"], state
+    """, r"state keeps the very array it was given"),
+]
+
+# Wrong in ways no catalogued mistake describes: the feedback shows evidence, and claims nothing.
+NEAR_MISSES = [
+    Wrong("adam", "a step off by 3e-7 (relative)", edit(
+        ADAM, "    return w - lr * m_hat", "    return w - lr * (1 + 3e-7) * m_hat"), r"1\.0000003 times the expected"),
+    Wrong("adam", "eps fixed at 1e-6 inside", edit(ADAM, "np.sqrt(v_hat) + eps", "np.sqrt(v_hat) + 1e-6"),
+          r"worst element"),
+    Wrong("sgd_momentum", "momentum applied twice", """
+        def sgd_momentum(w, dw, state, lr=0.01, momentum=0.9):
+            v = momentum * (momentum * state.get("v", 0.0)) + dw
+            return w - lr * v, {"v": v}
+    """, r"worst element"),
 ]
 
 

@@ -133,7 +133,42 @@ WRONG = [
     Wrong("train", "keeps a reference instead of a copy of the best params", edit(
         TRAIN, 'best_loss, best, bad_epochs = entry["val_loss"], {k: v.copy() for k, v in current.items()}, 0',
         'best_loss, best, bad_epochs = entry["val_loss"], current, 0'), r"params of epoch"),
-    Wrong("Q1", "floor division", "Q1 = 390", r"not the right answer"),
+    Wrong("Q1", "floor division", "Q1 = 390", r"not the right answer.*\n.*counts only the full batches"),
+]
+
+
+WRONG += [
+    # mistakes students make that earlier catalogues did not name (each with the signature that proves it)
+    Wrong("accuracy", "labels argmaxed as if one-hot", """
+        def accuracy(logits, labels):
+            return float(np.mean(np.argmax(logits, axis=1) == np.argmax(labels)))
+    """, r"compares with np\.argmax\(labels\)"),
+    Wrong("accuracy", "labels argmaxed along axis 1", """
+        def accuracy(logits, labels):
+            return float(np.mean(np.argmax(logits, axis=1) == np.argmax(labels, axis=1)))
+    """, r"labels are class indices of shape"),
+    Wrong("iterate_minibatches", "samples drawn with replacement", """
+        def iterate_minibatches(X, y, batch_size, shuffle=True, rng=None, drop_last=False):
+            rng = np.random.default_rng() if rng is None else rng
+            n = len(y)
+            end = n - n % batch_size if drop_last else n
+            for start in range(0, end, batch_size):
+                idx = rng.integers(0, n, size=min(batch_size, n - start)) if shuffle else np.arange(start, min(start + batch_size, n))
+                yield X[idx], y[idx]
+    """, r"drawn with replacement"),
+    Wrong("train", "val_loss on the training data", edit(
+        TRAIN, 'entry["val_loss"] = loss_and_grads(current, X_val, y_val)[0]',
+        'entry["val_loss"] = loss_and_grads(current, X, y)[0]'), r"loss on the training data"),
+]
+
+# Wrong in ways no catalogued mistake describes: the feedback shows evidence, and claims nothing.
+NEAR_MISSES = [
+    Wrong("train", "train_loss of the epoch's first batch", edit(
+        TRAIN, 'float(np.average(losses, weights=sizes))', "float(losses[0])"), r"train_loss should be"),
+    Wrong("num_iterations", "one iteration too many", """
+        def num_iterations(n_samples, batch_size, drop_last=False):
+            return n_samples // batch_size + 1
+    """, r"should be \d+, got"),
 ]
 
 
@@ -191,7 +226,7 @@ GAPS = [
         r"before the epoch's updates"), check=r"^history"),
     Gap(Wrong("train", "val_accuracy on the training data", edit(
         TRAIN, "accuracy(predict(current, X_val), y_val)", "accuracy(predict(current, X), y)"),
-        r"val_accuracy should be"), check=r"^history"),
+        r"accuracy on the training data"), check=r"^history"),
     Gap(Wrong("train", "calls predict when it is None", edit(
         TRAIN, "            if predict is not None:\n", "            if True:\n"), r"predict is None"),
         check=r"^history"),

@@ -65,8 +65,17 @@ def test_release_earns_zero_with_one_clear_message_per_function(tmp_path):
     for function in get_assignment("01_losses").functions:
         assert f"{function} is not implemented yet" in result.stdout
     for quiz in ("Q1", "Q2", "Q3"):
-        assert f"{quiz} is not defined in your notebook" in result.stdout
+        assert f"{quiz} is not answered yet: set it in the answer cell below the question" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_an_unanswered_question_is_never_ok_even_when_it_is_worth_nothing(tmp_path):
+    # Without the key, a question's only check (its form) is worth 0 points: 0 / 0 is not "ok".
+    result, _ = graded(tmp_path, str(RELEASE_01), "--public-only")
+    rows = {line.split()[1]: line.split()[0] for line in result.stdout.splitlines()
+            if line.strip().startswith(("ok ", "-- ")) and len(line.split()) > 1}
+    assert {rows.get(q) for q in ("Q1", "Q2", "Q3")} == {"--"}, result.stdout
+    assert "Q1 is not answered yet" in result.stdout
 
 
 def test_json_report_follows_the_grader_interface(tmp_path):

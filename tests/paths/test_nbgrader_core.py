@@ -211,8 +211,17 @@ def test_the_feedback_of_every_failed_check_reaches_the_students_feedback(graded
         failed = [t for t in graded.cli[student]["tests"] if t["score"] < t["max_score"]]
         assert failed, student
         for test in failed:
-            assert f"✗ {test['name']}" in page, f"{student}: {test['name']} is missing"
+            # a property whose points wait for right values is marked as such, not as failed; its
+            # function's failed checks show what is wrong (a likely mistake is named once)
+            mark = "·" if test.get("withheld") else "✗"
+            assert f"{mark} {test['name']}" in page, f"{student}: {test['name']} is missing"
+            if test.get("withheld"):
+                continue
+            named_before = any(t["function"] == test["function"] and t["mistake"] == test["mistake"]
+                               for t in failed[:failed.index(test)]) and test["mistake"]
             for line in test["output"].splitlines():
+                if named_before and line.strip().startswith("Likely mistake:"):
+                    continue  # the same mistake (on another input) is named once per function
                 assert line.strip() in page, f"{student}: feedback line missing: {line!r}"
 
 

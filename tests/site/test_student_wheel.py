@@ -118,3 +118,15 @@ def test_the_wheel_imports_without_the_repository(fresh_environment):
     probe = subprocess.run([str(python), "-c", code], capture_output=True, text=True, timeout=120,
                            cwd=fresh_environment)
     assert probe.stdout.split() == ["student", "False"], probe.stderr
+
+
+def test_a_self_check_with_the_wheel_sends_the_student_to_the_failing_prerequisite(
+        fresh_environment, tmp_path, monkeypatch):
+    notebook = release_with("02_backprop", solved=True)
+    (cell,) = [c for c in notebook["cells"] if "def linear_backward(" in "".join(c["source"])]
+    cell["source"] = ("def linear_backward(dout, cache):\n    x, W, _ = cache\n"
+                      "    return dout @ W.T, x.T @ dout, dout  # db not summed over the batch\n")
+    outputs = run_notebook(fresh_environment, notebook, tmp_path, monkeypatch)
+    (mlp,) = [text for text in outputs if "mlp_loss_and_grads:" in text]
+    assert "mlp_loss_and_grads: fix linear_backward first" in mlp and "Error" not in mlp, mlp
+    assert any("✗ linear_backward" in text for text in outputs)
