@@ -72,8 +72,9 @@ def build_parser(edition: str | None = None) -> argparse.ArgumentParser:
         grade.add_argument("--course", metavar="FILE",
                            help="the course file: due dates, late policy, roster (default: course.toml, "
                            "found)")
-    grade.set_defaults(csv=None, gradescope=None, report=None, solutions=None, cache=None, layout="auto",
-                       no_similarity=True, corpus=None, course=None)
+    if not instructor:  # what grade() reads of the options the student edition leaves out
+        grade.set_defaults(csv=None, gradescope=None, report=None, solutions=None, cache=None, layout="auto",
+                           no_similarity=True, corpus=None, course=None)
     commands.add_parser("limits", help="print every limit grading applies to a notebook")
     if instructor:
         instructor_commands(commands)

@@ -12,8 +12,8 @@ spreadsheet. So, everywhere a report shows them:
   ``\\u202e`` or ``\\xff``: visible, and never the same as a clean name;
 - memory addresses are dropped (``<function f at 0x7f...>`` becomes ``<function f>``);
 - a CSV cell that a spreadsheet would read as a formula is prefixed with ``'`` (OWASP's rule
-  for CSV injection), and so is a formula character after a ``;``, ``,`` or ``|`` inside it: a
-  spreadsheet whose list separator is ``;`` (much of Europe) splits the cell there;
+  for CSV injection), and so is a formula character after a ``;`` inside it: a spreadsheet
+  whose list separator is ``;`` (much of Europe) splits the cell there;
 - a name that is not in Unicode's composed form (NFC: ``José`` from a Mac is ``Jose`` and a
   combining accent) shows its combining marks escaped, so it never looks like the composed one.
 """
@@ -26,7 +26,9 @@ import unicodedata
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _INVISIBLE = {"Cc", "Cf", "Zl", "Zp", "Cs"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
-_FORMULA_AFTER_SEPARATOR = re.compile(r"([;,|]\s*)(?=[=+\-@])")
+# A semicolon: the list separator of spreadsheets in much of Europe. Python's csv module quotes a
+# field holding a comma, so a comma cannot split one; a semicolon can.
+_FORMULA_AFTER_SEPARATOR = re.compile(r"(;\s*)(?=[=+\-@])")
 
 
 def strip_addresses(text: str) -> str:
