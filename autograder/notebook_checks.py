@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import inspect
 
-from autograder import marks, namespace
+from autograder import marks, running
 from autograder.assignments import get_assignment
 from autograder.core import Oracles, run_check
 from autograder.errors import CheckFailed
@@ -41,7 +41,7 @@ def check(assignment_id: str, target: str, *, hidden: bool = False) -> None:
     reference = load_reference(assignment_id) if hidden else None
     checks = [c for c in assignment.checks() if c.target == target and c.hidden == hidden]
 
-    namespace.BOUND_OUTPUT = False  # in a notebook, students see what their functions print
+    running.BOUND_OUTPUT = False  # in a notebook, students see what their functions print
     oracles = Oracles(assignment, student)
     results = []
     for c in checks:

@@ -27,7 +27,7 @@ import numpy as np
 from autograder.checks import check
 from autograder.checks.compare import ATOL, RTOL, CheckFailed, Mistake, as_array, assert_close, describe, fmt
 from autograder.checks.toolbox import FirstFailure, type_name, unpack, values_first, with_hint, without_claim
-from autograder.namespace import STATE
+from autograder.isolation.protocol import STATE
 from autograder.results import mistake_label
 
 DEFAULTS = {

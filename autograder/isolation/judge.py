@@ -37,8 +37,9 @@ from autograder.isolation.protocol import Callback, Gap, Kind, ProtocolError, Re
 from autograder.isolation.wire import Channel, Handle, Iter, Ref, Same, load_untrusted
 from autograder.isolation.zygote import ZygoteLost, zygote
 from autograder.limits import LIMITS, Limits
-from autograder.namespace import StudentFunction, WorkerLost, not_defined, time_limit
+from autograder.namespace import StudentFunction, WorkerLost, not_defined
 from autograder.notebook import Definitions, blocks_to_plain
+from autograder.running import same_value, time_limit
 
 _workers: set[Worker] = set()
 PLAIN_ARGUMENT_TYPES = (type(None), bool, int, float, complex, str, bytes, np.ndarray, np.generic,
@@ -176,7 +177,6 @@ class _Frozen:
         self.value = value
 
     def __eq__(self, other: object) -> bool:
-        from autograder.namespace import same_value
 
         return isinstance(other, _Frozen) and same_value(self.value, other.value)
 

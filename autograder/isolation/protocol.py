@@ -17,6 +17,8 @@ from __future__ import annotations
 from enum import Enum, StrEnum
 from typing import Any
 
+STATE = "<the state the previous call returned>"  # in a sequence's calls: where the state goes
+
 
 class Kind(StrEnum):
     READY = "ready"  # the student's process is confined and listening; body: what it could not confine

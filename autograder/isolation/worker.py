@@ -29,7 +29,9 @@ from autograder.isolation.protocol import Callback, Gap, Kind, ProtocolError, Re
 from autograder.isolation.sandbox import confine_self
 from autograder.isolation.wire import Channel, Iter, Ref, Same
 from autograder.limits import LIMITS, Limits
-from autograder.namespace import (
+from autograder.notebook import blocks_from_plain
+from autograder.programs import run_program
+from autograder.running import (
     BoundedOutput,
     call_tracking,
     register_source,
@@ -37,8 +39,6 @@ from autograder.namespace import (
     run_statement,
     student_traceback,
 )
-from autograder.notebook import blocks_from_plain
-from autograder.programs import run_program
 
 # Errors a lent function may raise here as themselves (so `except ValueError` in student code
 # works); anything else arrives as a plain Exception with the same message.
