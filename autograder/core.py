@@ -36,7 +36,7 @@ from autograder.limits import LIMITS, Limits
 from autograder.namespace import Namespace
 from autograder.notebook import load_definitions
 from autograder.references import find_solutions, load_reference
-from autograder.results import CheckResult, SubmissionResult, mistake_label
+from autograder.results import CheckResult, SubmissionResult, clean_text, mistake_label
 from autograder.suspicious import suspicious_code
 
 
@@ -248,6 +248,7 @@ def run_check(
     except CheckFailed as failure:
         result.feedback = str(failure) or f"{check.target}: {check.title} failed."
         result.mistake = mistake_label(failure.mistake) if failure.mistake else None
+        result.hint = clean_text(failure.mistake, 500) if failure.mistake else None
         result.trouble = failure.kind.value if failure.kind else None
     except Exception as error:  # a bug in the check, or an input it did not foresee
         result.feedback = (
