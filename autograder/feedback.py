@@ -166,17 +166,27 @@ def feedback_page(result: SubmissionResult, *, hidden: str = "shown", solutions:
     assignment = ASSIGNMENTS.get(assignment_of(result))
     tasks = _tasks(assignment.id, str(solutions)) if assignment and solutions else {}
     functions = _functions(result, hidden, tasks)
-    flags = [text(f.text, 2_000) for f in result.flags_for_students()]
+    flags = [text(for_student(f.text, result), 2_000) for f in result.flags_for_students()]
     graded = bool(result.checks)
     return render(
         "feedback.html.j2", result=result, student=_student(result), person=_person(result),
         assignment_id=assignment_of(result), title=assignment.title if assignment else "",
-        functions=functions, flags=flags, notes=[text(n, 1_000) for n in result.notes[:20]],
+        functions=functions, flags=flags,
+        notes=[text(for_student(n, result), 1_000) for n in result.notes[:20]],
         graded=graded, notebook=text(Path(str(result.path)).name, 200), hidden=hidden,
         late=text(result.late.text(), 500) if result.late else "",
         hidden_status="" if result.hidden_run or not graded else text(result.hidden_checks, 300),
         plural=plural,
     )
+
+
+def for_student(line: str, result: SubmissionResult) -> str:
+    """``line`` with the grader's path of the notebook shown as its file name (the student
+    need not learn where the instructor keeps submissions)."""
+    path = Path(str(result.path))
+    for shown in {str(path.absolute()), str(path)} - {"", "."}:
+        line = line.replace(shown, path.name)
+    return line
 
 
 def _student(result: SubmissionResult) -> str:

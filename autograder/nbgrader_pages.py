@@ -294,8 +294,11 @@ def feedback_note(result: Any) -> dict[str, Any]:
     (``GradeWithCore`` writes it on every autograde, over anything a submission brought)."""
     hidden = "" if result.hidden_run or not result.checks else \
         f"Only the public checks ran: {result.hidden_checks}"
-    return {"notes": [str(n)[:1000] for n in result.notes[:20]],
-            "flags": [f.text[:1000] for f in result.flags_for_students()[:20]], "hidden_checks": hidden[:500]}
+    from autograder.feedback import for_student
+
+    return {"notes": [for_student(str(n), result)[:1000] for n in result.notes[:20]],
+            "flags": [for_student(f.text, result)[:1000] for f in result.flags_for_students()[:20]],
+            "hidden_checks": hidden[:500]}
 
 
 def _feedback_of(nb: Any) -> dict[str, Any] | None:

@@ -104,6 +104,14 @@ def test_flags_for_the_instructor_never_reach_a_student():
     assert "timed out: softmax" in [words(li.text()) for li in carol.all("li")]  # a flag students see
     frank = page_of(by_student(results, "frank"))
     assert "Not graded: unreadable notebook: not JSON." in words(frank.text())
+    # the grader's path of a notebook is shown to its student as the file name alone
+    erin = by_student(results, "erin")
+    erin.path = str(Path("/srv/grading/submitted/erin/02_backprop/backprop.ipynb"))
+    erin.flag(FlagKind.CRASHED, f"crashed: {erin.path} ended its process")
+    erin.note(f"{erin.path}: a cell failed to load")
+    text = words(page_of(erin).text())
+    assert "crashed: backprop.ipynb ended its process" in text and "backprop.ipynb: a cell failed" in text
+    assert "/srv/grading" not in text
     hidden = by_student(results, "dave")
     hidden.flags += [Flag(FlagKind.UNTRUSTED, "sandbox: this machine could not confine the student"),
                      Flag(FlagKind.PLANTED, "a notebook planted in another folder")]
