@@ -12,6 +12,7 @@ import base64
 import io
 import json
 import re
+import urllib.parse
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -478,3 +479,77 @@ def test_the_page_renders_offline_in_a_browser(report, browser):
     artifacts = ROOT / ".artifacts"
     artifacts.mkdir(exist_ok=True)
     browser.save_screenshot(str(artifacts / "class-report.png"))
+
+
+def test_lateness_roster_similar_code_and_whole_flags(tmp_path):
+    """The term on the page: each submission's lateness and grade, the roster's names, who
+    handed in nothing and who is not on the roster; the similarity pairs as code side by side,
+    to review by hand (hostile code shown as text); flags whole, never shortened."""
+    from datetime import UTC, datetime
+
+    from autograder.lateness import Lateness, LateStatus
+    from autograder.roster import Missing, RosterEntry, RosterSummary
+    from autograder.similarity import Party, SharedCode, SimilarPair, Snippet
+    from autograder.summary import summarise
+
+    results = make_class()
+    bob, carol = results[1], results[2]
+    bob.person = RosterEntry("bob", "Bob", "Marley")
+    bob.late = Lateness(LateStatus.LATE, datetime(2025, 2, 7, tzinfo=UTC), penalty=0.65, source="nbgrader",
+                        submitted_at=datetime(2025, 2, 8, 1, tzinfo=UTC), seconds_late=90_000, policy="10%")
+    long_flag = "timed out: softmax, " + "then every later call of it failed at once " * 10
+    carol.flags = [Flag(FlagKind.TIMED_OUT, long_flag)]
+    code = "def mse(a, b):\n    return ((a - b) ** 2).mean()  # </td><script>window.pwned=4</script>\n"
+    pair = SimilarPair("01_losses", Party("bob", "class/bob/01_losses/losses.ipynb"),
+                       Party("carol", "class/carol/01_losses/losses.ipynb"), 0.93, 60.0,
+                       (SharedCode(Snippet("mse", "<code cell 3>", 10, code, (2,)),
+                                   Snippet("mse", "<code cell 2>", 4, code, (1, 2)), 40.0),))
+    roster = RosterSummary(3, [Missing("zed", "01_losses", "Zed Zee")], ["dave"])
+    summary = summarise(results, roster=roster, similar=[pair], wall_seconds=3.2)
+    page = parse(write_class_report(summary, tmp_path / "class.html").read_text(encoding="utf-8"))
+    assert "graded in 3.2 s (the run's wall time; 10.6 s of notebook time, several at once)." in \
+        words(page.all("p")[0].text())
+    students = section(page, "Every submission")
+    header = [words(th.text()) for th in students.all("thead")[0].all("th")]
+    assert header[:6] == ["student", "name", "assignment", "score", "late", "grade"]
+    (row,) = [r for r in students.all("tbody")[0].all("tr") if r.all("td")[0].text() == "bob"]
+    assert [words(td.text()) for td in row.all("td")][:6] == [
+        "bob", "Bob Marley", "01_losses", "3 / 6.5", "1 day 1 h late: -0.65 = 2.35", "2.35"]
+    flagged = table_after(section(page, "01_losses"), "Flagged for review")
+    assert flagged[0] == ["carol", words(long_flag)] and "shortened" not in page.text()
+    assert "1 student of the roster handed in nothing for 01_losses: zed (Zed Zee)." in \
+        words(section(page, "01_losses").text())
+    roster_part = words(section(page, "The roster").text())
+    assert "1 student: zed (Zed Zee)" in roster_part and "Not on the roster (1): dave." in roster_part
+    similar = section(page, "Similar code, to review by hand")
+    assert "not a finding" in similar.text() and "No score was changed" in similar.text()
+    sides = [t for t in similar.all("table") if t.attrs.get("class") == "code"]
+    assert len(sides) == 2
+    for side, shared in zip(sides, [(2,), (1, 2)], strict=True):
+        rows = side.all("tbody")[0].all("tr")
+        assert "".join(r.all("td")[1].text() + "\n" for r in rows) == code  # the code, as text
+        marked = [i + 1 for i, r in enumerate(rows) if r.attrs.get("class") == "shared"]
+        assert marked == list(shared)
+    assert not page.all("script")
+    assert sum(1 for p in page.all("p") if "students never see" in p.text()) == 1
+
+
+def test_links_to_feedback_pages_and_notebooks_are_relative_and_lead_to_them(tmp_path):
+    from autograder.feedback import write_feedback_pages
+
+    results = make_class()[:3]
+    for r in results:
+        notebook = tmp_path / "class" / r.student / "01_losses" / "losses.ipynb"
+        notebook.parent.mkdir(parents=True)
+        notebook.write_text("{}")
+        r.path = str(notebook)
+    write_feedback_pages(results, tmp_path / "feedback pages", solutions=None)
+    (tmp_path / "out").mkdir()
+    report = write_class_report(results, tmp_path / "out" / "class.html",
+                                feedback=tmp_path / "feedback pages")
+    page = parse(report.read_text(encoding="utf-8"))
+    files = [a.attrs["href"] for a in page.all("a") if not a.attrs["href"].startswith("#")]
+    assert len(files) == 2 * 2 * len(results)  # in the table and in each submission's details
+    for href in files:
+        assert "://" not in href and not href.startswith("/") and " " not in href
+        assert (report.parent / urllib.parse.unquote(href)).is_file(), href
