@@ -243,7 +243,7 @@ def _tasks(assignment_id: str, solutions: str) -> dict[str, str]:
             meta = (cell.get("metadata") or {}).get("nbgrader") or {}
             source = "".join(cell.get("source") or "")
             if cell.get("cell_type") == "markdown" and meta.get("locked") and not meta.get("solution") \
-                    and not meta.get("grade") and "BEGIN SOLUTION" not in source:
+                    and not meta.get("grade"):
                 text_before = source
             elif meta.get("solution"):
                 target = str(meta.get("grade_id", "")).removeprefix("answer_")
