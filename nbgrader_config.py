@@ -88,6 +88,16 @@ c.HTMLExporter.sanitize_html = True
 c.HTMLExporter.preprocessors = ["autograder.nbgrader_pages.InertNotebook"]
 c.HTMLExporter.filters = {"markdown2html": "autograder.nbgrader_pages.SafeMarkdown"}
 
+# The feedback handed back (generate_feedback, and release_feedback's pages): the same inert
+# pages, with the course's template: function names in the contents and on each test cell, the
+# autograder's notes, long lines wrapped, no script, and markdown math rendered as MathML when
+# the page is made, so that a page needs no network (nbgrader's own loads MathJax from a CDN).
+from autograder.nbgrader_pages import FEEDBACK_TEMPLATES  # noqa: E402
+
+c.GenerateFeedback.exporter_class = "autograder.nbgrader_pages.FeedbackExporter"
+c.FeedbackExporter.template_name = "course_feedback"
+c.FeedbackExporter.extra_template_basedirs = [FEEDBACK_TEMPLATES]
+
 # Every autograde grades every submission again (a resubmission, a fixed check or reference),
 # never "Skipping existing assignment"; grades given by hand are kept. So is the feedback.
 c.Autograde.force = True

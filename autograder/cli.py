@@ -2,7 +2,7 @@
 
     python -m autograder grade PATH... [--json FILE] [--csv FILE] [--gradescope FILE]
                                        [--report FILE] [--jobs N] [--timeout S] ...
-    python -m autograder report RESULTS.json --html FILE
+    python -m autograder report RESULTS.json [--html FILE] [--feedback DIR]
     python -m autograder similar PATH... [--corpus DIR] [--json FILE]
     python -m autograder limits
     python -m autograder gradescope-bundle ASSIGNMENT [--output FILE]
@@ -17,9 +17,12 @@ import argparse
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from autograder.limits import LIMITS
+
+HIDDEN_CHOICES = ("shown", "results", "summary")  # autograder.feedback.HIDDEN_CHOICES, without importing it
 
 DESCRIPTION = "Grade notebooks of the course 'How neural networks learn' and report the results."
 GRADE_HELP = ("Grade submitted notebooks: files, or folders such as a class laid out as "
@@ -45,6 +48,11 @@ def build_parser(edition: str | None = None) -> argparse.ArgumentParser:
                            help="write Gradescope's results.json (one submission)")
         grade.add_argument("--report", metavar="FILE",
                            help="write the class report, one self-contained HTML page")
+        grade.add_argument("--feedback", metavar="DIR",
+                           help="write one self-contained feedback page per student and assignment into DIR")
+        grade.add_argument("--feedback-hidden", choices=HIDDEN_CHOICES, default="shown",
+                           help="how feedback pages show the hidden checks: shown (with their feedback, the "
+                           "default), results (marks and points only) or summary (one line per function)")
     grade.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N",
                        help="notebooks graded at once (default: number of CPUs)")
     grade.add_argument("--timeout", type=float, default=LIMITS.notebook_seconds, metavar="S",
@@ -74,18 +82,24 @@ def build_parser(edition: str | None = None) -> argparse.ArgumentParser:
                            "found)")
     if not instructor:  # what grade() reads of the options the student edition leaves out
         grade.set_defaults(csv=None, gradescope=None, report=None, solutions=None, cache=None, layout="auto",
-                           no_similarity=True, corpus=None, course=None)
+                           no_similarity=True, corpus=None, course=None, feedback=None,
+                           feedback_hidden="shown")
     commands.add_parser("limits", help="print every limit grading applies to a notebook")
     if instructor:
         instructor_commands(commands)
     return parser
 
 
+
 def instructor_commands(commands: argparse._SubParsersAction) -> None:
     """The commands only an instructor needs: reports, the students' wheel, Gradescope."""
-    report = commands.add_parser("report", help="write the HTML class report from a --json results file")
+    report = commands.add_parser("report", help="write the HTML class report and/or the students' feedback "
+                                 "pages from a --json results file")
     report.add_argument("results", metavar="RESULTS.json")
-    report.add_argument("--html", metavar="FILE", required=True, help="the page to write")
+    report.add_argument("--html", metavar="FILE", help="the class report to write")
+    report.add_argument("--feedback", metavar="DIR", help="write the students' feedback pages into DIR")
+    report.add_argument("--feedback-hidden", choices=HIDDEN_CHOICES, default="shown",
+                        help="how feedback pages show the hidden checks (see grade --help)")
 
     similar = commands.add_parser("similar", help="the similarity review alone, without grading (e.g. of a "
                                   "class graded with nbgrader): pairs of submissions worth a second look")
@@ -159,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "report":
         from autograder.class_report import report_command
 
-        return report_command(Path(args.results), Path(args.html))
+        return report_command(Path(args.results), Path(args.html) if args.html else None,
+                              Path(args.feedback) if args.feedback else None, hidden=args.feedback_hidden)
     if args.command == "gradescope-bundle":
         from autograder.gradescope import build_bundle
 
@@ -213,6 +228,12 @@ def grade(args: argparse.Namespace) -> int:
         missing = missing_for_report()
         if missing:
             return error(missing)
+    if args.feedback:
+        from autograder.feedback import missing_for_feedback
+
+        missing = missing_for_feedback()
+        if missing:
+            return error(missing)
     try:
         found = plan(args.paths, layout=args.layout)
         solutions = find_solutions_for(args.paths, args.solutions)
@@ -235,6 +256,7 @@ def grade(args: argparse.Namespace) -> int:
     options = Options(solutions=solutions, public_only=args.public_only,
                       limits=LIMITS.with_notebook_seconds(args.timeout))
     cache = Path(args.cache) if args.cache else None
+    started = time.monotonic()  # the run's wall time, for every summary (not the sum over notebooks)
     if len(found.submissions) == 1:
         run = grade_class(found, options, jobs=args.jobs, cache=cache, course=course)
     else:
@@ -243,7 +265,9 @@ def grade(args: argparse.Namespace) -> int:
         with ClassProgress(len(found.submissions)) as progress:
             run = grade_class(found, options, jobs=args.jobs, cache=cache, on_result=progress.advance,
                               course=course)
-    from autograder.terminal import print_report, summary_table  # rich: once there is a result
+    wall_seconds = time.monotonic() - started
+    from autograder.summary import summarise
+    from autograder.terminal import closing_lines, print_report, summary_table  # rich: once there is a result
 
     results = run.results
     if len(results) == 1 or args.details:
@@ -259,17 +283,26 @@ def grade(args: argparse.Namespace) -> int:
         similar = found_similar.pairs
         for line in [*summary_lines(found_similar), *(f"note: {n}" for n in found_similar.notes[:10])]:
             print(line)
-    for line in run.roster.lines(course.roster) if run.roster else []:
+    summary = summarise(results, run.skipped, roster=run.roster, similar=similar, wall_seconds=wall_seconds)
+    for line in closing_lines(summary) if len(results) > 1 else run.roster.lines() if run.roster else []:
         print(line)
     if args.json:
-        write_json(args.json, results_document(results, run.skipped, similar, run.roster))
+        write_json(args.json, results_document(results, run.skipped, similar, run.roster,
+                                               wall_seconds=wall_seconds))
     if args.csv:
         write_csv(args.csv, results)
     if args.gradescope:
         write_json(args.gradescope, gradescope_results(results[0]))
+    if args.feedback:
+        from autograder.feedback import write_feedback_pages
+
+        pages = write_feedback_pages(summary, Path(args.feedback), hidden=args.feedback_hidden,
+                                     solutions=solutions)
+        print(f"Wrote {len(pages) - 1} feedback pages to {args.feedback} (for you: {pages[-1]})")
     if args.report:
         from autograder.class_report import write_class_report
 
-        write_class_report(results, Path(args.report), skipped=run.skipped)
+        feedback = Path(args.feedback) if args.feedback else None
+        write_class_report(summary, Path(args.report), feedback=feedback)
         print(f"Wrote the class report to {args.report}")
     return 0 if run.graded else 2

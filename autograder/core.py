@@ -39,7 +39,7 @@ from autograder.limits import LIMITS, Limits
 from autograder.namespace import Namespace
 from autograder.notebook import defined_in_locked_cells, load_definitions
 from autograder.references import find_solutions, load_reference
-from autograder.results import CheckResult, SubmissionResult, mistake_label
+from autograder.results import CheckResult, SubmissionResult, clean_text, mistake_label
 from autograder.suspicious import suspicious_code
 
 
@@ -281,6 +281,7 @@ def run_check(
             failure = fix_first(check.target, prerequisite) if prerequisite else failure
         result.feedback = str(failure) or f"{check.target}: {check.title} failed."
         result.mistake = mistake_label(failure.mistake) if failure.mistake else None
+        result.hint = clean_text(failure.mistake, 500) if failure.mistake else None
         result.trouble = failure.kind.value if failure.kind else None
         result.withheld = failure.withheld
     except Exception as error:  # a bug in the check, or an input it did not foresee

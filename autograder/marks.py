@@ -1,10 +1,14 @@
 """How a check's outcome reads wherever it is shown (terminal, text report, nbgrader's cells,
-the notebook's own test cells): what the mark claims must be true.
+the notebook's own test cells, the feedback pages and the class report): what the mark claims
+must be true, and every format asks this module.
 
 - passed: ``✓``;
 - failed: ``✗``, what it checks was found wrong;
 - withheld (`autograder.errors.Withheld`): ``·``, nothing was found wrong with what it checks,
   its points wait for something else ("counted once the values are right", "waits for ...").
+
+`mark` and `line` are the text forms; `outcome` is the same for a page (a symbol, its words,
+a CSS class).
 
 `feedback_to_show` gives each failed check's feedback once per function: feedback already shown
 becomes "(same as above)", a likely mistake already named is not named again, and a withheld
@@ -14,6 +18,7 @@ check says no more than its reason when its function has a failure that shows th
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from autograder.errors import Withheld
 from autograder.results import CheckResult
@@ -41,6 +46,26 @@ def line(check: CheckResult) -> str:
     """``✓ mse: matches known values``, or with why a withheld check's points wait."""
     why = reason(check)
     return f"{mark(check)} {check.name}" + (f" ({why})" if why else "")
+
+
+check_line = line  # the name the pages use
+
+
+class Outcome(NamedTuple):
+    """A check's outcome on a page: its symbol, the words for it, and a CSS class."""
+
+    symbol: str
+    words: str
+    css: str
+
+
+def outcome(check: CheckResult) -> Outcome:
+    """The outcome of ``check`` for a page (`mark`'s symbol; why its points wait, if they do)."""
+    if check.passed:
+        return Outcome(mark(check), "passed", "passed")
+    if check.withheld:
+        return Outcome(mark(check), reason(check), "withheld")
+    return Outcome(mark(check), "failed", "failed")
 
 
 def function_mark(checks: list[CheckResult], function: str) -> str:

@@ -22,16 +22,26 @@ formgrader and for the feedback alike, with:
   same rules when it reads a submission (`autograder.nbgrader_intake`).
 
 Ids in student HTML are prefixed (``student-``), so they cannot take the place of the page's own.
+
+The feedback handed back (``nbgrader generate_feedback``) is made by `FeedbackExporter`, the
+same configuration with the template ``autograder/templates/nbgrader/course_feedback``:
+function names in the contents and on each test cell, what the grading core noted for the
+student (`feedback_note`, kept in the autograded notebook by ``GradeWithCore``), long lines
+wrapped, no script, and markdown math rendered as MathML when the page is made
+(`autograder.mathml`): nbgrader's own page loads MathJax from a CDN, so offline it showed raw
+LaTeX.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 from typing import Any
 
 import nh3
 from jinja2 import pass_context
+from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 from nbformat.notebooknode import NotebookNode, from_dict
 from pygments.token import STANDARD_TYPES
@@ -92,6 +102,8 @@ class SafeMarkdown(LoggingConfigurable):
     jinja_pass_arg = pass_context(lambda: None).jinja_pass_arg
 
     def __call__(self, context: Any, source: str) -> str:
+        if isinstance(self.parent, FeedbackExporter):  # cleans its markdown itself, math and all
+            return self.parent.markdown2html(context, source)
         try:
             return clean_html(self.parent.markdown2html(context, source))
         except Exception as error:  # noqa: BLE001 (a cell nbconvert cannot render is shown as text)
@@ -254,11 +266,86 @@ NAMED = ("student", "first_name", "last_name", "notebook_path")
 
 
 class InertNotebook(Preprocessor):
-    """Replace the notebook by `inert_notebook` of it, before a page is made of it, and escape
-    the student's id and names that formgrader's template shows as they are."""
+    """Replace the notebook by `inert_notebook` of it, before a page is made of it (keeping the
+    grading core's feedback note, typed), and escape the student's id and names that
+    formgrader's template shows as they are."""
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         for key in NAMED:
             if isinstance(resources.get(key), str):
                 resources[key] = html.escape(resources[key])
-        return inert_notebook(nb), resources
+        note = _feedback_of(nb)
+        nb = inert_notebook(nb)
+        if note is not None:  # written by GradeWithCore, read back typed
+            nb.metadata["autograder"] = {FEEDBACK_KEY: note}
+        return nb, resources
+
+
+# --- the feedback handed back ------------------------------------------------------------------
+
+FEEDBACK_TEMPLATES = str(Path(__file__).parent / "templates" / "nbgrader")
+FEEDBACK_KEY = "feedback"  # notebook metadata["autograder"][FEEDBACK_KEY]: what GradeWithCore adds
+
+
+def feedback_note(result: Any) -> dict[str, Any]:
+    """What the feedback page says about a whole submission, beyond its grade cells: the
+    grading core's notes and the flags students may read (never those for the instructor
+    only), and why the hidden checks did not run. Kept in the autograded notebook's metadata
+    (``GradeWithCore`` writes it on every autograde, over anything a submission brought)."""
+    hidden = "" if result.hidden_run or not result.checks else \
+        f"Only the public checks ran: {result.hidden_checks}"
+    from autograder.feedback import for_student
+
+    return {"notes": [for_student(str(n), result)[:1000] for n in result.notes[:20]],
+            "flags": [for_student(f.text, result)[:1000] for f in result.flags_for_students()[:20]],
+            "hidden_checks": hidden[:500]}
+
+
+def _feedback_of(nb: Any) -> dict[str, Any] | None:
+    """The feedback note of an autograded notebook, with only its keys of the right types."""
+    metadata = nb.get("metadata") if isinstance(nb, dict) else None
+    course = metadata.get("autograder") if isinstance(metadata, dict) else None
+    note = course.get(FEEDBACK_KEY) if isinstance(course, dict) else None
+    if not isinstance(note, dict):
+        return None
+    lines = {key: [str(v)[:1000] for v in note.get(key, [])[:20] if isinstance(v, str)]
+             for key in ("notes", "flags") if isinstance(note.get(key), list)}
+    hidden = note.get("hidden_checks")
+    return lines | {"hidden_checks": hidden[:500] if isinstance(hidden, str) else ""}
+
+
+def graded_function(cell: Any) -> str:
+    """The function (or quiz answer) a test cell checks, from its ``check("<assignment>",
+    "<function>")`` call (nbgrader restores test cells from the gradebook, so a student cannot
+    change it); "" when it checks none, or several."""
+    from autograder.nbgrader_plugin import graded_target
+
+    source = text_of(cell.get("source")) if isinstance(cell, dict) else ""
+    found = re.search(r"""check\(\s*["']([\w.-]+)["']""", source)
+    return (graded_target(source, found.group(1)) or "") if found else ""
+
+
+class FeedbackExporter(HTMLExporter):
+    """The HTMLExporter of ``nbgrader generate_feedback`` (``c.GenerateFeedback.exporter_class``):
+    the course's configuration of every page (`InertNotebook`, `SafeMarkdown`) with the
+    template ``course_feedback`` (``autograder/templates/nbgrader``): function names in the
+    contents and on each test cell, the autograder's notes, no script, long lines wrapped; and
+    markdown math rendered as MathML (`autograder.mathml`), so the page needs no network."""
+
+    def markdown2html(self, context: Any, source: str) -> str:
+        """Markdown rendered as nbconvert renders it, cleaned (`clean_html`), math as MathML."""
+        from autograder.mathml import markdown_with_math
+
+        cell = context.get("cell", {})
+        try:
+            return markdown_with_math(
+                source, clean_html, attachments=cell.get("attachments", {}), embed_images=False,
+                path=context.get("resources", {}).get("metadata", {}).get("path", ""),
+                anchor_link_text=self.anchor_link_text, exclude_anchor_links=self.exclude_anchor_links)
+        except Exception as error:  # noqa: BLE001 (a cell nbconvert cannot render is shown as text)
+            self.log.warning("A markdown cell is shown as text: %s", str(error)[:200])
+            return "<pre>" + html.escape(source) + "</pre>"
+
+    def default_filters(self) -> Any:
+        yield from super().default_filters()
+        yield ("graded_function", graded_function)

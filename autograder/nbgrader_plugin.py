@@ -49,6 +49,7 @@ from autograder import marks
 from autograder.flags import FlagKind
 from autograder.limits import LIMITS
 from autograder.nbgrader_intake import not_shown
+from autograder.nbgrader_pages import FEEDBACK_KEY, feedback_note
 from autograder.results import CheckResult, SubmissionResult
 from autograder.submissions import Plan, Submission
 
@@ -109,7 +110,7 @@ def cell_outputs(target: str, checks: list[CheckResult], points: float) -> tuple
     worth = sum(c.points for c in checks)
     score = earned if worth == points else (earned * points / worth if worth else 0.0)
     score = min(max(score, 0.0), points)  # nbgrader refuses partial credit above the points
-    lines = [marks.line(c) for c in checks]
+    lines = [marks.line(c) for c in checks]  # marked as every page marks checks
     lines.append(f"{target}: {score:g} / {points:g} points")
     if worth != points:
         lines.append(f"(the checks of {target} are worth {worth:g} points and this cell {points:g}: "
@@ -207,6 +208,12 @@ class GradeWithCore(NbGraderPreprocessor):
                 if target in troubled:
                     review.add(grade_id)
             cell.execution_count = None
+
+        # what the feedback page says about the whole submission (always written: never a
+        # submission's own); autograder.nbgrader_pages shows it
+        course = nb.metadata.get("autograder")
+        nb.metadata["autograder"] = (dict(course) if isinstance(course, dict) else {}) | {
+            FEEDBACK_KEY: feedback_note(result)}
 
         # a stand-in (autograder.nbgrader_intake) is not what the student submitted: look at it
         stand_in = not_shown(nb) is not None

@@ -248,5 +248,5 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     if target:
         found = session.config.stash.get(plan_key, None)
         document = results_document(session.config.stash.get(graded_key, []), found.skipped if found else [],
-                                    _roster_summary(session.config))
+                                    roster=_roster_summary(session.config))
         Path(target).write_text(json.dumps(document, indent=1), encoding="utf-8")

@@ -58,6 +58,8 @@ class CheckResult:
         withheld: why the points are held back although what the check is about was not found
             wrong (`Withheld.VALUES`: "counted once the values are right"; `Withheld.PREREQUISITE`:
             "waits for a prerequisite"), else None. Serialised as its text.
+        hint: the recognised mistake as the check worded it for this student, numbers and all
+            (``mistake`` is its label, the same for every student who made it).
     """
 
     function: str
@@ -70,6 +72,7 @@ class CheckResult:
     mistake: str | None = None
     trouble: str | None = None
     withheld: Withheld | None = None
+    hint: str | None = None
 
     @property
     def name(self) -> str:
@@ -90,7 +93,7 @@ class CheckResult:
         return {
             "name": self.name, "score": self.score, "max_score": self.points, "output": self.feedback,
             "function": self.function, "title": self.title, "hidden": self.hidden,
-            "error": self.error, "mistake": self.mistake, "trouble": self.trouble,
+            "error": self.error, "mistake": self.mistake, "trouble": self.trouble, "hint": self.hint,
             "withheld": self.withheld,
         }
 
@@ -102,7 +105,7 @@ class CheckResult:
             points=float(data["max_score"]), score=float(data["score"]),
             hidden=bool(data.get("hidden", False)), feedback=str(data.get("output", "")),
             error=bool(data.get("error", False)), mistake=data.get("mistake"),
-            trouble=data.get("trouble"), withheld=_withheld(data.get("withheld")),
+            trouble=data.get("trouble"), withheld=_withheld(data.get("withheld")), hint=data.get("hint"),
         )
 
 
@@ -283,12 +286,16 @@ class Skipped:
 
 def results_document(submissions: list[SubmissionResult], skipped: list[Skipped] | tuple = (),
                      similar: Sequence[Any] | None = None,
-                     roster: RosterSummary | None = None) -> dict[str, Any]:
+                     roster: RosterSummary | None = None, *,
+                     wall_seconds: float | None = None) -> dict[str, Any]:
     """The whole ``--json`` document: every graded submission, then every file not graded,
     then, when the similarity review ran, its pairs (`autograder.similarity.SimilarPair`; read
     back with `autograder.similarity.read_similar`), then (with a roster) who handed in nothing
-    and which students the roster lacks."""
+    and which students the roster lacks, and the wall time of the run that graded them (when
+    known: notebooks are graded several at a time, so it is not the sum of their times)."""
     document = {"submissions": [s.to_dict() for s in submissions], "skipped": [s.to_dict() for s in skipped]}
+    if wall_seconds is not None:
+        document["wall_seconds"] = round(wall_seconds, 3)
     if similar is not None:
         document["similar"] = [pair.to_dict() for pair in similar]
     if roster is not None:

@@ -129,10 +129,17 @@ def read_roster(path: Path) -> Roster:
 
 @dataclass(frozen=True)
 class Missing:
-    """A student of the roster with no graded submission for an assignment of the run."""
+    """A student of the roster with no graded submission for an assignment of the run (and
+    their name on the roster, when it says more than the id)."""
 
     student: str
     assignment: str
+    name: str = ""
+
+    @property
+    def who(self) -> str:
+        """The student as reports list them: ``carol (Carol Ng)``, or the id alone."""
+        return f"{self.student} ({display_name(self.name)})" if self.name else self.student
 
 
 @dataclass
@@ -156,9 +163,9 @@ class RosterSummary:
         by_assignment: dict[str, list[str]] = {}
         for m in self.missing:
             entry = roster.get(m.student) if roster else None
-            named = entry is not None and entry.name != m.student
-            who = f"{m.student} ({display_name(entry.name)})" if named else m.student
-            by_assignment.setdefault(m.assignment, []).append(who)
+            if entry is not None and entry.name != m.student and not m.name:
+                m = Missing(m.student, m.assignment, entry.name)
+            by_assignment.setdefault(m.assignment, []).append(m.who)
         for assignment, students in by_assignment.items():
             lines.append(f"No submission of {assignment} from {len(students)} student"
                          f"{'' if len(students) == 1 else 's'} of the roster: {_listed(students)}")
@@ -168,13 +175,15 @@ class RosterSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return {"students": self.students,
-                "missing": [{"student": m.student, "assignment": m.assignment} for m in self.missing],
+                "missing": [{"student": m.student, "assignment": m.assignment, "name": m.name}
+                            for m in self.missing],
                 "not_on_roster": list(self.not_on_roster)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RosterSummary:
         return cls(int(data.get("students", 0)),
-                   [Missing(str(m["student"]), str(m["assignment"])) for m in data.get("missing", [])],
+                   [Missing(str(m["student"]), str(m["assignment"]), str(m.get("name") or ""))
+                    for m in data.get("missing", [])],
                    [str(s) for s in data.get("not_on_roster", [])])
 
 
@@ -197,6 +206,12 @@ def summarise(roster: Roster, graded: list[tuple[str, str | None]], assignments:
     """
     handed_in = {(student, assignment) for student, assignment in graded}
     students = sorted({student for student, _ in graded})
-    missing = [Missing(entry, assignment) for assignment in assignments for entry in roster.entries
+    missing = [Missing(entry, assignment, _name(roster.entries[entry]))
+               for assignment in assignments for entry in roster.entries
                if (entry, assignment) not in handed_in]
     return RosterSummary(len(roster), missing, [s for s in students if s not in roster])
+
+
+def _name(entry: RosterEntry) -> str:
+    """The roster's name of a student when it says more than their id."""
+    return entry.name if entry.name != entry.id else ""

@@ -11,7 +11,8 @@ Public API::
 
     ClassProgress(total: int, *, console: Console | None = None)   # a context manager
         .advance(result: SubmissionResult) -> None
-    summary_table(submissions: list[SubmissionResult], *, width: int = 100) -> str
+    summary_table(summary: ClassSummary | list[SubmissionResult], *, width: int = 100) -> str
+    closing_lines(summary: ClassSummary) -> list[str]
     submission_detail(result: SubmissionResult, *, width: int = 100) -> str
     print_report(submissions: list[SubmissionResult], console: Console | None = None) -> None
 
@@ -41,9 +42,11 @@ from rich.text import Text
 
 from autograder import marks
 from autograder.results import SubmissionResult, clean_text
+from autograder.summary import ClassSummary, late_cell, summarise
+from autograder.text import one_line
 
 NAME_WIDTH = 30  # characters of a student's name shown in a table; longer names end in "…"
-FLAGS_WIDTH = 40  # characters of the flags column
+FLAGS_MIN_WIDTH = 24  # the flags column is never narrower (flags wrap within it)
 LATE_WIDTH = 36  # characters of the late column
 
 
@@ -122,7 +125,7 @@ class ClassProgress:
         flags = ""
         if result.flags:
             more = f" (+{len(result.flags) - 1} more)" if len(result.flags) > 1 else ""
-            flags = f" flagged: {_plain(result.flags[0], 120)}{more}"
+            flags = f" flagged: {one_line(result.flags[0].text, 2_000)}{more}"
         if self._progress is not None and self._task is not None:
             self._progress.update(self._task, advance=1, last=what)
             if flags:  # above the bar, so that it stays on screen
@@ -143,7 +146,8 @@ def _render(renderable: RenderableType, width: int) -> str:
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
 
 
-def _summary(submissions: list[SubmissionResult]) -> Table:
+def _summary(summary: ClassSummary) -> Table:
+    submissions = summary.results
     table = Table(box=box.SIMPLE_HEAD, title="Summary", title_justify="left", pad_edge=False)
     table.add_column("student", max_width=NAME_WIDTH, no_wrap=True, overflow="ellipsis")
     named = any(s.person for s in submissions)
@@ -154,7 +158,8 @@ def _summary(submissions: list[SubmissionResult]) -> Table:
     dated = any(s.late for s in submissions)
     if dated:
         table.add_column("late", max_width=LATE_WIDTH, no_wrap=True, overflow="ellipsis")
-    table.add_column("flags", max_width=FLAGS_WIDTH, no_wrap=True, overflow="ellipsis")
+    # flags are wrapped, never cut: they are bounded when raised, and each one matters
+    table.add_column("flags", min_width=FLAGS_MIN_WIDTH, overflow="fold")
     # the slash at one place in every row: scores right-aligned before it, maxima left-aligned
     scores = [_number(s.score) for s in submissions]
     maxima = [_number(s.max_score) for s in submissions]
@@ -162,47 +167,44 @@ def _summary(submissions: list[SubmissionResult]) -> Table:
     right = max((len(x) for x in maxima), default=0)
     for s, score, maximum in zip(submissions, scores, maxima, strict=True):
         style = "green" if s.checks and s.score == s.max_score else ("red" if s.score == 0 else "")
-        flags = ""
-        if s.flags:
-            flags = _plain(s.flags[0], 200) + (f" (+{len(s.flags) - 1})" if len(s.flags) > 1 else "")
+        shown = f"{score:>{left}} / {maximum:<{right}}" if s.assignment else "not graded"
         cells = [
             Text(_plain(s.student, 200) or "?"),
             *([Text(_plain(s.person.name if s.person else "", 200))] if named else []),
             Text(_plain(s.assignment, 60) or "?"),
-            Text(f"{score:>{left}} / {maximum:<{right}}", style=style),
+            Text(shown, style=style),
             *([Text(late_cell(s), style="yellow" if s.penalty else "")] if dated else []),
-            Text(flags, style="yellow"),
+            Text("\n".join(one_line(flag.text, 2_000) for flag in s.flags), style="yellow"),
         ]
         table.add_row(*cells)
     return table
 
 
-def late_cell(result: SubmissionResult) -> str:
-    """The late column of a summary: "on time", "no recorded time", or how late, the penalty
-    and the grade after it ("1 day 2 h late: -2.3 = 20.7")."""
-    from autograder.lateness import LateStatus, duration
-
-    late = result.late
-    if late is None:
-        return ""
-    if late.status in (LateStatus.ON_TIME, LateStatus.NO_TIME):
-        return late.status.value
-    what = "not accepted" if late.status is LateStatus.NOT_ACCEPTED else f"{duration(late.seconds_late)} late"
-    return f"{what}: -{_number(late.penalty)} = {_number(result.final_score)}"
-
-
-def summary_table(submissions: list[SubmissionResult], *, width: int = 100) -> str:
+def summary_table(summary: ClassSummary | list[SubmissionResult], *, width: int = 100) -> str:
     """The class at a glance: one row per submission, aligned whatever the names' lengths.
 
     Inputs:
-    - submissions: graded notebooks, in the order to list them.
+    - summary: the class (`autograder.summary.ClassSummary`), or its graded notebooks, in the
+      order to list them.
     - width: the widest line, in characters.
 
     Returns:
-    - plain text (no escape codes): student (long names end in "…"), assignment,
-      score / max, and the first flag with how many more there are.
+    - plain text (no escape codes): student (long names end in "…"), assignment, score / max
+      ("not graded" for a notebook that could not be read or recognised), and every flag,
+      one per line, wrapped (never cut).
     """
-    return _render(_summary(submissions), width)
+    return _render(_summary(summary if isinstance(summary, ClassSummary) else summarise(summary)), width)
+
+
+def closing_lines(summary: ClassSummary) -> list[str]:
+    """What follows the table: the run's wall time, then what the roster says."""
+    lines = []
+    if summary.wall_seconds is not None:
+        count = len(summary.results)
+        lines.append(f"Graded {count} notebook{'' if count == 1 else 's'} in {summary.wall_seconds:.1f} s.")
+    if summary.roster is not None:
+        lines += summary.roster.lines()
+    return lines
 
 
 def _line(text: str, style: str = "") -> Text:
@@ -297,4 +299,4 @@ def print_report(submissions: list[SubmissionResult], console: Console | None = 
         console.print(_detail(s), highlight=False, crop=False)
         console.print()
     if len(submissions) > 1:
-        console.print(_summary(submissions), highlight=False)
+        console.print(_summary(summarise(submissions)), highlight=False)

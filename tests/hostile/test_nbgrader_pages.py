@@ -32,7 +32,11 @@ from page_attacks import ATTACKER, GRADE_ATTACK, hostile_notebook, markdown_atta
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograder.nbgrader_pages import clean_html, inert_output
+from autograder.assignments import get_assignment
+from autograder.flags import FlagKind
+from autograder.mathml import ATTRIBUTES as MATHML_ATTRIBUTES
+from autograder.mathml import ELEMENTS as MATHML_ELEMENTS
+from autograder.nbgrader_pages import FeedbackExporter, clean_html, inert_output
 
 CANARY = "http://127.0.0.1:9"  # the fast tests load nothing; the browser test serves its own
 # A student id (a folder name) that formgrader's submission page would show as markup.
@@ -53,9 +57,10 @@ def course_config(tmp_path: Path, *, stock: bool = False) -> Config:
     return PyFileConfigLoader("nbgrader_config.py", path=str(tmp_path)).load_config()
 
 
-def render(notebook: dict, template: str, config: Config) -> str:
+def render(notebook: dict, template: str, config: Config, metadata: dict | None = None) -> str:
     """The page formgrader (``formgrade``) or generate_feedback (``feedback``) makes of
-    ``notebook`` with ``config``."""
+    ``notebook`` with ``config`` (generate_feedback uses the exporter the configuration names,
+    the course's `FeedbackExporter`)."""
     config = Config(config)
     config.HTMLExporter.template_name = template
     config.HTMLExporter.extra_template_basedirs = [str(NBGRADER_TEMPLATES)]
@@ -64,12 +69,17 @@ def render(notebook: dict, template: str, config: Config) -> str:
     resources = {"base_url": "", "assignment_id": "01_losses", "notebook_id": "losses", "submission_id": "1",
                  "index": 0, "total": 1, "student": NAMED, "notebook_path": f"./autograded/{NAMED}/x.ipynb",
                  "first_name": None, "last_name": None,
-                 "nbgrader": {"notebook": "losses", "score": 0, "max_score": 23, "late_penalty": 0}}
+                 "nbgrader": {"notebook": "losses", "score": 0, "max_score": 23, "late_penalty": 0,
+                              "assignment": "01_losses", "student": NAMED}}
     nb = nbformat.reads(json.dumps(notebook), as_version=4)  # as a page reads it from a file
     for cell in nb.cells:  # as nbgrader's GetGrades leaves them for the feedback
         if cell.metadata.get("nbgrader", {}).get("grade"):
             cell.metadata.nbgrader.score = 0.0
-    page, _ = HTMLExporter(config=config).from_notebook_node(nb, resources=resources)
+    if metadata:
+        nb.metadata.update(metadata)
+    feedback = template == "feedback" and "GenerateFeedback" in config  # as generate_feedback renders it
+    exporter = FeedbackExporter if feedback else HTMLExporter
+    page, _ = exporter(config=config).from_notebook_node(nb, resources=resources)
     return page
 
 
@@ -83,7 +93,9 @@ def active_content(page: str) -> list[str]:
         chrome.extract()  # nbgrader's own controls and labels, made of the gradebook's grade ids
     found = []
     for element in container.find_all(True):
-        if element.name in ACTIVE_TAGS:
+        if element.name == "math" or element.find_parent("math"):
+            found += _not_mathml(element)  # made by the page (autograder.mathml), not by the student
+        elif element.name in ACTIVE_TAGS:
             found.append(f"<{element.name}> {str(element)[:80]}")
         for name, value in element.attrs.items():
             value = " ".join(value) if isinstance(value, list) else value
@@ -101,6 +113,14 @@ def active_content(page: str) -> list[str]:
               if not e["id"].startswith(("student-", "cell-id="))
               and e["id"] not in ("notebook", "notebook-container")]
     return found
+
+
+def _not_mathml(element) -> list[str]:
+    """What in a MathML element is not the presentation MathML the course's pages make."""
+    if element.name not in MATHML_ELEMENTS:
+        return [f"<{element.name}> in math"]
+    return [f"{element.name} {name}" for name in element.attrs
+            if name not in MATHML_ATTRIBUTES and not (name == "xmlns" and element.name == "math")]
 
 
 def _inert_url(tag: str, attribute: str, url: str) -> bool:
@@ -136,17 +156,73 @@ def test_with_nbgraders_stock_configuration_the_same_page_is_active(attacked, te
     assert any(f.startswith("<script>") for f in found) and any(" onerror=" in f for f in found), found
 
 
-def test_math_renders_as_before(tmp_path):
+MATH = "\n\nWith $x_i^2 < 1$ & $\\{a\\}$ and $\\text{<script>window.pwned = 1</script>}$."
+
+
+def test_math_renders_as_before_on_formgrader(tmp_path):
     """nbconvert's own rendering, cleaned: what MathJax reads (the text) is unchanged."""
-    math = markdown_attacks(CANARY)["math"] + "\n\nWith $x_i^2 < 1$ & $\\{a\\}$ and \\\\(\\alpha\\\\)."
+    math = markdown_attacks(CANARY)["math"] + MATH
     notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
                 "cells": [{"cell_type": "markdown", "id": "m", "metadata": {}, "source": math}]}
-    course = BeautifulSoup(render(notebook, "feedback", course_config(tmp_path)), "html.parser")
-    stock = BeautifulSoup(render(notebook, "feedback", course_config(tmp_path, stock=True)), "html.parser")
+    course = BeautifulSoup(render(notebook, "formgrade", course_config(tmp_path)), "html.parser")
+    stock = BeautifulSoup(render(notebook, "formgrade", course_config(tmp_path, stock=True)), "html.parser")
     shown = course.find(class_="text_cell_render").get_text()
     assert shown == stock.find(class_="text_cell_render").get_text()
     assert r"$L = \frac{1}{N}\sum_i (y_i - \hat y_i)^2$" in shown and "$x_i^2 < 1$" in shown
     assert "$$\\nabla_W L = X^T (\\hat y - y) / N$$" in shown
+
+
+def test_the_feedback_renders_math_as_mathml_with_no_script(tmp_path):
+    """The feedback handed back renders math when it is made (no MathJax, no CDN): MathML of
+    the formulas, their text escaped, and no script anywhere on the page."""
+    math = markdown_attacks(CANARY)["math"] + MATH
+    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+                "cells": [{"cell_type": "markdown", "id": "m", "metadata": {}, "source": math}]}
+    page = render(notebook, "feedback", course_config(tmp_path))
+    soup = BeautifulSoup(page, "html.parser")
+    shown = soup.find(class_="text_cell_render")
+    formulas = shown.find_all("math")
+    assert len(formulas) == 6 and {f["display"] for f in formulas} == {"inline", "block"}
+    assert "$" not in shown.get_text() and "\\frac" not in shown.get_text()
+    texts = [m.get_text().replace("\xa0", " ") for m in shown.find_all("mtext")]  # \text's spaces
+    assert texts == ["<script>window.pwned = 1</script>"]
+    assert soup.find(["mfrac"]) is not None and soup.find("mover") is not None  # \frac, \hat
+    assert not soup.find_all("script") and "mathjax" not in page.lower() and "cdnjs" not in page
+    assert active_content(page) == []
+
+
+def test_the_feedback_names_each_function_and_says_what_the_autograder_noted(tmp_path):
+    """The contents and each test cell name the function it checks (nbgrader's own say "Test
+    cell"); the notes and student flags GradeWithCore keeps are shown as text; flags for the
+    instructor were never kept; nothing on the page is loaded from anywhere."""
+    from autograder.nbgrader_pages import feedback_note
+    from autograder.results import SubmissionResult
+
+    release = json.loads((ROOT / "exercises" / "01_losses" / "losses.ipynb").read_text(encoding="utf-8"))
+    result = SubmissionResult("x.ipynb", "eve", "01_losses", notes=["<b>losses (1).ipynb</b> was not graded"])
+    result.flag(FlagKind.TIMED_OUT, "timed out: mse")
+    result.flag(FlagKind.SUSPICIOUS, "suspicious code: mse opens a file")
+    note = {"autograder": {"feedback": feedback_note(result)}}
+    soup = BeautifulSoup(render(release, "feedback", course_config(tmp_path), metadata=note), "html.parser")
+    toc = [" ".join(li.get_text().split()) for li in soup.find(id="toc").find_all("li")]
+    targets = [t for t in get_assignment("01_losses").targets]
+    assert [entry.split(" — ")[0] for entry in toc] == targets
+    headings = [" ".join(h.get_text().split()) for h in soup.select("#notebook-container .panel-heading")
+                if "Checks of" in h.get_text()]
+    assert [h.split(" ")[2] for h in headings] == targets
+    for link in soup.find(id="toc").find_all("a"):
+        assert soup.find(id=link["href"][1:]) is not None
+    notes = [li.get_text() for li in soup.select(".notes li")]
+    assert notes == ["timed out: mse", "<b>losses (1).ipynb</b> was not graded"]
+    assert "suspicious" not in str(soup)
+    assert soup.title.get_text() == f"Feedback: losses.ipynb (01_losses), {NAMED}"
+    assert not soup.find_all(attrs={"onerror": True}) and not soup.find_all("script")
+    styles = " ".join(style.get_text() for style in soup.find_all("style"))
+    assert not soup.find_all("link") and "https://" not in styles and "http://" not in styles
+    for element in soup.find_all(src=True):
+        assert element["src"].startswith("data:"), element["src"][:60]
+    policy = soup.find("meta", attrs={"http-equiv": "Content-Security-Policy"})["content"]
+    assert "default-src 'none'" in policy and "script-src" not in policy
 
 
 def test_what_outputs_keep():

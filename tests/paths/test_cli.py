@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -222,8 +223,9 @@ def test_grading_leaves_submissions_byte_identical_and_is_idempotent(tmp_path):
     assert notebook.read_bytes() == before
     assert sorted(p.name for p in notebook.parent.iterdir()) == ["losses.ipynb"], "grading left files behind"
     for report in (first, second):
+        assert report.pop("wall_seconds") > 0  # timings are the fields that may differ between runs
         for submission in report["submissions"]:
-            assert submission.pop("seconds") > 0  # the one field that may differ between runs
+            assert submission.pop("seconds") > 0
     assert first == second
 
 
@@ -289,3 +291,45 @@ def test_only_the_release_file_name_is_graded_and_the_others_are_named(tmp_path,
     assert report["skipped"] == [{"path": str(folder / "draft.ipynb"), "student": "ada",
                                   "reason": "not graded: only 01_losses/losses.ipynb is graded"}]
     assert f"note: {folder / 'draft.ipynb'}: not graded" in result.stdout
+
+
+def test_feedback_pages_and_the_class_report_from_one_run_and_from_its_results(tmp_path):
+    """grade --feedback DIR --report FILE: a page per student and assignment, linked from the
+    report with the notebooks; the run's wall time in the results; `report RESULTS.json
+    --feedback` makes the same pages from the results alone."""
+    from test_class_report import parse, section
+
+    for student, notebook in [("ada", REFERENCE_01), ("ben", RELEASE_01)]:
+        folder = tmp_path / "class" / student / "01_losses"
+        folder.mkdir(parents=True)
+        shutil.copy(notebook, folder / "losses.ipynb")
+    (tmp_path / "class" / "ben" / "notes.txt").write_text("not a notebook")
+    feedback, report = tmp_path / "handed back", tmp_path / "out" / "class.html"
+    report.parent.mkdir()
+    result, document = graded(tmp_path, str(tmp_path / "class"), "--jobs", "2", "--feedback", str(feedback),
+                              "--report", str(report))
+    assert 0 < document["wall_seconds"] < sum(s["seconds"] for s in document["submissions"]) + 60
+    assert "Graded 2 notebooks in " in result.stdout
+    assert {p.relative_to(feedback).as_posix() for p in feedback.rglob("*.html")} == {
+        "ada/01_losses.html", "ben/01_losses.html", "index.html"}
+    page = parse(report.read_text(encoding="utf-8"))
+    rows = section(page, "Every submission").all("tbody")[0].all("tr")
+    for row, student in zip(rows, ["ada", "ben"], strict=True):
+        links = {a.text(): urllib.parse.unquote(a.attrs["href"]) for a in row.all("a")}  # percent-encoded
+        page_link = (report.parent / links["feedback"]).resolve()
+        assert page_link == (feedback / student / "01_losses.html").resolve()
+        assert (report.parent / links["notebook"]).resolve() == \
+            (tmp_path / "class" / student / "01_losses" / "losses.ipynb").resolve()
+    assert "graded in" in " ".join(page.all("p")[0].text().split())
+    ben = " ".join(parse((feedback / "ben" / "01_losses.html").read_text(encoding="utf-8")).text().split())
+    assert f"Score: 0 / {TOTAL_01:g} points." in ben and "✗ mse: matches known values" in ben
+
+    again = tmp_path / "again"
+    made = subprocess.run([sys.executable, "-m", "autograder", "report", str(tmp_path / "report.json"),
+                           "--feedback", str(again)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert made.returncode == 0, made.stderr
+    for name in ("ada/01_losses.html", "ben/01_losses.html"):
+        assert (again / name).read_bytes() == (feedback / name).read_bytes()
+    nothing = subprocess.run([sys.executable, "-m", "autograder", "report", str(tmp_path / "report.json")],
+                             cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert nothing.returncode == 2 and nothing.stderr.startswith("error: nothing to write")

@@ -309,3 +309,36 @@ def test_the_readme_recipe_works_in_a_fresh_clone(tmp_path, tool_env):
     assert rows[("01_losses", "alice")] == full
     assert rows[("03_optimizers", "alice")] == sum(get_assignment("03_optimizers").points(t)
                                                    for t in get_assignment("03_optimizers").targets)
+
+
+def test_the_feedback_shows_every_function_as_the_command_lines_feedback_page_does(graded):
+    """For every function, nbgrader's feedback page names it in its contents and on its test
+    cell, with its points, and shows every check as the command line's feedback page marks it;
+    the page loads nothing, runs nothing and shows its math as MathML."""
+    from bs4 import BeautifulSoup
+
+    from autograder.feedback import feedback_page
+    from autograder.marks import check_line
+    from autograder.results import SubmissionResult
+
+    assignment = get_assignment(graded.course.assignment_id)
+    for student in ("reference", "bugs_a", "hostile"):
+        raw = (graded.course.root / "grading" / "feedback" / student / assignment.id /
+               f"{graded.course.release.stem}.html").read_text(encoding="utf-8")
+        soup = BeautifulSoup(raw, "html.parser")
+        text = " ".join(soup.get_text().split())
+        result = SubmissionResult.from_dict(graded.cli[student])
+        ours = " ".join(BeautifulSoup(feedback_page(result), "html.parser").get_text().split())
+        toc = [" ".join(li.get_text().split()) for li in soup.find(id="toc").find_all("li")]
+        for function, score, points in result.by_function():
+            assert any(entry.startswith(f"{function} — {score:.1f} / {points:.1f}") for entry in toc), \
+                (student, function, toc)
+            for check in (c for c in result.checks if c.function == function):
+                line = check_line(check)
+                assert line in text, f"{student}: {line!r} not on nbgrader's page"
+                assert line in ours, f"{student}: {line!r} not on the command line's page"
+                for feedback in check.feedback.splitlines():
+                    assert feedback.strip() in text and feedback.strip() in ours, (student, feedback)
+        assert not soup.find_all("script") and not soup.find_all("link")
+        assert not [e for e in soup.find_all(src=True) if not e["src"].startswith("data:")]
+        assert soup.find("math") is not None and "$$" not in soup.find(id="notebook-container").get_text()

@@ -126,8 +126,8 @@ def test_the_same_penalty_on_the_command_line_pytest_and_gradescope(term, tmp_pa
     assert "No submission of 01_losses from 1 student of the roster: carol (Carol Ng)" in cli.stdout
     assert "Not on the roster (1): zed" in cli.stdout
     assert "1 day 11 h late: -4.6 = 18.4" in cli.stdout and "Alice Liddell" in cli.stdout
-    assert document["roster"] == {"students": 4, "missing": [{"student": "carol", "assignment": "01_losses"}],
-                                  "not_on_roster": ["zed"]}
+    assert document["roster"] == {"students": 4, "not_on_roster": ["zed"], "missing": [
+        {"student": "carol", "assignment": "01_losses", "name": "Carol Ng"}]}
 
     grade_json = tmp_path / "pytest.json"
     (tmp_path / "pytest.ini").write_text("[pytest]\n")

@@ -12,6 +12,7 @@ import base64
 import io
 import json
 import re
+import urllib.parse
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -23,11 +24,11 @@ from conftest import ROOT
 from autograder import class_report
 from autograder.class_report import report_command, write_class_report
 from autograder.flags import Flag, FlagKind
-from autograder.results import CheckResult, SubmissionResult, results_document
+from autograder.results import CheckResult, SubmissionResult, mistake_label, results_document
 
 # --- a class, in code ----------------------------------------------------------------------
 
-SUM_NOT_MEAN = "your gradient is N times the expected one: did you sum instead of averaging over the batch?"
+SUM_NOT_MEAN = "your gradient is {} times the expected one: did you sum instead of averaging over the batch?"
 UNSTABLE = "softmax overflows for large logits: subtract the maximum first."
 HOSTILE_NAME = "<script>window.pwned = 1</script>"
 HOSTILE_FEEDBACK = "</pre><img src=x onerror=\"document.title='pwned'\"><script>window.pwned = 2</script>"
@@ -51,21 +52,24 @@ BACKPROP = [
 
 def graded(checks: list[tuple[str, str, float, bool]], failures: dict[str, tuple[str, str | None]],
            *, public_only: bool = False) -> list[CheckResult]:
-    """Every check, passed unless its name is in ``failures`` (name -> (feedback, mistake))."""
+    """Every check, passed unless its name is in ``failures`` (name -> (feedback, hint)); the
+    mistake's label is made from its hint as the grader makes it."""
     results = []
     for function, title, points, hidden in checks:
         if hidden and public_only:
             continue
         name = f"{function}: {title}"
-        feedback, mistake = failures.get(name, ("", None))
+        feedback, hint = failures.get(name, ("", None))
         results.append(CheckResult(function, title, points, 0.0 if name in failures else points,
-                                   hidden, feedback, mistake=mistake))
+                                   hidden, feedback, mistake=mistake_label(hint) if hint else None,
+                                   hint=hint))
     return results
 
 
-def sum_not_mean(case: str) -> tuple[str, str]:
+def sum_not_mean(case: str, times: int = 4) -> tuple[str, str]:
+    hint = SUM_NOT_MEAN.format(times)
     return (f"mse_grad: case {case}, seed 0\n  worst element [2, 1]: expected 0.25, got 1\n"
-            f"  Likely mistake: {SUM_NOT_MEAN}", SUM_NOT_MEAN)
+            f"  Likely mistake: {hint}", hint)
 
 
 def make_class() -> list[SubmissionResult]:
@@ -79,7 +83,7 @@ def make_class() -> list[SubmissionResult]:
             "cross_entropy: is stable for logits of magnitude 1e4": ("cross_entropy: got nan", UNSTABLE),
         }), seconds=0.6),
         SubmissionResult("class/carol/01_losses/losses.ipynb", "carol", "01_losses", graded(LOSSES, {
-            "mse_grad: matches known values": sum_not_mean("(5, 2)"),
+            "mse_grad: matches known values": sum_not_mean("(5, 2)", times=5),
             "Q1: correct answer": ("Q1: expected another answer", None),
         }), flags=[Flag(FlagKind.TIMED_OUT, "timed out: softmax")], seconds=5.0),
         SubmissionResult(HOSTILE_PATH, HOSTILE_NAME, "01_losses", graded(LOSSES, {
@@ -162,8 +166,13 @@ def table_after(part: Element, heading: str) -> list[list[str]]:
     children = [c for c in part.children if isinstance(c, Element)]
     start = next(i for i, c in enumerate(children) if c.tag == "h3" and c.text() == heading)
     table = next(c for c in children[start:] if c.tag == "table")
-    return [[cell.text() for cell in row.children if isinstance(cell, Element)]
+    return [[words(cell.text()) for cell in row.children if isinstance(cell, Element)]
             for row in table.all("tbody")[0].all("tr")]
+
+
+def words(text: str) -> str:
+    """``text`` with its runs of white space as one space (as a browser shows it)."""
+    return " ".join(text.split())
 
 
 @pytest.fixture(scope="module")
@@ -182,9 +191,10 @@ def test_the_page_names_the_class_and_each_assignment(report):
     assert page.all("title")[0].text() == "Autumn <term>"
     assert page.all("h1")[0].text() == "Autumn <term>"
     headings = [s.all("h2")[0].text() for s in page.all("section")]
-    assert headings == ["01_losses — Loss functions", "02_backprop — Backpropagation",
-                        "unrecognised — unrecognised notebooks", "Every submission"]
-    assert "7 submissions from 7 students, 3 assignments; 3 submissions flagged" in page.text()
+    # frank's unreadable notebook is a file not graded, not an "unrecognised" assignment of 0 / 0
+    assert headings == ["01_losses — Loss functions", "02_backprop — Backpropagation", "Every submission",
+                        "Files not graded"]
+    assert "7 submissions from 7 students, 2 assignments; 3 submissions flagged" in words(page.text())
 
 
 def test_score_distribution_figure_and_statistics(report):
@@ -235,9 +245,10 @@ def test_pass_rate_of_every_check_most_failed_first(report):
 def test_mistakes_are_counted_once_per_student_and_grouped_by_function(report):
     _, _, page = report
     rows = table_after(section(page, "01_losses"), "Most common mistakes")
-    # bob made the sum-instead-of-mean mistake in two checks: he counts once
+    # bob made the sum-instead-of-mean mistake in two checks: he counts once; the mistake is
+    # shown as the checks told bob (his numbers), never as a label with "N" for numbers
     assert rows == [
-        ["mse_grad", SUM_NOT_MEAN, "2 (50%)"],
+        ["mse_grad", SUM_NOT_MEAN.format(4), "2 (50%)"],
         ["cross_entropy", UNSTABLE, "1 (25%)"],
     ]
     assert table_after(section(page, "02_backprop"), "Most common mistakes") == [
@@ -247,7 +258,7 @@ def test_mistakes_are_counted_once_per_student_and_grouped_by_function(report):
 def test_flagged_submissions_link_to_their_feedback(report):
     _, _, page = report
     ids = {e.attrs["id"]: e for e in page.all() if e.attrs.get("id")}
-    for link in page.all("a"):
+    for link in page.all("a"):  # without --feedback and with notebooks that are not there: anchors only
         href = link.attrs["href"]
         assert href and href.startswith("#") and href[1:] in ids, f"dangling link {href}"
     flagged = table_after(section(page, "01_losses"), "Flagged for review")
@@ -258,16 +269,19 @@ def test_flagged_submissions_link_to_their_feedback(report):
     assert target.tag == "details"
     assert target.all("summary")[0].text().startswith("carol · 01_losses · 4.5 / 6.5")
     assert "timed out: softmax" in target.text()
-    unrecognised = table_after(section(page, "unrecognised"), "Flagged for review")
-    assert unrecognised == [["frank", "unreadable notebook: not JSON"]]
+    not_graded = section(page, "Files not graded").all("tbody")[0].all("tr")
+    assert [[c.text() for c in row.all("td")] for row in not_graded] == [
+        ["frank", "class/frank/misc/notes.ipynb", "unreadable notebook: not JSON"]]
 
 
 def test_grading_time_total_median_and_slowest(report):
     _, _, page = report
     losses = section(page, "01_losses").text()
-    assert "7.0 s in total" in losses  # 0.4 + 0.6 + 5.0 + 1.0
-    assert "median 0.8 s per submission" in losses
+    assert "Median 0.8 s per notebook" in losses  # 0.4, 0.6, 1.0, 5.0
     assert f"slowest: carol (5.0 s), {HOSTILE_NAME} (1.0 s), bob (0.6 s)." in losses
+    # without the run's wall time (an older results file), the page says what it has
+    assert ("grading took 10.6 s of notebook time (the results file does not record the run's wall time)"
+            in words(page.all("p")[0].text()))
 
 
 def test_every_submission_has_a_row_and_a_detail_section(report):
@@ -275,17 +289,17 @@ def test_every_submission_has_a_row_and_a_detail_section(report):
     students = section(page, "Every submission")
     body = students.all("table")[0].all("tbody")[0].all("tr")
     rows = [[c.text() for c in r.children if isinstance(c, Element)] for r in body]
+    # no feedback pages were written and no notebook is there: those cells are empty
     assert rows == [
-        [HOSTILE_NAME, "01_losses", "4.5 / 6.5", "1", "feedback"],
-        ["alice", "01_losses", "6.5 / 6.5", "0", "feedback"],
-        ["bob", "01_losses", "3 / 6.5", "0", "feedback"],
-        ["carol", "01_losses", "4.5 / 6.5", "1", "feedback"],
-        ["dave", "02_backprop", "2 / 3", "0", "feedback"],
-        ["erin", "02_backprop", "4.5 / 4.5", "0", "feedback"],
-        ["frank", "unrecognised", "0 / 0", "1", "feedback"],
+        [HOSTILE_NAME, "01_losses", "4.5 / 6.5", "1", "details", "", ""],
+        ["alice", "01_losses", "6.5 / 6.5", "0", "details", "", ""],
+        ["bob", "01_losses", "3 / 6.5", "0", "details", "", ""],
+        ["carol", "01_losses", "4.5 / 6.5", "1", "details", "", ""],
+        ["dave", "02_backprop", "2 / 3", "0", "details", "", ""],
+        ["erin", "02_backprop", "4.5 / 4.5", "0", "details", "", ""],
     ]
     details = page.all("details")
-    assert len(details) == 7
+    assert len(details) == 6
     assert all(d.attrs.get("open") is None for d in details)  # collapsed until asked for
     bob = next(d for d in details if d.all("summary")[0].text().startswith("bob "))
     feedback = [pre.text() for pre in bob.all("pre")]
@@ -365,9 +379,9 @@ def test_report_command_writes_the_page_from_a_results_file(tmp_path, capsys):
     html = tmp_path / "class.html"
     assert report_command(results, html) == 0
     out, err = capsys.readouterr()
-    assert out == f"Wrote {html}: class report of 7 submissions, 3 assignments.\n" and err == ""
+    assert out == f"Wrote {html}: class report of 7 submissions, 2 assignments.\n" and err == ""
     page = parse(html.read_text(encoding="utf-8"))
-    assert len(page.all("details")) == 7
+    assert len(page.all("details")) == 6
     assert table_after(section(page, "01_losses"), "Most common mistakes")[0][2] == "2 (50%)"
 
 
@@ -412,7 +426,10 @@ def test_odd_values_in_a_results_file_do_not_break_the_page(tmp_path, capsys):
     results.write_text(json.dumps(document), encoding="utf-8")
     assert report_command(results, tmp_path / "class.html") == 0, capsys.readouterr().err
     page = parse((tmp_path / "class.html").read_text(encoding="utf-8"))
-    assert len(page.all("details")) == 2
+    assert len(page.all("details")) == 1  # an assignment that is not a name: listed as not graded
+    assert [[words(c.text()) for c in row.all("td")] for row in section(page, "Files not graded").all("tr")
+            if row.all("td")] == [["alice", "class/alice/01_losses/losses.ipynb",
+                                   "not recognised as a notebook of any assignment"]]
 
 
 # --- in a browser --------------------------------------------------------------------------
@@ -462,3 +479,77 @@ def test_the_page_renders_offline_in_a_browser(report, browser):
     artifacts = ROOT / ".artifacts"
     artifacts.mkdir(exist_ok=True)
     browser.save_screenshot(str(artifacts / "class-report.png"))
+
+
+def test_lateness_roster_similar_code_and_whole_flags(tmp_path):
+    """The term on the page: each submission's lateness and grade, the roster's names, who
+    handed in nothing and who is not on the roster; the similarity pairs as code side by side,
+    to review by hand (hostile code shown as text); flags whole, never shortened."""
+    from datetime import UTC, datetime
+
+    from autograder.lateness import Lateness, LateStatus
+    from autograder.roster import Missing, RosterEntry, RosterSummary
+    from autograder.similarity import Party, SharedCode, SimilarPair, Snippet
+    from autograder.summary import summarise
+
+    results = make_class()
+    bob, carol = results[1], results[2]
+    bob.person = RosterEntry("bob", "Bob", "Marley")
+    bob.late = Lateness(LateStatus.LATE, datetime(2025, 2, 7, tzinfo=UTC), penalty=0.65, source="nbgrader",
+                        submitted_at=datetime(2025, 2, 8, 1, tzinfo=UTC), seconds_late=90_000, policy="10%")
+    long_flag = "timed out: softmax, " + "then every later call of it failed at once " * 10
+    carol.flags = [Flag(FlagKind.TIMED_OUT, long_flag)]
+    code = "def mse(a, b):\n    return ((a - b) ** 2).mean()  # </td><script>window.pwned=4</script>\n"
+    pair = SimilarPair("01_losses", Party("bob", "class/bob/01_losses/losses.ipynb"),
+                       Party("carol", "class/carol/01_losses/losses.ipynb"), 0.93, 60.0,
+                       (SharedCode(Snippet("mse", "<code cell 3>", 10, code, (2,)),
+                                   Snippet("mse", "<code cell 2>", 4, code, (1, 2)), 40.0),))
+    roster = RosterSummary(3, [Missing("zed", "01_losses", "Zed Zee")], ["dave"])
+    summary = summarise(results, roster=roster, similar=[pair], wall_seconds=3.2)
+    page = parse(write_class_report(summary, tmp_path / "class.html").read_text(encoding="utf-8"))
+    assert "graded in 3.2 s (the run's wall time; 10.6 s of notebook time, several at once)." in \
+        words(page.all("p")[0].text())
+    students = section(page, "Every submission")
+    header = [words(th.text()) for th in students.all("thead")[0].all("th")]
+    assert header[:6] == ["student", "name", "assignment", "score", "late", "grade"]
+    (row,) = [r for r in students.all("tbody")[0].all("tr") if r.all("td")[0].text() == "bob"]
+    assert [words(td.text()) for td in row.all("td")][:6] == [
+        "bob", "Bob Marley", "01_losses", "3 / 6.5", "1 day 1 h late: -0.65 = 2.35", "2.35"]
+    flagged = table_after(section(page, "01_losses"), "Flagged for review")
+    assert flagged[0] == ["carol", words(long_flag)] and "shortened" not in page.text()
+    assert "1 student of the roster handed in nothing for 01_losses: zed (Zed Zee)." in \
+        words(section(page, "01_losses").text())
+    roster_part = words(section(page, "The roster").text())
+    assert "1 student: zed (Zed Zee)" in roster_part and "Not on the roster (1): dave." in roster_part
+    similar = section(page, "Similar code, to review by hand")
+    assert "not a finding" in similar.text() and "No score was changed" in similar.text()
+    sides = [t for t in similar.all("table") if t.attrs.get("class") == "code"]
+    assert len(sides) == 2
+    for side, shared in zip(sides, [(2,), (1, 2)], strict=True):
+        rows = side.all("tbody")[0].all("tr")
+        assert "".join(r.all("td")[1].text() + "\n" for r in rows) == code  # the code, as text
+        marked = [i + 1 for i, r in enumerate(rows) if r.attrs.get("class") == "shared"]
+        assert marked == list(shared)
+    assert not page.all("script")
+    assert sum(1 for p in page.all("p") if "students never see" in p.text()) == 1
+
+
+def test_links_to_feedback_pages_and_notebooks_are_relative_and_lead_to_them(tmp_path):
+    from autograder.feedback import write_feedback_pages
+
+    results = make_class()[:3]
+    for r in results:
+        notebook = tmp_path / "class" / r.student / "01_losses" / "losses.ipynb"
+        notebook.parent.mkdir(parents=True)
+        notebook.write_text("{}")
+        r.path = str(notebook)
+    write_feedback_pages(results, tmp_path / "feedback pages", solutions=None)
+    (tmp_path / "out").mkdir()
+    report = write_class_report(results, tmp_path / "out" / "class.html",
+                                feedback=tmp_path / "feedback pages")
+    page = parse(report.read_text(encoding="utf-8"))
+    files = [a.attrs["href"] for a in page.all("a") if not a.attrs["href"].startswith("#")]
+    assert len(files) == 2 * 2 * len(results)  # in the table and in each submission's details
+    for href in files:
+        assert "://" not in href and not href.startswith("/") and " " not in href
+        assert (report.parent / urllib.parse.unquote(href)).is_file(), href
