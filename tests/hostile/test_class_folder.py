@@ -129,7 +129,8 @@ def test_the_class_is_graded_cleanly(graded):
 
 def test_links_pipes_sockets_and_folders_are_skipped_in_one_line_each(graded):
     run, *_ = graded
-    notes = [line for line in run.stdout.splitlines() if line.startswith("note: ") and "read as a class" not in line]
+    notes = [line for line in run.stdout.splitlines()
+             if line.startswith("note: ") and "read as a class" not in line]
     for student in ("zero", "link_to_reference", "loop", "escaped_link"):
         assert any(f"/{student}/" in line and "(links are not followed)" in line for line in notes)
     for student in ("fifo", "socket"):

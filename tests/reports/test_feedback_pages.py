@@ -27,6 +27,7 @@ from test_class_report import (
     words,
 )
 
+from autograder.errors import Withheld
 from autograder.feedback import feedback_page, page_paths, safe_name, write_feedback_pages
 from autograder.flags import Flag, FlagKind
 from autograder.lateness import Lateness, LateStatus
@@ -88,10 +89,10 @@ def test_a_withheld_property_is_marked_as_counted_once_the_values_are_right():
     alice = by_student(make_class(), "alice")
     check = alice.checks[0]
     check.score, check.feedback = 0.0, "mse: the values are wrong, so this property is not counted yet."
-    check.withheld = True  # as issue 19's CheckResult.withheld will say it
+    check.withheld = Withheld.VALUES
     item = check_items(sections(page_of(alice))["mse"])[0]
     assert words(item.text()).startswith(
-        "○ mse: matches known values (counted once the values are right) (0 / 2)")
+        "· mse: matches known values (counted once the values are right) (0 / 2)")
     assert item.all("span")[0].attrs["class"] == "mark withheld"
 
 
