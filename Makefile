@@ -22,9 +22,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall only when the package's requirements change.
+# Reinstall only when the package's requirements change. (setuptools boxes a harmless note
+# about editable installs into every such install: left out.)
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[course]"
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -e ".[course]"
 	touch $@
 
 # Compiled once: where PYTHONDONTWRITEBYTECODE is set, each grading run would compile the
