@@ -16,6 +16,7 @@ shown at and the smallest font it contains, so the site's tests can check, in a 
 browser, that no figure is shrunk until its text becomes hard to read.
 """
 
+import base64
 import io
 import json
 import struct
@@ -90,12 +91,14 @@ def use_course_style():
 
 
 def figure_png(fig):
-    """The PNG of a figure, and the size to show it at (a Jupyter display formatter)."""
+    """The PNG of a figure (base64) and the size to show it at (a Jupyter display formatter)."""
     png, shown = _noted_png(fig)
     if fig.get_size_inches()[0] > 1.15 * PHONE_WIDTH:
         png = _add_chunk(png, PHONE_CHUNK, _phone_png(fig))
-    # only the width: the browser keeps the aspect ratio when a narrow screen shrinks it
-    return png, {"width": shown["width"]}
+    # Base64 text, as IPython's own figure formatter returns it: a kernel that does not encode
+    # bytes itself (Pyodide's, in the browser) would show a broken image. Only the width: the
+    # browser keeps the aspect ratio when a narrow screen shrinks it.
+    return base64.b64encode(png).decode("ascii"), {"width": shown["width"]}
 
 
 def _phone_png(fig):
