@@ -399,6 +399,18 @@ def test_search_finds_pages(base_url, driver, screenshots):
     screenshot(driver, screenshots / "search-gradient.png")
 
 
+def test_search_works_from_a_file(site, driver):
+    """Opened as a file, as a student may after downloading the site: results, no CORS errors."""
+    driver.get_log("browser")
+    driver.get((site / "search.html").as_uri() + "?q=gradient")
+    count = wait_for(driver, "return document.querySelectorAll('#search-results li').length", 20)
+    assert count, "search for 'gradient' listed no page"
+    assert wait_for(driver, "return /Search finished/.test(document.getElementById('search-results')"
+                            ".textContent)", 20)
+    time.sleep(1)  # a snippet's request would fail by now
+    assert console_errors(driver) == []
+
+
 def test_chapters_link_to_previous_and_next(site, base_url, driver):
     names = [name for name in toc_pages() if (site / f"{name}.html").is_file()]
     assert len(names) >= 3

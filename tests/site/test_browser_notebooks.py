@@ -341,8 +341,12 @@ def test_every_chapter_opens_from_its_page_and_runs_in_the_browser(site, base_ur
         errors = {i: text_of(o) for i, o in enumerate(result["outputs"])
                   if o and any(x.get("output_type") == "error" for x in o)}
         assert errors == {}, (page, errors)
-        figures = sum("image/png" in output.get("data", {}) for outputs in result["outputs"] if outputs
-                      for output in outputs)
+        images = [output["data"]["image/png"] for outputs in result["outputs"] if outputs
+                  for output in outputs if "image/png" in output.get("data", {})]
+        broken = [str(image)[:40] for image in images
+                  if not (isinstance(image, str) and image.startswith("iVBORw0KGgo"))]  # a PNG, in base64
+        assert broken == [], (page, broken)
+        figures = len(images)
         page_figures = len(re.findall(r"<img [^>]*src=\"[^\"]*_images/", (site / page).read_text()))
         assert figures == page_figures, (page, figures, page_figures)
     assert console_errors(driver) == []
