@@ -194,8 +194,9 @@ def default_colour_mode(app: Sphinx, config: Config) -> None:
 
 
 # after documentation_options.js (priority 200), before a search runs
+# (documentation_options.js declares a const: a global name, not a property of window)
 NO_SNIPPETS_FROM_FILES = (
-    'if (location.protocol === "file:" && window.DOCUMENTATION_OPTIONS) '
+    'if (location.protocol === "file:" && typeof DOCUMENTATION_OPTIONS !== "undefined") '
     "{ DOCUMENTATION_OPTIONS.SHOW_SEARCH_SUMMARY = false; }"
 )
 

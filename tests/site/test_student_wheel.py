@@ -135,7 +135,7 @@ def pythons_here() -> dict[str, str]:
         version = f"3.{minor}"
         pyenv = (Path.home() / ".pyenv" / "versions").glob(f"{version}.*/bin/python{version}")
         candidates = [shutil.which(f"python{version}"), f"/usr/bin/python{version}", *map(str, sorted(pyenv))]
-        for candidate in filter(None, candidates):
+        for candidate in (c for c in candidates if c and Path(c).is_file()):
             probe = subprocess.run([candidate, "-c", "import sys, venv; print(sys.version_info[:2])"],
                                    capture_output=True, text=True, timeout=60)
             if probe.returncode == 0 and probe.stdout.strip() == f"(3, {minor})":
