@@ -28,11 +28,11 @@ REPOSITORY = PACKAGE.parent
 README = """# How neural networks learn: the checks
 
 The checks that the assignment notebooks of the course *How neural networks learn* run in
-their test cells. They need Python 3.11 or newer and NumPy, nothing else. Install this wheel
-into the Python environment your notebooks use, then open an assignment notebook and run it
-top to bottom:
+their test cells. They need Python 3.11 or newer and NumPy, nothing else (the notebooks'
+plots need Matplotlib). Install this wheel into the Python environment your notebooks use,
+then open an assignment notebook and run it top to bottom:
 
-    pip install how_neural_networks_learn_checks-{version}-py3-none-any.whl
+    pip install matplotlib how_neural_networks_learn_checks-{version}-py3-none-any.whl
     jupyter lab losses.ipynb
 
 To grade a whole notebook from a terminal (on Linux), install it with its `grade` extra:
