@@ -14,7 +14,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 ASSIGNMENTS := $(notdir $(wildcard solutions/*))
 
-.PHONY: all site setup mathjax browser test lint exercises clean
+.PHONY: all site setup mathjax pyodide browser test lint exercises clean
 
 all: site
 
@@ -22,9 +22,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall only when the package's requirements change.
+# Reinstall only when the package's requirements change. (setuptools boxes a harmless note
+# about editable installs into every such install: left out.)
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[course]"
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -e ".[course]"
 	touch $@
 
 # Compiled once: where PYTHONDONTWRITEBYTECODE is set, each grading run would compile the
@@ -56,6 +57,27 @@ $(MATHJAX):
 
 mathjax: $(MATHJAX)
 
+# Pyodide for the notebooks that run in the browser (JupyterLite, book/_ext/browser_notebooks.py):
+# its core from npm, at the version that extension names; its package files from the PyPI
+# downloads pinned with hashes in book/_ext/browser_packages.txt. The site's build checks every
+# package file against the npm package's pyodide-lock.json and fails on any difference.
+PYODIDE_VERSION := $(shell sed -n 's/^PYODIDE_VERSION = "\(.*\)".*/\1/p' book/_ext/browser_notebooks.py)
+PYODIDE := $(TOOLS)/.pyodide-$(PYODIDE_VERSION)
+
+$(PYODIDE): book/_ext/browser_packages.txt | $(BIN)/python
+	@command -v npm >/dev/null 2>&1 || $(call apt_install,npm) || \
+		{ echo "npm is needed to install Pyodide for the site: install Node.js and npm"; exit 1; }
+	@mkdir -p $(TOOLS)
+	rm -rf $(TOOLS)/pyodide $(TOOLS)/.pyodide-*
+	npm install --prefix $(TOOLS)/pyodide --no-save --no-package-lock --ignore-scripts --no-audit \
+		--no-fund --loglevel=error pyodide@$(PYODIDE_VERSION)
+	$(BIN)/python -m pip download --quiet --no-deps --only-binary=:all: --require-hashes \
+		-r book/_ext/browser_packages.txt -d $(TOOLS)/pyodide/packages
+	test -f $(TOOLS)/pyodide/node_modules/pyodide/pyodide-lock.json
+	touch $@
+
+pyodide: $(PYODIDE)
+
 # $(call apt_install,PACKAGES): Debian's apt-get as root, non-interactive, with the package
 # lists refreshed once if the first try fails. Fails (without stopping make) where it cannot.
 apt_install = ( command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
@@ -77,7 +99,7 @@ $(BROWSER):
 
 browser: $(BROWSER)
 
-site: setup $(MATHJAX)
+site: setup $(MATHJAX) $(PYODIDE)
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo "The course site is in _build/html/index.html"
 
@@ -86,7 +108,7 @@ $(VENV)/.torch: | $(BIN)/python
 	$(BIN)/python -m pip install --quiet torch==2.13.0 || echo "torch unavailable: its optional test tier will be skipped"
 	touch $@
 
-test: setup lint $(VENV)/.torch $(MATHJAX) $(BROWSER)
+test: setup lint $(VENV)/.torch $(MATHJAX) $(PYODIDE) $(BROWSER)
 	$(BIN)/python -m pytest
 
 lint: setup

@@ -14,6 +14,7 @@ could be graded (no notebooks, only unreadable or unrecognised files, a bad opti
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shutil
 import sys
@@ -147,6 +148,11 @@ def error(message: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (see the module docstring)."""
     args = build_parser().parse_args(argv)
+    if args.command == "grade" and importlib.util.find_spec("rich") is None:
+        # the students' wheel needs NumPy only; its terminal grading comes with an extra
+        return error("grading from a terminal needs the command line's table: "
+                     "pip install 'how-neural-networks-learn-checks[grade]' (the notebooks' "
+                     "test cells need NumPy only)")
     if args.command in ("grade", "gradescope-run"):
         from autograder.isolation.zygote import start_zygote
 

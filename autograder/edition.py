@@ -13,6 +13,7 @@ open the notebook.
 from __future__ import annotations
 
 import ast
+import json
 import re
 import shutil
 import subprocess
@@ -27,11 +28,17 @@ REPOSITORY = PACKAGE.parent
 README = """# How neural networks learn: the checks
 
 The checks that the assignment notebooks of the course *How neural networks learn* run in
-their test cells. Install this wheel into the Python environment your notebooks use, then
-open an assignment notebook and run it top to bottom:
+their test cells. They need Python 3.11 or newer and NumPy, nothing else (the notebooks'
+plots need Matplotlib). Install this wheel into the Python environment your notebooks use,
+then open an assignment notebook and run it top to bottom:
 
-    pip install how_neural_networks_learn_checks-{version}-py3-none-any.whl
+    pip install matplotlib how_neural_networks_learn_checks-{version}-py3-none-any.whl
     jupyter lab losses.ipynb
+
+To grade a whole notebook from a terminal (on Linux), install it with its `grade` extra:
+
+    pip install "how_neural_networks_learn_checks-{version}-py3-none-any.whl[grade]"
+    python -m autograder grade losses.ipynb --public-only
 
 It holds the public checks only: your instructor's grade also compares your functions with
 a reference on fresh inputs.
@@ -64,24 +71,83 @@ def public_source(source: str) -> str:
     return "".join(lines)
 
 
+# The student edition needs NumPy only: its checks run in a student's own Jupyter kernel (or
+# in the browser, in Pyodide). Grading a whole notebook from a terminal also needs the command
+# line's table and the student's process's sandbox: the "grade" extra.
+CHECKS_NEED = ("numpy",)
+GRADING_NEEDS = ("rich", "pyseccomp")
+
+PROJECT = """[build-system]
+requires = ["setuptools>=77"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "{name}"
+version = "{version}"
+description = "The public checks of the course 'How neural networks learn'"
+readme = "README.md"
+requires-python = ">=3.11"
+license = "MIT"
+license-files = ["LICENSE"]
+dependencies = {dependencies}
+
+[project.optional-dependencies]
+grade = {grading}
+
+[project.scripts]
+autograder = "autograder.cli:main"
+
+[project.entry-points.pytest11]
+autograder = "autograder.pytest_plugin"
+
+[tool.setuptools.packages.find]
+include = ["autograder*"]
+
+[tool.setuptools.package-data]
+autograder = {package_data}
+"""
+
+
+def requirements(names: tuple[str, ...]) -> list[str]:
+    """The repository's own version ranges (pyproject.toml) of the distributions ``names``."""
+    import tomllib
+
+    project = tomllib.loads((REPOSITORY / "pyproject.toml").read_text(encoding="utf-8"))
+    specs = {re.match(r"[A-Za-z0-9_.-]+", spec).group().lower(): spec
+             for spec in project["project"]["dependencies"]}
+    return [specs[name] for name in names]
+
+
+def student_project(version: str) -> str:
+    """The student edition's pyproject.toml (TOML's arrays and strings are JSON's here)."""
+    import tomllib
+
+    package_data = tomllib.loads((REPOSITORY / "pyproject.toml").read_text(encoding="utf-8"))[
+        "tool"]["setuptools"]["package-data"]["autograder"]
+    return PROJECT.format(name=DISTRIBUTION, version=version,
+                          dependencies=json.dumps(requirements(CHECKS_NEED)),
+                          grading=json.dumps(requirements(GRADING_NEEDS)),
+                          package_data=json.dumps(package_data))
+
+
+# What only an instructor runs: nbgrader's plugins (they need nbgrader), the class report and
+# feedback pages with their templates, exports, the similarity review (it reads reference
+# solutions' markers) and Gradescope's bundle. The student edition's commands import none of it.
+INSTRUCTORS_ONLY = ("nbgrader_*.py", "class_report.py", "feedback.py", "rendering.py", "mathml.py",
+                    "templates", "export.py", "similarity.py", "fingerprints.py", "gradescope.py")
+
+
 def stage(destination: Path, version: str) -> Path:
     """Write the student edition's source tree into ``destination``; returns it."""
     package = destination / "autograder"
-    # nbgrader's plugin is the instructor's: it needs nbgrader, which students do not install
-    ignored = shutil.ignore_patterns("__pycache__", "*.pyc", "nbgrader_plugin.py")
+    ignored = shutil.ignore_patterns("__pycache__", "*.pyc", *INSTRUCTORS_ONLY)
     shutil.copytree(PACKAGE, package, ignore=ignored)
     for module in (package / "checks").glob("*.py"):
         module.write_text(public_source(module.read_text(encoding="utf-8")), encoding="utf-8")
     edition = package / "__init__.py"
     edition.write_text(edition.read_text(encoding="utf-8").replace('EDITION = "full"', 'EDITION = "student"'),
                        encoding="utf-8")
-    project = (REPOSITORY / "pyproject.toml").read_text(encoding="utf-8")
-    project = re.sub(r'(?m)^name = ".*"$', f'name = "{DISTRIBUTION}"', project, count=1)
-    project = re.sub(r'(?m)^readme = ".*"$', 'readme = "README.md"', project, count=1)
-    project = re.sub(r'(?ms)^\[project\.optional-dependencies\].*?(?=^\[)', "", project)  # instructors' tools
-    project = re.sub(r'(?m)^description = ".*"$',
-                     'description = "The public checks of the course \'How neural networks learn\'"', project)
-    (destination / "pyproject.toml").write_text(project, encoding="utf-8")
+    (destination / "pyproject.toml").write_text(student_project(version), encoding="utf-8")
     (destination / "README.md").write_text(README.format(version=version), encoding="utf-8")
     shutil.copy(REPOSITORY / "LICENSE", destination / "LICENSE")
     return destination

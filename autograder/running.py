@@ -86,8 +86,15 @@ def time_limit(
     only).
 
     Elsewhere, or with ``seconds=None``, the block runs unlimited; the process-level
-    timeout of the grader still applies.
+    timeout of the grader still applies. Without ``setitimer`` (Pyodide in the browser,
+    Windows) the clock is read by a trace function instead (`autograder.traced_limit`).
     """
+    if seconds and not hasattr(signal, "setitimer"):
+        from autograder.traced_limit import traced_time_limit
+
+        with traced_time_limit(seconds, raising):
+            yield
+        return
     usable = seconds and hasattr(signal, "setitimer")
     if not usable or threading.current_thread() is not threading.main_thread():
         yield

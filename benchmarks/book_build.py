@@ -9,7 +9,7 @@ command `make` runs (`jupyter-book build . --warningiserror --nitpick --keep-goi
 
     python benchmarks/book_build.py [--page book/gradient-descent.md] [--repeat N]
 
-Needs `make setup mathjax` first (run with .venv/bin first on PATH, or .venv/bin/python).
+Needs `make setup mathjax pyodide` first (run with .venv/bin first on PATH, or .venv/bin/python).
 Prints a Markdown table (the README quotes it).
 """
 

@@ -15,23 +15,32 @@ Notebook download
     the page's download menu and by a link under the title. Directives and roles that only
     the site understands become plain Markdown: quick checks keep their question and options,
     with the answer and every option's feedback folded in a ``<details>`` block. The helper
-    module that pages import (``coursekit``) is pasted into the notebook, so it needs only
-    the course's Python packages.
+    module that pages import (``coursekit``) is pasted into the notebook. The line under the
+    title says what the notebook needs (``pip install numpy matplotlib``, and the course's
+    checks wheel for a chapter that imports ``autograder``), worked out from its imports, and
+    so does the notebook's first cell; it also links the notebook in the site's in-browser
+    Jupyter (``browser_notebooks``), where it runs as it is.
 
-Config values: ``course_non_chapters`` (pages without a reading time or a notebook) and
+Config values: ``course_non_chapters`` (pages without a reading time or a notebook),
 ``course_helper_module`` (the helper to inline, a path relative to the configuration
-directory). When the helper changes, the pages that import it are read again and the
-notebook execution cache is cleared, so no figure is left over from an older helper.
+directory) and ``course_notebook_packages`` (module a notebook imports -> what to install:
+a distribution on PyPI, ``"<checks wheel>"`` for the students' wheel, or ``""`` for a module
+that comes with Jupyter; the standard library needs nothing). When the helper changes, the
+pages that import it are read again and the notebook execution cache is cleared, so no
+figure is left over from an older helper.
 """
 
 from __future__ import annotations
 
+import ast
 import copy
 import hashlib
+import json
 import math
 import posixpath
 import re
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +52,8 @@ from sphinx.errors import ExtensionError
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxRole
 from static_files import add_static_path
+from student_wheel import FOLDER as WHEEL_FOLDER
+from student_wheel import wheel_name
 
 __version__ = "1.0.0"
 
@@ -114,7 +125,7 @@ def measure(doctree: nodes.document) -> dict[str, int]:
             counts["words"] += 1
             return
         if isinstance(node, nodes.image):
-            counts["figures"] += 1
+            counts["figures"] += not node.get("phone")  # a figure's phone drawing is the same figure
             return
         if isinstance(node, nodes.literal_block):
             key = "output_lines" if in_output else "code_lines"
@@ -155,7 +166,8 @@ def add_chapter_meta(app: Sphinx, doctree: nodes.document) -> None:
     title = next(doctree.findall(nodes.title), None)
     if title is None:
         return
-    meta = chapter_meta(docname=docname, **{k: str(v) for k, v in info.items()})
+    meta = chapter_meta(docname=docname, requires=json.dumps(notebook_requirements(app, docname)),
+                        **{k: str(v) for k, v in info.items()})
     title.parent.insert(title.parent.index(title) + 1, meta)
 
 
@@ -174,16 +186,25 @@ def describe(info: dict[str, Any]) -> str:
 
 
 def visit_chapter_meta_html(self, node: chapter_meta) -> None:
+    from browser_notebooks import CHAPTERS, lite_url
+
     docname = node["docname"]
     notebook = posixpath.relpath(f"_sources/{docname}.ipynb", posixpath.dirname(docname) or ".")
     name = posixpath.basename(docname) + ".ipynb"
+    requires = json.loads(node["requires"])
+    wheel = posixpath.relpath(f"{WHEEL_FOLDER}/{wheel_name()}", posixpath.dirname(docname) or ".")
+    installs = [wheel if r == CHECKS_WHEEL else r for r in requires]  # what the tests install
+    sep = '<span class="chapter-meta-sep" aria-hidden="true"> · </span>'
     self.body.append(
         f'<p class="chapter-meta" data-minutes="{node["minutes"]}">'
         f'<span class="chapter-reading-time" title="{self.attval(describe(node.attributes))}">'
-        f'About {node["minutes"]} minutes to read</span>'
-        f'<span class="chapter-meta-sep" aria-hidden="true"> · </span>'
+        f'About {node["minutes"]} minutes to read</span>{sep}'
+        f'<a class="chapter-lite lite-link" href="{self.attval(lite_url(docname, f"{CHAPTERS}/{name}"))}">'
+        f"Run it in your browser</a>{sep}"
         f'<a class="chapter-notebook" href="{self.attval(notebook)}" download="{name}">'
-        f"Download as a notebook ({name})</a></p>\n"
+        f"Download as a notebook ({name})</a>"
+        f'<span class="chapter-requires" data-requires="{self.attval(json.dumps(installs))}">, '
+        f"which runs after {requirements_html(docname, requires)}</span></p>\n"
     )
     raise nodes.SkipNode
 
@@ -258,6 +279,68 @@ def _clear_execution_cache(app: Sphinx) -> None:
         logger.info("chapters: %s changed, clearing the notebook cache %s",
                     app.config.course_helper_module, cache)
         shutil.rmtree(cache)
+
+
+# --- what a chapter's notebook needs -------------------------------------------------------
+
+CHECKS_WHEEL = "<checks wheel>"  # in course_notebook_packages: the students' wheel of the site
+
+
+def imported_modules(source: str) -> set[str]:
+    """The top-level names of the modules a piece of code imports."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.partition(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.partition(".")[0])
+    return found
+
+
+def notebook_requirements(app: Sphinx, docname: str) -> list[str]:
+    """What ``pip install`` needs to run the chapter's notebook (CHECKS_WHEEL for the wheel),
+    in the order of ``course_notebook_packages``; an import that it does not list is an error."""
+    from myst_nb.core.read import read_myst_markdown_notebook
+
+    path = Path(app.env.doc2path(docname))
+    notebook = read_myst_markdown_notebook(path.read_text(encoding="utf-8"), path=path)
+    modules = set().union(*(imported_modules(cell.source) for cell in notebook.cells
+                            if cell.cell_type == "code"))
+    if _helper_name(app) in modules:  # pasted into the notebook, with its own imports
+        modules.discard(_helper_name(app))
+        modules |= imported_modules(_helper_path(app).read_text(encoding="utf-8"))
+    packages = app.config.course_notebook_packages
+    unknown = sorted(m for m in modules if m not in packages and m not in sys.stdlib_module_names)
+    if unknown:
+        raise ExtensionError(
+            f"chapters: {docname} imports {', '.join(unknown)}: say in course_notebook_packages "
+            "(_config.yml) what a student installs for it"
+        )
+    return list(dict.fromkeys(packages[m] for m in packages if m in modules and packages[m]))
+
+
+def requirements_html(docname: str, requires: list[str]) -> str:
+    """``pip install numpy matplotlib`` and, if needed, a link to the checks wheel."""
+    pip = [name for name in requires if name != CHECKS_WHEEL]
+    parts = [f"<code>pip install {' '.join(pip)}</code>"] if pip else []
+    if CHECKS_WHEEL in requires:
+        wheel = posixpath.relpath(f"{WHEEL_FOLDER}/{wheel_name()}", posixpath.dirname(docname) or ".")
+        parts.append(f'the course\'s <a class="reference download" href="{wheel}" download>checks wheel</a>')
+    return " and ".join(parts)
+
+
+def requirements_text(requires: list[str]) -> str:
+    """The same, in a notebook's Markdown."""
+    pip = [name for name in requires if name != CHECKS_WHEEL]
+    text = f"`pip install {' '.join(pip)}`" if pip else ""
+    if CHECKS_WHEEL in requires:
+        wheel = f"the course's checks wheel (`pip install {wheel_name()}`, from the site's Assignments page)"
+        text = f"{text} and {wheel}" if text else wheel
+    return text
 
 
 # --- notebook download ----------------------------------------------------------------------
@@ -461,6 +544,12 @@ def chapter_notebook(app: Sphinx, docname: str) -> nbformat.NotebookNode:
                 continue
         cells.append(cell)
     title = app.env.titles[docname].astext() if docname in app.env.titles else docname
+    course = app.config.html_title or app.config.project
+    cells.insert(0, nbformat.v4.new_markdown_cell(
+        f"*{course}*, the chapter “{title}”. It runs as it is in the course site's "
+        "in-browser Jupyter; on your computer it needs "
+        f"{requirements_text(notebook_requirements(app, docname))}, installed in the Python "
+        "environment your Jupyter uses."))
     result = nbformat.v4.new_notebook(cells=cells, metadata={
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
@@ -492,6 +581,7 @@ def write_notebook(app: Sphinx, pagename: str, templatename: str, context: dict[
 def setup(app: Sphinx) -> dict:
     app.add_config_value("course_non_chapters", [], "env", types=[list])
     app.add_config_value("course_helper_module", "book/coursekit.py", "env", types=[str])
+    app.add_config_value("course_notebook_packages", {}, "env", types=[dict])
     app.add_node(chapter_meta, html=(visit_chapter_meta_html, depart_nothing))
     app.add_node(reading_time_ref)
     app.add_role("reading-time", ReadingTimeRole())

@@ -17,6 +17,9 @@
   the server for a missing ``/favicon.ico``).
 * Any other script or style sheet on another host is a build warning (an error with
   ``--warningiserror``), so a new extension cannot quietly make the site depend on a CDN.
+* Opened from a file (``file://``), the search page lists its results without the snippet
+  under each: Sphinx fetches the result pages for those, which a browser refuses for files
+  (a CORS error per result). Served over HTTP, snippets are shown as usual.
 
 Config values:
 
@@ -190,8 +193,17 @@ def default_colour_mode(app: Sphinx, config: Config) -> None:
         config.html_context = {**config.html_context, "default_mode": "auto"}
 
 
+# after documentation_options.js (priority 200), before a search runs
+# (documentation_options.js declares a const: a global name, not a property of window)
+NO_SNIPPETS_FROM_FILES = (
+    'if (location.protocol === "file:" && typeof DOCUMENTATION_OPTIONS !== "undefined") '
+    "{ DOCUMENTATION_OPTIONS.SHOW_SEARCH_SUMMARY = false; }"
+)
+
+
 def setup(app: Sphinx) -> dict:
     app.add_config_value("offline_mathjax_dir", "", "html", types=[str])
+    app.add_js_file(None, body=NO_SNIPPETS_FROM_FILES, priority=300)
     app.connect("config-inited", default_colour_mode)
     app.connect("builder-inited", check_mathjax)
     app.connect("doctree-resolved", drop_thebe_config, priority=900)  # after sphinx-thebe's

@@ -53,9 +53,11 @@ class StudentWheel(Directive):
         up = "../" * env.docname.count("/")
         html = (
             f'<p class="student-wheel">Download <a class="reference download" href="{up}{FOLDER}/{name}" '
-            f'download><code>{name}</code></a> (the course\'s checks: public checks only), then, in a '
-            "terminal, in the folder where you saved it and the notebook:</p>\n"
-            f'<div class="highlight"><pre>pip install {name}\njupyter lab losses.ipynb</pre></div>\n'
+            f'download><code>{name}</code></a> (the course\'s checks: public checks only; they need '
+            "NumPy, which comes with them, and the notebooks draw their plots with Matplotlib), then, "
+            "in a terminal, in the folder where you saved it and the notebook:</p>\n"
+            '<div class="highlight"><pre>'
+            f"pip install matplotlib {name}\njupyter lab losses.ipynb</pre></div>\n"
         )
         return [nodes.raw("", html, format="html")]
 

@@ -178,8 +178,8 @@
                     transform: "rotate(-90 " + cx + " " + cy + ")" }, g, spec.yLabel);
     }
     if (spec.title) {
-      svg("text", { x: box.left + box.width / 2, y: box.top - 8, "text-anchor": "middle",
-                    "class": "explorable-panel-title" }, g, spec.title);
+      fittedText(g, { x: box.left + box.width / 2, y: box.top - 8, "text-anchor": "middle",
+                      "class": "explorable-panel-title" }, [].concat(spec.title));
     }
     var plot = svg("g", { "clip-path": "url(#" + clipId + ")" }, g);
     return { g: g, plot: plot, x: x, y: y, box: box };
@@ -195,6 +195,29 @@
 
   // Clamp a screen coordinate so that far-away (diverging) points stay drawable.
   function clampPx(v) { return Math.max(-1e4, Math.min(1e4, v)); }
+
+  // A text that comes with shorter versions, for narrow screens: show() picks the first that fits.
+  function fittedText(parent, attrs, versions) {
+    return svg("text", Object.assign({ "data-versions": JSON.stringify(versions) }, attrs), parent,
+               versions[0]);
+  }
+
+  // Put a drawn SVG on the page, then make each text with versions fit it: the first version
+  // that is narrow enough, moved sideways if need be, so that nothing is cut off.
+  function show(parent, root) {
+    parent.appendChild(root);
+    var width = root.viewBox.baseVal.width;
+    root.querySelectorAll("text[data-versions]").forEach(function (text) {
+      var versions = JSON.parse(text.getAttribute("data-versions"));
+      for (var i = 0; i < versions.length; i++) {
+        text.textContent = versions[i];
+        if (text.getBBox().width <= width - 4) { break; }
+      }
+      var box = text.getBBox();
+      var shift = Math.max(0, 2 - box.x) - Math.max(0, box.x + box.width - (width - 2));
+      text.setAttribute("x", parseFloat(text.getAttribute("x")) + shift);
+    });
+  }
 
   function newSvg(body, height, label) {
     var width = Math.max(320, Math.floor(body.clientWidth || 640));
@@ -310,7 +333,7 @@
         svg("circle", { cx: p[0], cy: p[1], r: 3.5, fill: COLOURS.red,
                         "data-step": k, "data-loss": String(losses[k]) }, right.plot);
       });
-      picture.appendChild(frame.root);
+      show(picture, frame.root);
     }
     return draw;
   }
@@ -417,7 +440,7 @@
       var w = frame.width - 70 - 12;
       var top = panel(frame.root, { left: 70, top: 24, width: w, height: 210 }, {
         x: [-9, 3], y: [-1.3, 1.3], xLabel: "w\u2081 (gentle direction)",
-        yLabel: "w\u2082 (steep)", title: "Paths from the same start (black square)",
+        yLabel: "w\u2082 (steep)", title: ["Paths from the same start (black square)", "Paths from the same start"],
         xTicks: 6, yTicks: 4,
       });
       [0.1, 0.2, 0.43, 0.9, 1.9, 4, 8.5, 18, 38, 80].forEach(function (level) {
@@ -463,7 +486,7 @@
         item.appendChild(document.createTextNode(
           run.name + ": loss after " + STEPS + " steps " + format(last, 3) + verdict));
       });
-      picture.appendChild(frame.root);
+      show(picture, frame.root);
     }
     return draw;
   }
@@ -600,7 +623,7 @@
                       "class": "explorable-node-grad" }, g,
             "grad " + (state.grad === null ? "?" : format(state.grad, 6)));
       });
-      picture.appendChild(frame.root);
+      show(picture, frame.root);
     }
     return draw;
   }
@@ -701,9 +724,10 @@
         svg("rect", { x: x(part[0]), y: 22, width: Math.max(0.5, x(part[1]) - x(part[0])),
                       height: 34, "class": "explorable-batch is-" + part[2] }, frame.root);
       });
-      svg("text", { x: left, y: 14, "class": "explorable-tick" }, frame.root,
-          "one epoch: " + n.toLocaleString("en-US") + " examples" +
-          (many ? " (" + full.toLocaleString("en-US") + " full batches, too many to draw one by one)" : ""));
+      var epoch = "one epoch: " + n.toLocaleString("en-US") + " examples";
+      fittedText(frame.root, { x: left, y: 14, "class": "explorable-tick" }, many ? [
+        epoch + " (" + full.toLocaleString("en-US") + " full batches, too many to draw one by one)",
+        epoch + " (" + full.toLocaleString("en-US") + " full batches)"] : [epoch]);
       var note = rest ? (dropLast ? "dropped: " : "last batch: ") + rest.toLocaleString("en-US") : "";
       svg("text", { x: left + width, y: 76, "text-anchor": "end", "class": "explorable-tick" },
           frame.root, note);
@@ -711,9 +735,9 @@
       // The end of the epoch, magnified: the last three full batches and what is left over.
       var from = Math.max(0, full - 3) * b;
       var zoom = linear(from, n, left, left + width);
-      svg("text", { x: left, y: 104, "class": "explorable-tick" }, frame.root,
-          "the end of the epoch, magnified: examples " + (from + 1).toLocaleString("en-US") +
-          " to " + n.toLocaleString("en-US"));
+      var range = "examples " + (from + 1).toLocaleString("en-US") + " to " + n.toLocaleString("en-US");
+      fittedText(frame.root, { x: left, y: 104, "class": "explorable-tick" },
+                 ["the end of the epoch, magnified: " + range, "the end, magnified: " + range, range]);
       for (var k = Math.max(0, full - 3); k < full; k++) {
         svg("rect", { x: zoom(k * b), y: 112, width: zoom((k + 1) * b) - zoom(k * b),
                       height: 34, "class": "explorable-batch is-" + (k % 2 ? "odd" : "even") },
@@ -730,7 +754,7 @@
                          "batch " + iterations.toLocaleString("en-US") + ": only " +
                          rest.toLocaleString("en-US")));
       }
-      picture.appendChild(frame.root);
+      show(picture, frame.root);
       legend(picture, [
         { colour: "#93c5fd", label: "full batches (alternating shades)" },
         { colour: "#f59e0b", label: "last, smaller batch" },

@@ -5,6 +5,7 @@ every chapter) and nothing they must not see (solution code, quiz answers)."""
 from __future__ import annotations
 
 import html
+import json
 import math
 import os
 import re
@@ -16,6 +17,7 @@ import nbformat
 import pytest
 import yaml
 from conftest import EXPLORABLES, ROOT
+from fresh_environments import execute, fresh_environment
 from leaks import leaked_lines, secret_lines
 
 pytestmark = pytest.mark.slow
@@ -198,25 +200,43 @@ def test_chapter_offers_its_notebook(site, chapter):
                                                                 re.M))
 
 
-@pytest.mark.parametrize("chapter", chapters())
-def test_downloaded_notebook_runs_top_to_bottom(site, chapter, tmp_path, tool_env):
-    """In a folder of its own, with only the course's packages: no file of the site needed."""
-    from nbclient import NotebookClient
+def page_requirements(site: Path, chapter: str) -> list[str]:
+    """What the chapter's page tells a student to install for its notebook: ``pip install``
+    arguments, the checks wheel as a file of the site."""
+    page = (site / chapter).with_suffix(".html").read_text(encoding="utf-8")
+    match = re.search(r'class="chapter-requires" data-requires="([^"]*)"', page)
+    assert match, f"{chapter} does not say what its notebook needs"
+    wanted = json.loads(html.unescape(match.group(1)))
+    folder = (site / chapter).parent
+    return [str((folder / item).resolve()) if item.endswith(".whl") else item for item in wanted]
 
+
+@pytest.fixture(scope="module")
+def page_environments(site, tmp_path_factory) -> dict[tuple[str, ...], Path]:
+    """One fresh environment for each set of requirements the chapters' pages name, holding
+    exactly that (and Jupyter's kernel)."""
+    environments = {}
+    for wanted in sorted({tuple(page_requirements(site, chapter)) for chapter in chapters()}):
+        folder = tmp_path_factory.mktemp("reader")
+        fresh_environment(folder, list(wanted))
+        environments[wanted] = folder
+    return environments
+
+
+@pytest.mark.parametrize("chapter", chapters())
+def test_downloaded_notebook_runs_where_its_page_says(site, chapter, tmp_path, page_environments,
+                                                      monkeypatch):
+    """Downloaded into a folder of its own, in a fresh environment holding only what the page
+    says to install (and Jupyter's kernel): every cell runs, every figure is drawn."""
     notebook_path = tmp_path / f"{Path(chapter).name}.ipynb"
     shutil.copy(chapter_notebook(site, chapter), notebook_path)
-    notebook = nbformat.read(notebook_path, as_version=4)
-    # the course's packages: this checkout's autograder, numpy, matplotlib
-    env = tool_env | {"OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-                      "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-    client = NotebookClient(notebook, timeout=300, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}})
-    client.execute(env=env, cwd=str(tmp_path))
+    notebook = execute(page_environments[tuple(page_requirements(site, chapter))],
+                       nbformat.read(notebook_path, as_version=4), tmp_path, monkeypatch)
     images = sum("image/png" in output.get("data", {})
                  for cell in notebook.cells for output in cell.get("outputs", []))
     page = (site / chapter).with_suffix(".html").read_text(encoding="utf-8")
     assert images == len(re.findall(r'<img [^>]*src="[^"]*_images/', page))
-    errors = [output for cell in notebook.cells for output in cell.get("outputs", [])
-              if output.get("output_type") == "error"]
+    errors = ["".join(output.get("traceback", []))[-1500:] for cell in notebook.cells
+              for output in cell.get("outputs", []) if output.get("output_type") == "error"]
     assert errors == []
     assert sorted(os.listdir(tmp_path)) == [notebook_path.name], "the notebook wrote files"

@@ -40,6 +40,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 SCREENSHOTS = ROOT / ".artifacts" / "screenshots"
 MAX_SCREENSHOT_HEIGHT = 30_000  # px: more than the longest chapter, bounded for CI artifacts
 
+def book_pages(site: Path) -> list[Path]:
+    """The course's pages: not those of its in-browser Jupyter (test_browser_notebooks.py)."""
+    return [page for page in html_pages(site) if page.relative_to(site).parts[0] != "lite"]
+
+
 def toc_pages() -> list[str]:
     """Page names (``book/intro``, ...) in reading order."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
@@ -171,7 +176,7 @@ def test_every_page_renders_offline(site, base_url, driver, screenshots):
     """Each page: no console error, no broken image, math typeset, nothing fetched elsewhere."""
     driver.get_log("browser")  # start from an empty console log
     problems: dict[str, list[str]] = {}
-    pages = html_pages(site)
+    pages = book_pages(site)
     for page in pages:
         rel = page.relative_to(site).as_posix()
         html = page.read_text(encoding="utf-8")
@@ -394,6 +399,18 @@ def test_search_finds_pages(base_url, driver, screenshots):
     screenshot(driver, screenshots / "search-gradient.png")
 
 
+def test_search_works_from_a_file(site, driver):
+    """Opened as a file, as a student may after downloading the site: results, no CORS errors."""
+    driver.get_log("browser")
+    driver.get((site / "search.html").as_uri() + "?q=gradient")
+    count = wait_for(driver, "return document.querySelectorAll('#search-results li').length", 20)
+    assert count, "search for 'gradient' listed no page"
+    assert wait_for(driver, "return /Search finished/.test(document.getElementById('search-results')"
+                            ".textContent)", 20)
+    time.sleep(1)  # a snippet's request would fail by now
+    assert console_errors(driver) == []
+
+
 def test_chapters_link_to_previous_and_next(site, base_url, driver):
     names = [name for name in toc_pages() if (site / f"{name}.html").is_file()]
     assert len(names) >= 3
@@ -474,7 +491,7 @@ def measured(site, base_url, driver) -> dict[str, dict]:
     """Every page at 1280 px: its figures (drawn and shown widths), overflowing code, and the
     size of the lettering in its explorables."""
     pages = {}
-    for page in html_pages(site):
+    for page in book_pages(site):
         rel = page.relative_to(site).as_posix()
         if 'http-equiv="Refresh"' in page.read_text(encoding="utf-8"):
             continue  # the redirect to the first page
@@ -525,6 +542,100 @@ def test_no_open_code_cell_is_wider_than_the_column(measured):
     overflowing = {rel: page["overflowing"] for rel, page in measured.items() if page["overflowing"]}
     assert sum(page["open_code"] for page in measured.values()) >= 30, "no open code found"
     assert overflowing == {}
+
+
+# --- on a phone ----------------------------------------------------------------------------
+
+PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": True}  # an iPhone 14's
+MIN_PHONE_TEXT_PX = 9
+
+MEASURE_ON_A_PHONE = """
+const done = arguments[arguments.length - 1];
+const article = document.querySelector("article.bd-article") || document.body;
+const column = (article.querySelector("section") || article).getBoundingClientRect();
+const images = Array.from(article.querySelectorAll("img"));
+images.forEach(img => { img.loading = "eager"; });
+Promise.all(images.map(img => img.complete ? null : new Promise(ok => {
+    img.addEventListener("load", ok); img.addEventListener("error", ok); setTimeout(ok, 10000);
+}))).then(() => done({
+  viewport: window.innerWidth,
+  overflow: document.documentElement.scrollWidth - window.innerWidth,
+  images: images.map(img => {
+    const box = img.getBoundingClientRect();
+    return {src: img.currentSrc, shown: box.width, right: box.right - column.right,
+            left: box.left - column.left};
+  }),
+  svg_text: Array.from(article.querySelectorAll("svg.explorable-svg text"))
+    .filter(t => t.textContent.trim() && t.checkVisibility())
+    .map(t => {
+      const svg = t.ownerSVGElement.getBoundingClientRect(), box = t.getBoundingClientRect();
+      return {text: t.textContent.trim().slice(0, 40),
+              px: parseFloat(getComputedStyle(t).fontSize) * svg.width /
+                  t.ownerSVGElement.viewBox.baseVal.width,
+              cut: Math.max(svg.left - box.left, box.right - svg.right,
+                            svg.top - box.top, box.bottom - svg.bottom)};
+    }),
+}));
+"""
+
+
+@pytest.fixture(scope="module")
+def on_a_phone(site, base_url, driver, screenshots) -> dict[str, dict]:
+    """Every page as a 390-pixel-wide phone shows it: its figures (which drawing, how wide),
+    and the lettering of its explorables. A screenshot of each goes to the artifacts."""
+    pages = {}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    try:
+        for page in book_pages(site):
+            rel = page.relative_to(site).as_posix()
+            if 'http-equiv="Refresh"' in page.read_text(encoding="utf-8"):
+                continue
+            open_page(driver, base_url + rel)
+            if driver.find_elements("css selector", ".explorable"):
+                wait_for(driver, "return document.querySelectorAll('.explorable.is-ready').length")
+            pages[rel] = driver.execute_async_script(MEASURE_ON_A_PHONE)
+            if rel.startswith("book/") and driver.find_elements("css selector", "article img"):
+                driver.save_screenshot(str(screenshots / ("phone-" + Path(rel).stem + ".png")))
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    return pages
+
+
+def test_figures_are_legible_on_a_phone(site, on_a_phone):
+    """At 390 pixels, every figure fits the column and its smallest lettering is at least
+    MIN_PHONE_TEXT_PX on screen: wide figures show the narrow drawing made for phones."""
+    problems, figures, narrow = [], 0, 0
+    for rel, page in on_a_phone.items():
+        assert page["viewport"] == PHONE["width"]
+        if page["overflow"] > 1:
+            problems.append(f"{rel}: the page is {page['overflow']} px wider than the screen")
+        for image in page["images"]:
+            figures += 1
+            path = site / unquote(urlsplit(image["src"]).path).lstrip("/")
+            note = png_note(path)
+            name = f"{rel}: {path.name[:12]}"
+            if note is None:
+                problems.append(f"{name}: no course-figure note")
+                continue
+            narrow += path.stem.endswith("-phone")
+            on_screen = note["min_font_px"] * min(1.0, image["shown"] / note["width"])
+            if on_screen < MIN_PHONE_TEXT_PX:
+                problems.append(f"{name}: smallest text {on_screen:.1f} px on a phone")
+            outside = max(image["right"], -image["left"])
+            if outside > 1:
+                problems.append(f"{name}: sticks out of the column by {outside:.0f} px")
+    assert figures >= 28, f"only {figures} figures measured"
+    assert narrow >= 20, f"only {narrow} figures show a drawing made for phones"
+    assert problems == []
+
+
+def test_explorables_are_legible_and_uncut_on_a_phone(on_a_phone):
+    texts = [(rel, text) for rel, page in on_a_phone.items() for text in page["svg_text"]]
+    assert len(texts) > 50, "the explorables drew no text"
+    small = [(rel, t["text"], round(t["px"], 1)) for rel, t in texts if t["px"] < MIN_PHONE_TEXT_PX]
+    cut = [(rel, t["text"], round(t["cut"], 1)) for rel, t in texts if t["cut"] > 1]
+    assert small == []
+    assert cut == [], "lettering cut off at the edge of an explorable"
 
 
 # --- explorables ----------------------------------------------------------------------------
