@@ -36,6 +36,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from autograder import marks
 from autograder.rendering import plural, render
 from autograder.results import CheckResult, SubmissionResult
 from autograder.summary import ClassSummary, assignment_of, summarise, text
@@ -207,19 +208,19 @@ def _functions(result: SubmissionResult, hidden: str, tasks: dict[str, str]) -> 
                                                    task=tasks.get(name, "")))
         view.score += check.score
         view.points += check.points
-    shown: set[tuple[str, str]] = set()
+    listed = [c for c in result.checks if not (c.hidden and hidden in ("summary", "results"))]
+    # what every format shows of failed checks: each feedback once, a likely mistake named once
+    to_show = {id(check): feedback for check, feedback in marks.feedback_to_show(listed)}
     for check in result.checks:
         view = views[text(check.function, 100)]
         if check.hidden and hidden == "summary":
             passed, ran, score, points = view.hidden_summary or (0, 0, 0.0, 0.0)
             view.hidden_summary = (passed + check.passed, ran + 1, score + check.score, points + check.points)
             continue
-        feedback = "" if check.passed or (check.hidden and hidden == "results") else check.feedback.strip()
-        key = (check.function, feedback)
-        if feedback and key in shown:
+        feedback = to_show.get(id(check), "")
+        if feedback == marks.SAME_AS_ABOVE:
             view.checks.append(CheckView(check, same=True))
             continue
-        shown.add(key)
         view.checks.append(CheckView(check, text(feedback, 10_000)))
     return list(views.values())
 

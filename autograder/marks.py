@@ -24,6 +24,7 @@ from autograder.errors import Withheld
 from autograder.results import CheckResult
 
 LIKELY = re.compile(r"^\s*Likely mistake: .*$\n?", re.MULTILINE)
+SAME_AS_ABOVE = "(same as above)"
 
 
 def mark(check: CheckResult, *, ascii: bool = False) -> str:
@@ -91,7 +92,7 @@ def feedback_to_show(checks: list[CheckResult]) -> list[tuple[CheckResult, str]]
             result.append((check, ""))  # its function's failed value checks say what is wrong
             continue
         if (check.function, text) in shown:
-            result.append((check, "(same as above)"))
+            result.append((check, SAME_AS_ABOVE))
             continue
         shown.add((check.function, text))
         if check.mistake and (check.function, check.mistake) in named:

@@ -52,8 +52,9 @@ def test_the_report_needs_matplotlib_and_says_so_before_grading(tmp_path):
                           str(tmp_path / "class.html")], capture_output=True, text=True, timeout=300, env=env)
     assert run.returncode == 2 and run.stdout == ""  # said before grading, not after
     assert run.stderr.strip().splitlines() == [
-        "error: --report draws its figures with matplotlib and Pillow: install them (pip install matplotlib, "
-        "or the package's [course] extra), or grade without --report"]
+        "error: --report draws its figures with matplotlib and Pillow and lays out the page with Jinja2: "
+        "install them (pip install matplotlib jinja2, or the package's [course] extra), or grade without "
+        "--report"]
     graded = subprocess.run([sys.executable, "-m", "autograder", "grade", str(notebook)],
                             capture_output=True, text=True, timeout=300, env=env)
     assert graded.returncode == 0 and "23 / 23" in graded.stdout.replace("  ", " ")
