@@ -100,8 +100,8 @@ def _declared_assignment(path: Path) -> str | None:
     return None
 
 
-CATALOGUES = {assignment_id: path.stem for path in sorted(CHECKS.glob("test_*_catalogue.py"))
-              if (assignment_id := _declared_assignment(path))}
+CATALOGUES = dict(sorted((assignment_id, path.stem) for path in CHECKS.glob("test_*_catalogue.py")
+                         if (assignment_id := _declared_assignment(path))))  # in the course's order
 
 
 def catalogue(assignment_id: str) -> ModuleType:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 
 import pytest
-from catalogue import CATALOGUES, assert_full_marks, assert_loses_its_own_points, catalogue
+from catalogue import CATALOGUES, CHECKS, assert_full_marks, assert_loses_its_own_points, catalogue
 from gaps import assert_gap_closed
 
 from autograder.assignments import ASSIGNMENTS
@@ -55,6 +55,8 @@ def test_every_assignment_has_a_catalogue_of_a_null_notebook_and_wrong_and_corre
     assert set(CATALOGUES) == set(ASSIGNMENTS), (
         "each assignment needs tests/checks/test_<topic>_catalogue.py declaring ASSIGNMENT = \"<id>\" "
         f"(catalogues: {sorted(CATALOGUES)}, assignments: {sorted(ASSIGNMENTS)})")
+    files = sorted(path.stem for path in CHECKS.glob("test_*_catalogue.py"))
+    assert sorted(CATALOGUES.values()) == files, "a catalogue without ASSIGNMENT, or two for one assignment"
     for assignment_id in CATALOGUES:
         module = catalogue(assignment_id)
         assert isinstance(getattr(module, "NULL", None), str), f"{module.__name__}: NULL is missing"
