@@ -237,7 +237,7 @@ WRONG = [
             w **= 2
             return 0.5 * lam * float(np.sum(w))
         """, r"modified its input `w` in place"),
-    Wrong("l2_penalty_grad", "the gradient of lam w²", """
+    Wrong("l2_penalty_grad", "twice the gradient", """
         def l2_penalty_grad(w, lam):
             return 2 * lam * w
         """, r"derivative of \\(lam / 2\\) w² is lam w"),
@@ -494,8 +494,16 @@ def test_the_repositorys_own_tests_take_it_in(course):
     assert " passed" in whole.stdout and "failed" not in whole.stdout
     taken_in = ["tests/checks/test_catalogues.py", "tests/checks/test_null_notebooks.py",
                 "tests/checks/test_quiz_slips.py", "tests/core/test_core.py"]
-    new = run([sys.executable, "-m", "pytest", *taken_in, "-k", ID, "-q", "-p", "no:cacheprovider"],
+    new = run([sys.executable, "-m", "pytest", *taken_in, "-k", ID, "-v", "-p", "no:cacheprovider"],
               course, env)
-    counted = re.search(r"(\d+) passed", new.stdout)
-    # 3 wrong, 1 correct, the null notebook, the quiz slip, 2 tests of the core
-    assert counted and int(counted[1]) == 8 and "failed" not in new.stdout, new.stdout[-3000:]
+    passed = "\n".join(line for line in new.stdout.splitlines() if " PASSED" in line)
+    expected = ["test_a_notebook_that_does_nothing_earns_zero_on_every_function[05_regularization]",
+                "test_wrong_implementation_loses_its_own_points_with_a_named_mistake[05_regularization: "
+                "l2_penalty: no factor 1/2]", "[05_regularization: l2_penalty: squares w in place]",
+                "[05_regularization: l2_penalty_grad: twice the gradient]",
+                "test_correct_variant_earns_full_marks[05_regularization-",
+                "test_every_slip_is_a_wrong_answer_whose_hint_keeps_the_right_one_to_itself[05_regularization-Q1]",
+                "test_without_a_reference_a_correct_solution_passes_every_public_check[05_regularization]"]
+    for name in expected:
+        assert name in passed, f"{name} did not pass in the copy:\n{new.stdout[-3000:]}"
+    assert not re.search(r"\b(failed|error)\b", new.stdout.splitlines()[-1]), new.stdout[-3000:]
