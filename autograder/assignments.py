@@ -1,4 +1,8 @@
-"""The assignments: which functions and quiz answers each grades, and where its checks live."""
+"""The assignments: which functions and quiz answers each grades, and where its checks live.
+
+`ASSIGNMENTS` is the one list of the course's assignments: every path reads it. To add one, see
+"Adding an assignment" in the README (a notebook, a checks module, an entry here, test variants).
+"""
 
 from __future__ import annotations
 

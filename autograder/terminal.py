@@ -153,7 +153,11 @@ def _summary(summary: ClassSummary) -> Table:
     named = any(s.person for s in submissions)
     if named:  # names from the roster, an instructor's file (still shown as plain text)
         table.add_column("name", max_width=NAME_WIDTH, no_wrap=True, overflow="ellipsis")
-    table.add_column("assignment", no_wrap=True, overflow="ellipsis", max_width=16)
+    from autograder.assignments import ASSIGNMENTS
+
+    # as wide as the longest id the course has: an unknown one (from a results file) may be cut
+    widest = max((len(a) for a in ASSIGNMENTS), default=0)
+    table.add_column("assignment", no_wrap=True, overflow="ellipsis", max_width=max(16, widest))
     table.add_column("score", no_wrap=True)  # left-justified: the cells are padded to one width
     dated = any(s.late for s in submissions)
     if dated:

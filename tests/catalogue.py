@@ -7,11 +7,14 @@ A *claim* is a diagnosis the feedback makes: a ``Likely mistake:`` line (and the
 
 from __future__ import annotations
 
+import ast
 import functools
 import importlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
 
 from conftest import grade, scores_by_target
 
@@ -77,28 +80,55 @@ def assert_full_marks(assignment_id: str, name: str, code: str) -> None:
     assert not lost, f"{name} should earn full marks, lost:\n" + "\n".join(lost)
 
 
-# The catalogue of mutants: every test module of tests/checks/ that declares WRONG (known-wrong
-# implementations), GAPS (what earlier checks let through), NEAR_MISSES (wrong in a way no
-# catalogued mistake describes: they must get evidence, never a claim) and CORRECT variants.
-CATALOGUES = {"01_losses": "test_losses_catalogue", "02_backprop": "test_backprop_catalogue",
-              "03_optimizers": "test_optimizers_catalogue", "04_training": "test_training_catalogue"}
+# The catalogues: one test module per assignment, ``tests/checks/test_<topic>_catalogue.py``, found
+# by its name. Each declares ASSIGNMENT (the assignment's id), NULL (a notebook whose functions do
+# nothing: it must earn 0), WRONG (known-wrong implementations), CORRECT (correct variants written
+# differently from the reference: name -> code) and, where useful, GAPS (what earlier checks let
+# through) and NEAR_MISSES (wrong in a way no catalogued mistake describes: they must get evidence,
+# never a claim). tests/checks/test_catalogues.py grades them all; it also requires a catalogue for
+# every assignment of the registry.
+CHECKS = Path(__file__).parent / "checks"
+
+
+def _declared_assignment(path: Path) -> str | None:
+    """The ``ASSIGNMENT = "<id>"`` a catalogue module declares, read without importing it (the
+    catalogues import this module)."""
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if (isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["ASSIGNMENT"]
+                and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):
+            return node.value.value
+    return None
+
+
+CATALOGUES = dict(sorted((assignment_id, path.stem) for path in CHECKS.glob("test_*_catalogue.py")
+                         if (assignment_id := _declared_assignment(path))))  # in the course's order
+
+
+def catalogue(assignment_id: str) -> ModuleType:
+    """The catalogue module of ``assignment_id``."""
+    return importlib.import_module(CATALOGUES[assignment_id])
 
 
 def mutants() -> Iterator[tuple[str, Wrong]]:
     """(assignment, mutant) for every known-wrong implementation of every catalogue."""
-    for assignment_id, module_name in CATALOGUES.items():
-        module = importlib.import_module(module_name)
+    for assignment_id in CATALOGUES:
+        module = catalogue(assignment_id)
         yield from ((assignment_id, wrong) for wrong in getattr(module, "WRONG", []))
         yield from ((assignment_id, gap.wrong) for gap in getattr(module, "GAPS", []))
 
 
 def near_misses() -> Iterator[tuple[str, Wrong]]:
-    for assignment_id, module_name in CATALOGUES.items():
-        module = importlib.import_module(module_name)
-        yield from ((assignment_id, wrong) for wrong in getattr(module, "NEAR_MISSES", []))
+    for assignment_id in CATALOGUES:
+        yield from ((assignment_id, wrong) for wrong in getattr(catalogue(assignment_id), "NEAR_MISSES", []))
 
 
 def correct_variants() -> Iterator[tuple[str, str, str]]:
-    for assignment_id, module_name in CATALOGUES.items():
-        module = importlib.import_module(module_name)
+    for assignment_id in CATALOGUES:
+        module = catalogue(assignment_id)
         yield from ((assignment_id, name, code) for name, code in getattr(module, "CORRECT", {}).items())
+
+
+def null_notebooks() -> Iterator[tuple[str, str]]:
+    """(assignment, the code of a notebook whose functions do nothing) for every catalogue."""
+    for assignment_id in CATALOGUES:
+        yield assignment_id, catalogue(assignment_id).NULL

@@ -529,3 +529,40 @@ def value_matches_reference(student, reference):
                         f"last four nodes. Compare the {what} of each operation in that line."
                         + (f" It is {NAN_HINT}" if not_finite(mine) else "")
                     )
+
+
+# --- the quiz: answers that a known mistake gives ------------------------------------------
+# Quiz answer -> {wrong answer: hint}, for the quiz checks to show when an answer equals one of
+# these (compared as the quiz compares answers). A hint says where the reasoning went wrong and
+# never states the right answer. (The questions of 02 are all here, layers.py has none.)
+QUIZ_MISTAKES: dict[str, dict[str | float, str]] = {
+    # 02 Q1: in which order backpropagation visits the nodes
+    "Q1": {
+        "A": "that is the order of the forward pass, in which the values are computed. Ask which "
+            "gradients a node's own gradient is made of, and where the loss is measured.",
+        "C": "the order matters: a node may pass its gradient on only once it has collected the "
+            "contribution of every node that uses it, otherwise part of the gradient is lost.",
+    },
+    # 02 Q2: dy/da for y = (a + b) c with a = 3, b = -1, c = 4
+    "Q2": {
+        3 + -1: "that is ∂y/∂c (which equals a + b); the question asks for ∂y/∂a.",
+        (3 + -1) * 4: "that is the value of y itself, not a derivative.",
+        1: "that is ∂(a + b)/∂a alone: the chain rule multiplies it by the gradient arriving from "
+            "above, ∂y/∂(a + b).",
+        3: "that is the value of a; the question asks how fast y changes when a changes.",
+        -4: "check the sign: with c positive, increasing a increases y.",
+    },
+    # 02 Q3: the change of a weight whose gradient is +0.8, learning rate 0.1
+    "Q3": {
+        0.1 * 0.8: "check the sign: gradient descent moves *against* the gradient, so a positive "
+            "gradient makes the weight decrease.",
+        0.8: "the step is the gradient scaled by the learning rate (and against it).",
+        -0.8: "the step is the gradient scaled by the learning rate.",
+        0.8 / 0.1: "the learning rate multiplies the gradient; you divided by it.",
+        -0.8 / 0.1: "the learning rate multiplies the gradient; you divided by it.",
+        0.8 - 0.1 * 0.8: "that subtracts the step from the gradient; the question asks for the "
+            "change of the weight itself.",
+        0.8 - 0.1: "the learning rate multiplies the gradient; it is not subtracted from it.",
+        0.1 - 0.8: "the learning rate multiplies the gradient; it is not subtracted from it.",
+    },
+}

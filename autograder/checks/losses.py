@@ -13,6 +13,7 @@ have softmax ``p``, cross-entropy ``-mean(log p[label])`` and gradient ``(p - on
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from itertools import product
 
@@ -1052,3 +1053,54 @@ def cross_entropy_grad_matches_reference(cross_entropy_grad, reference):
                     mistakes=cross_entropy_grad_mistakes(logits, labels),
                 )
     trials.end()
+
+
+# --- the quiz: answers that a known mistake gives ------------------------------------------
+# Quiz answer -> {wrong answer: hint}, for the quiz checks to show when an answer equals one of
+# these (compared as the quiz compares answers). A hint says where the reasoning went wrong and
+# never states the right answer.
+CONFIDENT_MISTAKES = ("Look at what each loss, and its gradient, does with a prediction that is "
+                      "confidently wrong.")
+SQUARED_ERROR = "the question asks for the squared error of the prediction."
+QUIZ_MISTAKES: dict[str, dict[str | float, str]] = {
+    # 01 Q1: why cross-entropy rather than MSE for classification
+    "Q1": {
+        "A": "cost is not the reason: both losses take a handful of operations per sample. "
+            + CONFIDENT_MISTAKES,
+        "C": "a loss's size does not decide how long training takes (scaling a loss only rescales "
+            "its gradient), and cross-entropy is not always smaller than MSE. " + CONFIDENT_MISTAKES,
+    },
+    # 01 Q2: predicted $240K, sold for $300K, measured in thousands of dollars
+    "Q2": {
+        300 - 240: "that is the error itself, y_true - y_pred; " + SQUARED_ERROR,
+        240 - 300: "that is the error itself, y_pred - y_true; " + SQUARED_ERROR,
+        ((300 - 240) * 1000) ** 2: "that is in dollars squared; measure in thousands of dollars, "
+            "as the question does.",
+        (300 - 240) * 1000: "that is the error in dollars; " + SQUARED_ERROR,
+        (300 - 240) ** 2 / 2: "that is half the squared error (the 1/2 some texts put in front of "
+            "MSE); " + SQUARED_ERROR,
+        2 * (240 - 300): "that is the derivative of the squared error, 2 (y_pred - y_true), not the "
+            "squared error itself.",
+        2 * (300 - 240): "that is (minus) the derivative of the squared error, not the squared error "
+            "itself.",
+    },
+    # 01 Q3: binary cross-entropy of a true positive predicted 0.01 instead of 0.40
+    "Q3": {
+        math.log(0.40) / math.log(0.01): "you divided the other way round: the question asks how "
+            "many times larger the loss of the 0.01 prediction is than that of the 0.40 prediction.",
+        0.40 / 0.01: "that compares the probabilities; the question compares the losses, "
+            "-log(p) for a true positive.",
+        0.01 / 0.40: "that compares the probabilities; the question compares the losses, "
+            "-log(p) for a true positive.",
+        math.log(0.40) - math.log(0.01): "that is the difference of the two losses; the question "
+            "asks how many times larger one is than the other.",
+        (0.99 / 0.60) ** 2: "that is the ratio of the squared errors (1 - p)²; the question is "
+            "about binary cross-entropy, -log(p) for a true positive.",
+        0.99 / 0.60: "that is the ratio of the errors 1 - p; the question is about binary "
+            "cross-entropy, -log(p) for a true positive.",
+        math.log(0.99) / math.log(0.60): "that compares -log(1 - p), the loss of a *negative* "
+            "example; here the target is 1 (a true positive).",
+        math.log(0.60) / math.log(0.99): "that compares -log(1 - p), the loss of a *negative* "
+            "example; here the target is 1 (a true positive).",
+    },
+}

@@ -2,9 +2,10 @@
 
 Students see only whether their answer has the expected form; the key is read from the
 reference solution by the hidden check. A wrong answer that a known slip explains (the error
-instead of the squared error, a ratio the wrong way round, ...) gets that slip's hint. The
-slips are written from the questions, never from the key, and a hint never states the right
-answer; a slip that matches the key (a question changed since) is ignored.
+instead of the squared error, a ratio the wrong way round, ...) gets that slip's hint: each
+checks module declares the slips of its assignment's questions as ``QUIZ_MISTAKES``. The slips
+are written from the questions, never from the key, and a hint never states the right answer; a
+slip that matches the key (a question changed since) is ignored.
 """
 
 from __future__ import annotations
@@ -82,83 +83,6 @@ class Slip:
     hint: str
 
 
-CONFIDENT_MISTAKES = ("Look at what each loss, and its gradient, does with a prediction that is "
-                      "confidently wrong.")
-SQUARED_ERROR = "the question asks for the squared error of the prediction."
-
-SLIPS: dict[tuple[str, str], tuple[Slip, ...]] = {
-    # 01 Q1: why cross-entropy rather than MSE for classification
-    ("01_losses", "Q1"): (
-        Slip("A", "cost is not the reason: both losses take a handful of operations per sample. "
-             + CONFIDENT_MISTAKES),
-        Slip("C", "a loss's size does not decide how long training takes (scaling a loss only rescales "
-             "its gradient), and cross-entropy is not always smaller than MSE. " + CONFIDENT_MISTAKES),
-    ),
-    # 01 Q2: predicted $240K, sold for $300K, measured in thousands of dollars
-    ("01_losses", "Q2"): (
-        Slip(300 - 240, "that is the error itself, y_true - y_pred; " + SQUARED_ERROR),
-        Slip(240 - 300, "that is the error itself, y_pred - y_true; " + SQUARED_ERROR),
-        Slip(((300 - 240) * 1000) ** 2, "that is in dollars squared; measure in thousands of dollars, "
-             "as the question does."),
-        Slip((300 - 240) * 1000, "that is the error in dollars; " + SQUARED_ERROR),
-        Slip((300 - 240) ** 2 / 2, "that is half the squared error (the 1/2 some texts put in front of "
-             "MSE); " + SQUARED_ERROR),
-        Slip(2 * (240 - 300), "that is the derivative of the squared error, 2 (y_pred - y_true), not the "
-             "squared error itself."),
-        Slip(2 * (300 - 240), "that is (minus) the derivative of the squared error, not the squared error "
-             "itself."),
-    ),
-    # 01 Q3: binary cross-entropy of a true positive predicted 0.01 instead of 0.40
-    ("01_losses", "Q3"): (
-        Slip(math.log(0.40) / math.log(0.01), "you divided the other way round: the question asks how "
-             "many times larger the loss of the 0.01 prediction is than that of the 0.40 prediction."),
-        Slip(0.40 / 0.01, "that compares the probabilities; the question compares the losses, "
-             "-log(p) for a true positive."),
-        Slip(0.01 / 0.40, "that compares the probabilities; the question compares the losses, "
-             "-log(p) for a true positive."),
-        Slip(math.log(0.40) - math.log(0.01), "that is the difference of the two losses; the question "
-             "asks how many times larger one is than the other."),
-        Slip((0.99 / 0.60) ** 2, "that is the ratio of the squared errors (1 - p)²; the question is "
-             "about binary cross-entropy, -log(p) for a true positive."),
-        Slip(0.99 / 0.60, "that is the ratio of the errors 1 - p; the question is about binary "
-             "cross-entropy, -log(p) for a true positive."),
-        Slip(math.log(0.99) / math.log(0.60), "that compares -log(1 - p), the loss of a *negative* "
-             "example; here the target is 1 (a true positive)."),
-        Slip(math.log(0.60) / math.log(0.99), "that compares -log(1 - p), the loss of a *negative* "
-             "example; here the target is 1 (a true positive)."),
-    ),
-    # 02 Q1: in which order backpropagation visits the nodes
-    ("02_backprop", "Q1"): (
-        Slip("A", "that is the order of the forward pass, in which the values are computed. Ask which "
-             "gradients a node's own gradient is made of, and where the loss is measured."),
-        Slip("C", "the order matters: a node may pass its gradient on only once it has collected the "
-             "contribution of every node that uses it, otherwise part of the gradient is lost."),
-    ),
-    # 02 Q2: dy/da for y = (a + b) c with a = 3, b = -1, c = 4
-    ("02_backprop", "Q2"): (
-        Slip(3 + -1, "that is ∂y/∂c (which equals a + b); the question asks for ∂y/∂a."),
-        Slip((3 + -1) * 4, "that is the value of y itself, not a derivative."),
-        Slip(1, "that is ∂(a + b)/∂a alone: the chain rule multiplies it by the gradient arriving from "
-             "above, ∂y/∂(a + b)."),
-        Slip(3, "that is the value of a; the question asks how fast y changes when a changes."),
-        Slip(-4, "check the sign: with c positive, increasing a increases y."),
-    ),
-    # 02 Q3: the change of a weight whose gradient is +0.8, learning rate 0.1
-    ("02_backprop", "Q3"): (
-        Slip(0.1 * 0.8, "check the sign: gradient descent moves *against* the gradient, so a positive "
-             "gradient makes the weight decrease."),
-        Slip(0.8, "the step is the gradient scaled by the learning rate (and against it)."),
-        Slip(-0.8, "the step is the gradient scaled by the learning rate."),
-        Slip(0.8 / 0.1, "the learning rate multiplies the gradient; you divided by it."),
-        Slip(-0.8 / 0.1, "the learning rate multiplies the gradient; you divided by it."),
-        Slip(0.8 - 0.1 * 0.8, "that subtracts the step from the gradient; the question asks for the "
-             "change of the weight itself."),
-        Slip(0.8 - 0.1, "the learning rate multiplies the gradient; it is not subtracted from it."),
-        Slip(0.1 - 0.8, "the learning rate multiplies the gradient; it is not subtracted from it."),
-    ),
-}
-
-
 def assignment_of(reference: Any) -> str | None:
     """The assignment a reference solution belongs to, from its notebook's metadata."""
     declared = getattr(reference, "metadata", {}).get("autograder", {})
@@ -166,13 +90,13 @@ def assignment_of(reference: Any) -> str | None:
 
 
 def slips_of(assignment_id: str | None, name: str) -> tuple[Slip, ...]:
-    """The known slips of one question: those above, and the ``QUIZ_MISTAKES`` (answer -> hint)
-    a checks module of the assignment declares."""
+    """The known slips of one question: the ``QUIZ_MISTAKES`` (question -> {answer: hint}) the
+    checks modules of its assignment declare."""
     import importlib
 
     from autograder.assignments import ASSIGNMENTS
 
-    slips = SLIPS.get((assignment_id or "", name), ())
+    slips: tuple[Slip, ...] = ()
     assignment = ASSIGNMENTS.get(assignment_id or "")
     for module in assignment.checks_modules if assignment else ():
         declared = getattr(importlib.import_module(module), "QUIZ_MISTAKES", {}).get(name, {})

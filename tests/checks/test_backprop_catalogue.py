@@ -7,11 +7,59 @@ import re
 import sys
 
 import pytest
-from catalogue import Wrong, assert_full_marks, assert_loses_its_own_points
+from catalogue import Wrong, assert_full_marks
 from conftest import grade, namespace_with, reference
 
 from autograder.assignments import get_assignment
 from autograder.core import run_checks
+
+ASSIGNMENT = "02_backprop"
+
+# A notebook whose functions do nothing: it earns 0 (tests/checks/test_null_notebooks.py).
+NULL = """
+    import numpy as np
+
+    class Value:
+        def __init__(self, data, _children=(), _op=""):
+            self.data, self.grad = data, 0.0
+        def _new(self, *args):
+            return Value(0.0)
+        __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _new
+        __truediv__ = __rtruediv__ = __pow__ = __neg__ = _new
+        exp = log = tanh = relu = sigmoid = _new
+        def backward(self):
+            pass
+
+    def numerical_gradient(f, x, eps=1e-6):
+        return np.zeros_like(x, dtype=float)
+
+    def linear_forward(x, W, b):
+        return np.zeros((x.shape[0], W.shape[1])), (x, W, b)
+
+    def linear_backward(dout, cache):
+        x, W, b = cache
+        return np.zeros_like(x), np.zeros_like(W), np.zeros_like(b)
+
+    def relu_forward(x):
+        return np.zeros_like(x), x
+
+    def relu_backward(dout, cache):
+        return np.zeros_like(dout)
+
+    def sigmoid_forward(x):
+        return np.zeros_like(x), x
+
+    def sigmoid_backward(dout, cache):
+        return np.zeros_like(dout)
+
+    def softmax_cross_entropy(logits, labels):
+        return 0.0, np.zeros_like(logits)
+
+    def mlp_loss_and_grads(params, X, y, activation="relu"):
+        return 0.0, {k: np.zeros_like(v) for k, v in params.items()}
+
+    Q1 = Q2 = Q3 = None
+    """
 
 
 @pytest.fixture(autouse=True)
@@ -485,11 +533,6 @@ NEAR_MISSES = [
 ]
 
 
-@pytest.mark.parametrize("wrong", WRONG, ids=lambda w: f"{w.target}: {w.mistake}")
-def test_wrong_implementation_loses_its_own_points_with_a_named_mistake(wrong):
-    assert_loses_its_own_points("02_backprop", wrong)
-
-
 CORRECT = {
     "Value with a recursive topological sort and a raised recursion limit": VALUE,
     "einsum layers, ReLU mask from the output, copying numerical gradient": """
@@ -769,11 +812,6 @@ CORRECT["a recursive MLP that looks layers up by name, numerical gradient with n
             grad[i] = (float(f(plus)) - float(f(minus))) / (2 * eps)
         return grad
 """
-
-
-@pytest.mark.parametrize("variant", CORRECT, ids=str)
-def test_correct_variant_earns_full_marks(variant):
-    assert_full_marks("02_backprop", variant, CORRECT[variant])
 
 
 def test_a_namedtuple_cache_earns_full_marks():

@@ -6,9 +6,38 @@ from __future__ import annotations
 
 import re
 
-import pytest
-from catalogue import Wrong, assert_full_marks, assert_loses_its_own_points
+from catalogue import Wrong
 from conftest import grade
+
+ASSIGNMENT = "01_losses"
+
+# A notebook whose functions do nothing: it earns 0 (tests/checks/test_null_notebooks.py).
+NULL = """
+    import numpy as np
+
+    def mse(y_pred, y_true):
+        return 0.0
+
+    def mse_grad(y_pred, y_true):
+        return np.zeros_like(y_pred, dtype=float)
+
+    def binary_cross_entropy(probs, targets):
+        return 0.0
+
+    def binary_cross_entropy_grad(probs, targets):
+        return np.zeros_like(probs, dtype=float)
+
+    def softmax(logits):
+        return np.full(np.shape(logits), 1.0 / np.shape(logits)[-1])
+
+    def cross_entropy(logits, labels):
+        return 0.0
+
+    def cross_entropy_grad(logits, labels):
+        return np.zeros_like(logits, dtype=float)
+
+    Q1 = Q2 = Q3 = None
+    """
 
 WRONG = [
     Wrong("mse", "sum instead of mean", """
@@ -335,11 +364,6 @@ NEAR_MISSES = [
 ]
 
 
-@pytest.mark.parametrize("wrong", WRONG, ids=lambda w: f"{w.target}: {w.mistake}")
-def test_wrong_implementation_loses_its_own_points_with_a_named_mistake(wrong):
-    assert_loses_its_own_points("01_losses", wrong)
-
-
 def test_quiz_hints_never_state_the_key():
     """A hint names the slip; the right answer appears nowhere in the feedback."""
     results = grade("01_losses", 'Q1 = "C"\nQ2 = 60\nQ3 = 40')
@@ -498,8 +522,3 @@ CORRECT = {
         Q3 = np.log(0.01) / np.log(0.4)
     """,
 }
-
-
-@pytest.mark.parametrize("variant", CORRECT, ids=str)
-def test_correct_variant_earns_full_marks(variant):
-    assert_full_marks("01_losses", variant, CORRECT[variant])

@@ -5,11 +5,35 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from catalogue import Wrong, assert_full_marks, assert_loses_its_own_points
+from catalogue import Wrong
 from conftest import reference
-from gaps import Gap, assert_gap_closed
+from gaps import Gap
 
 from autograder.checks.optimizers import KNOWN_HYPER, KNOWN_STEPS, known_path
+
+ASSIGNMENT = "03_optimizers"
+
+# A notebook whose functions do nothing: it earns 0 (tests/checks/test_null_notebooks.py).
+NULL = """
+    import numpy as np
+
+    def gradient_descent(grad_fn, x0, lr, steps):
+        return np.stack([np.array(x0, dtype=float)] * (steps + 1))
+
+    def sgd(w, dw, state, lr=0.01):
+        return w.copy(), state
+
+    def sgd_momentum(w, dw, state, lr=0.01, momentum=0.9):
+        return w.copy(), state
+
+    def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        return w.copy(), state
+
+    def adamw(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+        return w.copy(), state
+
+    Q1 = Q2 = Q3 = None
+    """
 
 # A correct Adam written step by step, which the wrong variants change in one place each.
 ADAM = """
@@ -162,11 +186,6 @@ NEAR_MISSES = [
 ]
 
 
-@pytest.mark.parametrize("wrong", WRONG, ids=lambda w: f"{w.target}: {w.mistake}")
-def test_wrong_implementation_loses_its_own_points_with_a_named_mistake(wrong):
-    assert_loses_its_own_points("03_optimizers", wrong)
-
-
 GAPS = [
     # What an earlier version of the checks let through or named wrongly: a property check that
     # scored without right values, a stand-in that never did what a real argument may do.
@@ -229,11 +248,6 @@ GAPS = [
 ]
 
 
-@pytest.mark.parametrize("gap", GAPS, ids=lambda g: f"{g.wrong.target}: {g.wrong.mistake}")
-def test_a_gap_of_an_earlier_check_is_closed_with_the_mistake_named(gap):
-    assert_gap_closed("03_optimizers", gap)
-
-
 CORRECT = {
     "PyTorch-style denominators, state updated in place": """
         def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -292,11 +306,6 @@ Q2 = 31.0
 Q3 = 1 + 0.9 + 0.81
 """,
 }
-
-
-@pytest.mark.parametrize("variant", CORRECT, ids=str)
-def test_correct_variant_earns_full_marks(variant):
-    assert_full_marks("03_optimizers", variant, CORRECT[variant])
 
 
 @pytest.mark.parametrize("name", sorted(KNOWN_STEPS))

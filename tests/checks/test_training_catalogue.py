@@ -3,9 +3,30 @@ named; correct code written in other styles earns full marks."""
 
 from __future__ import annotations
 
-import pytest
-from catalogue import Wrong, assert_full_marks, assert_loses_its_own_points
-from gaps import Gap, assert_gap_closed
+from catalogue import Wrong
+from gaps import Gap
+
+ASSIGNMENT = "04_training"
+
+# A notebook whose functions do nothing: it earns 0 (tests/checks/test_null_notebooks.py).
+NULL = """
+    import numpy as np
+
+    def num_iterations(n_samples, batch_size, drop_last=False):
+        return 0
+
+    def iterate_minibatches(X, y, batch_size, shuffle=True, rng=None, drop_last=False):
+        return iter(())
+
+    def accuracy(logits, labels):
+        return 0.0
+
+    def train(params, loss_and_grads, X, y, *, optimizer, hyper, epochs, batch_size, rng=None,
+              predict=None, X_val=None, y_val=None, patience=None):
+        return params, []
+
+    Q1 = Q2 = Q3 = None
+    """
 
 # A correct train, written differently from the reference, which the wrong variants edit.
 TRAIN = """
@@ -172,11 +193,6 @@ NEAR_MISSES = [
 ]
 
 
-@pytest.mark.parametrize("wrong", WRONG, ids=lambda w: f"{w.target}: {w.mistake}")
-def test_wrong_implementation_loses_its_own_points_with_a_named_mistake(wrong):
-    assert_loses_its_own_points("04_training", wrong)
-
-
 # iterate_minibatches with one line left to fill: how it orders the samples when shuffling.
 MINIBATCHES = """
 def iterate_minibatches(X, y, batch_size, shuffle=True, rng=None, drop_last=False):
@@ -263,11 +279,6 @@ GAPS = [
 ]
 
 
-@pytest.mark.parametrize("gap", GAPS, ids=lambda g: f"{g.wrong.target}: {g.wrong.mistake}")
-def test_a_gap_of_an_earlier_check_is_closed_with_the_mistake_named(gap):
-    assert_gap_closed("04_training", gap)
-
-
 CORRECT = {
     "a train written another way": TRAIN,
     "its own batches, float losses, copied states, shallow snapshots, extra history": """
@@ -338,8 +349,3 @@ CORRECT = {
         Q3 = " A"
     """,
 }
-
-
-@pytest.mark.parametrize("variant", CORRECT, ids=str)
-def test_correct_variant_earns_full_marks(variant):
-    assert_full_marks("04_training", variant, CORRECT[variant])

@@ -24,9 +24,14 @@ def source(cell) -> str:
     return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
 
 
-def test_every_assignment_in_solutions_is_known_to_the_grader():
+def test_every_assignment_in_solutions_is_known_to_the_grader_and_every_registered_one_has_a_reference():
     assert RELEASED, "solutions/ holds no assignment"
-    assert set(RELEASED) <= set(ASSIGNMENTS)
+    assert set(RELEASED) == set(ASSIGNMENTS), "solutions/<id>/ and the registry's entries should match"
+    for assignment_id in RELEASED:
+        notebook = SOLUTIONS / assignment_id / ASSIGNMENTS[assignment_id].notebook
+        assert notebook.is_file(), f"the release name of {assignment_id} is that of its reference notebook"
+        metadata = json.loads(notebook.read_text(encoding="utf-8"))["metadata"]
+        assert metadata.get("autograder") == {"assignment": assignment_id}, notebook
 
 
 @pytest.mark.parametrize("assignment_id", RELEASED)

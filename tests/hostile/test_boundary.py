@@ -25,7 +25,7 @@ from hostile_support import (
     write_class,
 )
 
-from autograder.assignments import get_assignment
+from autograder.assignments import ASSIGNMENTS, get_assignment
 
 pytestmark = pytest.mark.slow
 
@@ -280,11 +280,9 @@ EMPTY_STATE = {"train": TRAIN.replace(
 WRONG_EPOCH = {"train": TRAIN.replace('record = {"epoch": epoch,', 'record = {"epoch": epoch - 1,')}
 EMPTY_EPOCH = {"train": TRAIN.replace('record = {"epoch": epoch,', 'record = {"epoch": np.array([]),')}
 
+HONEST = {f"honest_{assignment_id}": assignment_id for assignment_id in ASSIGNMENTS}  # one per assignment
 STUDENTS = {
-    "honest_01": ("01_losses", {}),
-    "honest_02": ("02_backprop", {}),
-    "honest_03": ("03_optimizers", {}),
-    "honest_04": ("04_training", {}),
+    **{student: (assignment_id, {}) for student, assignment_id in HONEST.items()},
     "release_01": ("01_losses", None),
     **{name: ("01_losses", {"mse": code}) for name, code in FORGED.items()},
     "huge_int": ("01_losses", {"mse": HUGE_INT_MSE, "answer_Q2": "Q2 = 10 ** 400\n"}),
@@ -304,8 +302,6 @@ STUDENTS = {
     "wrong_epoch": ("04_training", WRONG_EPOCH),
     "empty_epoch": ("04_training", EMPTY_EPOCH),
 }
-HONEST = {"honest_01": "01_losses", "honest_02": "02_backprop", "honest_03": "03_optimizers",
-          "honest_04": "04_training"}
 
 
 @pytest.fixture(scope="module")

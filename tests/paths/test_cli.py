@@ -51,6 +51,23 @@ def test_every_reference_earns_full_marks_and_every_release_zero(tmp_path, assig
     assert reference["flags"] == release["flags"] == []
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_pytest_grade_gives_every_reference_full_marks_and_every_release_zero(tmp_path, assignment_id):
+    name = get_assignment(assignment_id).notebook
+    report = tmp_path / "grade.json"
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    notebooks = [str(SOLUTIONS / assignment_id / name), str(EXERCISES / assignment_id / name)]
+    config = ["-p", "no:cacheprovider", "-q", "--rootdir", str(tmp_path), "-c", str(tmp_path / "pytest.ini")]
+    subprocess.run([sys.executable, "-m", "pytest", "--grade", *notebooks, "--grade-json", str(report),
+                    *config], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    graded = {Path(s["path"]).parent.parent.name: s for s in json.loads(report.read_text())["submissions"]}
+    total = sum(c.points for c in get_assignment(assignment_id).checks())
+    assert graded["solutions"]["score"] == graded["solutions"]["max_score"] == total
+    assert graded["exercises"]["score"] == 0 and graded["exercises"]["max_score"] == total
+    assert {s["assignment"] for s in graded.values()} == {assignment_id}
+
+
 def test_reference_earns_full_marks(tmp_path):
     result, report = graded(tmp_path, str(SOLUTIONS / "01_losses"))
     (submission,) = report["submissions"]

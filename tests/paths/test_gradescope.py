@@ -119,6 +119,19 @@ def test_release_earns_zero_with_feedback(bundle, tmp_path):
     assert any("not implemented yet" in t["output"] for t in document["tests"])
 
 
+@pytest.mark.parametrize("assignment_id", sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir()))
+def test_every_assignments_bundle_gives_its_reference_full_marks_and_release_zero(tmp_path, assignment_id):
+    from autograder.gradescope import build_bundle
+
+    bundle = build_bundle(assignment_id, tmp_path / f"{assignment_id}-gradescope.zip")
+    assignment = get_assignment(assignment_id)
+    name, total = assignment.notebook, sum(c.points for c in assignment.checks())
+    solved = autograde(bundle, tmp_path / "solved", SOLUTIONS / assignment_id / name)
+    assert solved["score"] == solved["max_score"] == total
+    stubs = autograde(bundle, tmp_path / "stubs", EXERCISES / assignment_id / name)
+    assert stubs["score"] == 0 and stubs["max_score"] == total
+
+
 def test_wrong_assignment_and_two_notebooks_are_explained(bundle, tmp_path):
     wrong = autograde(bundle, tmp_path / "a", EXERCISES / "02_backprop" / "backprop.ipynb")
     assert wrong["score"] == 0 and "Please upload your notebook as losses.ipynb" in wrong["output"]
