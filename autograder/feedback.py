@@ -37,9 +37,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from autograder import marks
+from autograder.flags import FlagKind
 from autograder.rendering import plural, render
 from autograder.results import CheckResult, SubmissionResult
-from autograder.summary import ClassSummary, assignment_of, summarise, text
+from autograder.summary import ClassSummary, NotGraded, assignment_of, summarise, text
 
 HIDDEN_CHOICES = ("shown", "results", "summary")
 NAME_CHARS = 60  # characters of a student's name kept in a file name
@@ -143,21 +144,41 @@ def write_feedback_pages(summary: ClassSummary | list[SubmissionResult], folder:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    paths = page_paths(summary.results)
-    for result, relative in zip(summary.results, paths, strict=True):
+    pages = summary.results + nothing_graded(summary)
+    paths = page_paths(pages)
+    for result, relative in zip(pages, paths, strict=True):
         page = folder / relative
         page.parent.mkdir(exist_ok=True)
         page.write_text(feedback_page(result, hidden=hidden, solutions=solutions), encoding="utf-8",
                         errors="replace")
         written.append(page)
     index = folder / "index.html"
-    rows = sorted(zip(summary.results, paths, strict=True),
+    rows = sorted(zip(pages, paths, strict=True),
                   key=lambda item: (text(item[0].student).casefold(), assignment_of(item[0])))
     index.write_text(render("feedback_index.html.j2", rows=rows, student=_student, person=_person,
                             assignment=assignment_of),
                      encoding="utf-8", errors="replace")
     written.append(index)
     return written
+
+
+def nothing_graded(summary: ClassSummary) -> list[SubmissionResult]:
+    """For each student none of whose files was graded (a renamed notebook, one in a subfolder),
+    a result without checks whose notes say what was found and why it was not graded: their
+    feedback page, so that they hear of it as their classmates hear of their grades."""
+    graded = {r.student for r in summary.results}
+    files: dict[str, list[NotGraded]] = {}
+    for entry in summary.not_graded:
+        if entry.student and entry.student not in graded:
+            files.setdefault(entry.student, []).append(entry)
+    pages = []
+    for student, entries in files.items():
+        result = SubmissionResult(entries[0].path, student, hidden_checks="nothing was graded")
+        result.flag(FlagKind.NOT_GRADED, "none of your files was graded")
+        for entry in entries:
+            result.note(f"{Path(entry.path).name}: {entry.why}")
+        pages.append(result)
+    return pages
 
 
 def feedback_page(result: SubmissionResult, *, hidden: str = "shown", solutions: Path | None = None) -> str:

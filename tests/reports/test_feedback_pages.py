@@ -33,7 +33,8 @@ from autograder.flags import Flag, FlagKind
 from autograder.lateness import Lateness, LateStatus
 from autograder.marks import check_line
 from autograder.marks import outcome as mark
-from autograder.results import SubmissionResult
+from autograder.results import Skipped, SubmissionResult
+from autograder.summary import summarise
 
 
 def by_student(results: list[SubmissionResult], name: str) -> SubmissionResult:
@@ -215,6 +216,19 @@ def test_one_page_per_student_and_assignment_and_an_index_for_the_instructor(tmp
     assert len(rows) == len(results) and rows[0][0] == HOSTILE_NAME
     for row in index.all("tbody")[0].all("tr"):
         assert (tmp_path / "feedback" / row.all("a")[0].attrs["href"]).is_file()
+
+
+def test_a_student_none_of_whose_files_was_graded_hears_why(tmp_path):
+    why = "not graded: only 01_losses/losses.ipynb is graded"
+    skipped = [Skipped("class/gina/01_losses/losses (1).ipynb", "gina", why),
+               Skipped("class/alice/01_losses/draft.ipynb", "alice", why)]
+    pages = write_feedback_pages(summarise(make_class(), skipped), tmp_path / "feedback", solutions=SOLUTIONS)
+    gina = tmp_path / "feedback" / "gina" / "not-graded.html"
+    assert gina in pages and not (tmp_path / "feedback" / "alice" / "not-graded.html").exists()
+    shown = words(parse(gina.read_text(encoding="utf-8")).text())
+    assert "Not graded: none of your files was graded." in shown
+    assert "losses (1).ipynb: not graded: only 01_losses/losses.ipynb is graded" in shown
+    assert "class/gina" not in shown  # the grader's path is not the student's business
 
 
 def test_file_names_never_collide():
