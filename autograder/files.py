@@ -1,10 +1,11 @@
-"""Find and read submitted notebooks without trusting the files.
+"""Read submitted notebooks without trusting the files.
 
 A class folder may hold anything an LMS download or a zip can: folders named ``*.ipynb``,
 symbolic links (to ``/dev/zero``, to ``solutions/``, out of the class), FIFOs, empty or
-huge files. The grader never follows a link inside a folder it searches, never opens anything
-but a regular file, never reads more than `Limits.notebook_bytes`, and reports each file it
-skips in one line, so the rest of the class is graded.
+huge files. `file_problem` says why an entry cannot be a submission (the class policy,
+`autograder.submissions`, finds them without following links and reports each in one line);
+`read_notebook_bytes` never opens anything but a regular file and never reads more than
+`Limits.notebook_bytes`.
 """
 
 from __future__ import annotations
@@ -12,87 +13,10 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.errors import NotebookError
 from autograder.limits import LIMITS, Limits
-
-
-@dataclass
-class Found:
-    """What a search for notebooks found: the notebooks, and what it skipped and why."""
-
-    notebooks: list[Path] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    roots: dict[Path, Path] = field(default_factory=dict)  # notebook -> the folder searched
-
-
-def find_notebooks(paths: list[str | Path], limits: Limits = LIMITS) -> Found:
-    """The notebooks named by ``paths``: files, or folders searched recursively.
-
-    A path given explicitly may be a link to a folder (the instructor chose it); inside a
-    folder, links are never followed. Raises FileNotFoundError for a path that does not exist.
-    """
-    found = Found()
-    for path in map(Path, paths):
-        try:
-            info = path.lstat()
-        except FileNotFoundError:
-            raise FileNotFoundError(f"{path}: no such file or folder") from None
-        if stat.S_ISLNK(info.st_mode) and path.is_dir():
-            info = path.stat()
-        if stat.S_ISDIR(info.st_mode):
-            _search(path, found, limits)
-        else:
-            _consider(path, info, found)
-    return found
-
-
-def _search(folder: Path, found: Found, limits: Limits) -> None:
-    """Add the notebooks under ``folder`` (in path order) to ``found``."""
-    here = Found(skipped=found.skipped)
-    _walk(folder, here, limits, already=len(found.notebooks))
-    found.notebooks += sorted(here.notebooks, key=str)
-    found.roots.update(dict.fromkeys(here.notebooks, folder))
-
-
-def _walk(folder: Path, found: Found, limits: Limits, already: int) -> None:
-    pending = [folder]
-    while pending:
-        current = pending.pop()
-        try:
-            entries = sorted(os.scandir(current), key=lambda e: e.name)
-        except OSError as error:
-            found.skipped.append(f"{current}: skipped, cannot be listed ({error.strerror})")
-            continue
-        folders = []
-        for entry in entries:
-            if entry.name.startswith(".") and entry.name != ".":
-                continue  # .ipynb_checkpoints, .git, editors' files
-            path = Path(entry.path)
-            try:
-                info = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            if stat.S_ISDIR(info.st_mode):
-                folders.append(path)
-            elif path.suffix == ".ipynb":
-                _consider(path, info, found)
-            if already + len(found.notebooks) >= limits.submissions:
-                found.skipped.append(f"{folder}: stopped after {limits.submissions:,} notebooks")
-                return
-        pending.extend(reversed(folders))
-
-
-def _consider(path: Path, info: os.stat_result, found: Found) -> None:
-    reason = file_problem(info)
-    if path.suffix != ".ipynb":
-        reason = reason or "not a notebook (.ipynb)"
-    if reason:
-        found.skipped.append(f"{path}: skipped, {reason}")
-    else:
-        found.notebooks.append(path)
 
 
 def file_problem(info: os.stat_result) -> str | None:
