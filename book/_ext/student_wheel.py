@@ -57,7 +57,7 @@ class StudentWheel(Directive):
             "NumPy, which comes with them, and the notebooks draw their plots with Matplotlib), then, "
             "in a terminal, in the folder where you saved it and the notebook:</p>\n"
             '<div class="highlight"><pre>'
-            f"pip install matplotlib {name}\njupyter lab losses.ipynb</pre></div>\n"
+            f"pip install matplotlib\npip install {name}\njupyter lab losses.ipynb</pre></div>\n"
         )
         return [nodes.raw("", html, format="html")]
 

@@ -44,7 +44,7 @@ def wheel(built_site) -> Path:
 def test_the_assignments_page_links_the_wheel_and_every_notebook(built_site, wheel):
     page = (built_site / "book" / "assignments.html").read_text(encoding="utf-8")
     assert f'href="../_downloads/student/{WHEEL}"' in page
-    assert f"pip install matplotlib {WHEEL}" in page
+    assert f"pip install matplotlib\npip install {WHEEL}\n" in page
     for notebook in EXERCISES.glob("*/*.ipynb"):
         assert notebook.name in page
 
