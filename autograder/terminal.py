@@ -160,8 +160,9 @@ def _summary(summary: ClassSummary) -> Table:
     table.add_column("assignment", no_wrap=True, overflow="ellipsis", max_width=max(16, widest))
     table.add_column("score", no_wrap=True)  # left-justified: the cells are padded to one width
     dated = any(s.late for s in submissions)
-    if dated:
-        table.add_column("late", max_width=LATE_WIDTH, no_wrap=True, overflow="ellipsis")
+    if dated:  # a penalty is never cut: on a narrow screen the names give way first
+        longest = max(len(late_cell(s)) for s in submissions)
+        table.add_column("late", min_width=min(LATE_WIDTH, longest), max_width=LATE_WIDTH, overflow="fold")
     # flags are wrapped, never cut: they are bounded when raised, and each one matters
     table.add_column("flags", min_width=FLAGS_MIN_WIDTH, overflow="fold")
     # the slash at one place in every row: scores right-aligned before it, maxima left-aligned

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from autograder.flags import Flag, FlagKind
 from autograder.results import CheckResult, SubmissionResult
+from autograder.summary import late_cell
 from autograder.terminal import ClassProgress, print_report, submission_detail, summary_table
 
 TIMED_OUT_MSE, CRASHED = Flag(FlagKind.TIMED_OUT, "timed out: mse"), Flag(FlagKind.CRASHED, "crashed")
@@ -110,6 +111,21 @@ def test_flags_are_wrapped_whole_never_cut():
     column = rows(text)[0].index(long_flag[:10])
     flags = "".join(line[column:].strip() for line in rows(text) if not line.lstrip().startswith("bob"))
     assert "".join(flags.split()) == "".join((long_flag + "timed out: mse").split())  # every word, in order
+
+
+def test_a_late_penalty_is_shown_whole_on_a_narrow_screen():
+    """On 80 columns (a pipe, a log), with a long name and a flag beside it, the lateness and its
+    penalty stay on one line; the name gives way."""
+    from datetime import UTC, datetime
+
+    from autograder.lateness import Lateness, LateStatus
+
+    late = result(LONG_NAME, flags=[TIMED_OUT_MSE])
+    late.late = Lateness(LateStatus.LATE, datetime(2025, 2, 7, tzinfo=UTC), penalty=0.55, source="nbgrader",
+                         submitted_at=datetime(2025, 2, 8, 11, tzinfo=UTC), seconds_late=39_600, policy="10%")
+    text = summary_table([late, result("bob")], width=80)
+    assert late_cell(late) == "11 h late: -0.55 = 1.45" and late_cell(late) in text, text
+    assert LONG_NAME not in text and "…" in rows(text)[0]
 
 
 def test_no_escape_codes_off_a_terminal_even_when_colour_is_forced(monkeypatch):
