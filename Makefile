@@ -108,8 +108,9 @@ $(VENV)/.torch: | $(BIN)/python
 	$(BIN)/python -m pip install --quiet torch==2.13.0 || echo "torch unavailable: its optional test tier will be skipped"
 	touch $@
 
+# Two workers (pytest-xdist): the site tier on one, the other tiers beside it.
 test: setup lint $(VENV)/.torch $(MATHJAX) $(PYODIDE) $(BROWSER)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: setup
 	$(BIN)/ruff check autograder tests book/_ext book/coursekit.py benchmarks

@@ -41,6 +41,17 @@ EXPLORABLES = {
 }
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """For `make test`'s two workers (pytest-xdist, --dist loadgroup): each module's tests run
+    on one worker, so a module's fixtures are made once; the whole site tier runs on one worker,
+    first, since its tests share one build of the site and take longest."""
+    site = Path(__file__).parent / "site"
+    for item in items:
+        group = "site" if item.path.parent == site else item.path.stem
+        item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=lambda item: item.path.parent != site)  # stable: the order within stays
+
+
 def venv_bin() -> str:
     """The folder of this interpreter's scripts (nbgrader, jupyter-book, alembic)."""
     return str(Path(sys.executable).parent)

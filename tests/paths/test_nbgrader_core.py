@@ -121,6 +121,7 @@ class Graded:
     cli: dict[str, dict]
     log: str
     markers: list[Path]
+    modified: list[str]  # students whose submitted file grading changed
 
     def feedback_page(self, student: str) -> str:
         page = self.course.root / "grading" / "feedback" / student / self.course.assignment_id / \
@@ -147,12 +148,13 @@ def graded(request, tmp_path_factory, tool_env) -> Graded:
     course = Course(course_root, assignment_id, env)
     course.nbgrader("generate_assignment", assignment_id, "--force")
     submissions = catalogue(course, markers[0])
-    for student, notebook in submissions.items():
-        course.submit(student, notebook)
+    submitted = {student: course.submit(student, notebook) for student, notebook in submissions.items()}
+    before = {student: path.read_bytes() for student, path in submitted.items()}
     autograde = course.nbgrader("autograde", assignment_id, "--create")
     course.nbgrader("generate_feedback", assignment_id)
     cli = course.command_line(course_root / "grading" / "submitted")
-    return Graded(course, list(submissions), cli, autograde.stdout + autograde.stderr, markers)
+    modified = [student for student, path in submitted.items() if path.read_bytes() != before[student]]
+    return Graded(course, list(submissions), cli, autograde.stdout + autograde.stderr, markers, modified)
 
 
 def by_target(graded: Graded, student: str) -> dict[str, tuple[float, float]]:
@@ -189,6 +191,7 @@ def test_the_gradebook_holds_the_command_lines_points_per_function(graded):
     assert exported["release"] == (0.0, total)
     for student in ("bugs_a", "bugs_b", "hostile", "edited"):
         assert 0 < exported[student][0] < total, f"{student} should be partly correct: {exported[student]}"
+    assert graded.modified == [], "grading must not modify a submission"
 
 
 def test_a_notebook_the_core_cannot_grade_scores_zero_with_the_reason(graded):
