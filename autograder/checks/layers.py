@@ -137,9 +137,7 @@ def known_gradient_cases(rng: np.random.Generator) -> list[tuple[Function, Calla
 @check("numerical_gradient", "matches known gradients on every element", 0.5)
 def numerical_gradient_known(numerical_gradient):
     trials = FirstFailure()
-    for f, exact, x in known_gradient_cases(np.random.default_rng(50)):
-        if trials.settled:
-            break
+    for f, exact, x in trials.over(known_gradient_cases(np.random.default_rng(50))):
         with trials:
             for call in ("", ", called a second time"):  # a gradient estimate is the same every time
                 with explained_by_state(lambda f=f, x=x: numerical_gradient(f, x)):
@@ -147,7 +145,6 @@ def numerical_gradient_known(numerical_gradient):
                     assert_close(got, exact(x), who="numerical_gradient", rtol=1e-7, atol=1e-8,
                                  case=f"{f!r}, x of shape {x.shape} (f returns {f.returning}){call}",
                                  factors=NUMERICAL_FACTORS, mistakes=numerical_gradient_mistakes(f, x, 1e-6))
-    trials.end()
 
 
 @check("numerical_gradient", "uses its eps argument", 0.5)
@@ -193,10 +190,8 @@ def numerical_gradient_restores_x(numerical_gradient):
 def numerical_gradient_matches_reference(numerical_gradient, reference):
     ref = reference.function("numerical_gradient")
     trials = FirstFailure()
-    for seed, (shape, returns) in enumerate([((5,), "float"), ((3, 4), "numpy"), ((2, 3, 2), "0-d array"),
-                                             ((1,), "numpy")]):
-        if trials.settled:
-            break
+    returned_as = [((5,), "float"), ((3, 4), "numpy"), ((2, 3, 2), "0-d array"), ((1,), "numpy")]
+    for seed, (shape, returns) in trials.over(enumerate(returned_as)):
         with trials:
             rng = np.random.default_rng(550 + seed)
             a, c = rng.normal(size=shape), rng.normal(size=shape)
@@ -208,7 +203,6 @@ def numerical_gradient_matches_reference(numerical_gradient, reference):
                 assert_close(got, ref(f, x), who="numerical_gradient", rtol=1e-6, atol=1e-9,
                              case=f"{f!r}, x of shape {shape}, seed {550 + seed} (f returns {f.returning})",
                              factors=NUMERICAL_FACTORS, mistakes=numerical_gradient_mistakes(f, x, 1e-6))
-    trials.end()
 
 
 # --- linear layer ---------------------------------------------------------------------------
@@ -242,15 +236,12 @@ def linear_forward_inputs_unchanged(linear_forward):
 def linear_forward_matches_reference(linear_forward, reference):
     ref = reference.function("linear_forward")
     trials = FirstFailure()
-    for seed, (n, d, m) in enumerate(LAYER_SHAPES):
-        if trials.settled:
-            break
+    for seed, (n, d, m) in trials.over(enumerate(LAYER_SHAPES)):
         with trials:
             x, W, b, _ = layer_case(600 + seed, n, d, m)
             out, _ = forward(linear_forward, "linear_forward", x, W, b)
             out = as_array(out, "linear_forward (out)", (n, m))
             assert_close(out, ref(x, W, b)[0], who="linear_forward", case=shape_text(n, d, m, 600 + seed))
-    trials.end()
 
 
 def linear_backward_factors(n: int, name: str) -> dict[float, str]:
@@ -303,9 +294,7 @@ def linear_losses(linear_forward, x, W, b, dout) -> dict:
 @check("linear_backward", "agrees with finite differences; dout and cache unchanged", 1.0)
 def linear_backward_finite_differences(linear_backward, own_linear_forward, linear_forward):
     trials = FirstFailure()
-    for seed, (n, d, m) in enumerate([(3, 4, 2), (1, 2, 5)]):
-        if trials.settled:
-            break
+    for seed, (n, d, m) in trials.over(enumerate([(3, 4, 2), (1, 2, 5)])):
         with trials:
             x, W, b, dout = layer_case(61 + seed, n, d, m)
             _, cache = forward(own_linear_forward, "linear_forward", x, W, b)
@@ -322,23 +311,19 @@ def linear_backward_finite_differences(linear_backward, own_linear_forward, line
                     loss_name="sum(linear_forward(x, W, b) * dout)", case=case,
                     factors=linear_backward_factors(n, name),
                 )
-    trials.end()
 
 
 @check("linear_backward", "matches the reference on random shapes", 1.0, hidden=True)
 def linear_backward_matches_reference(linear_backward, own_linear_forward, reference):
     ref_forward, ref_backward = reference.function("linear_forward"), reference.function("linear_backward")
     trials = FirstFailure()
-    for seed, (n, d, m) in enumerate(LAYER_SHAPES):
-        if trials.settled:
-            break
+    for seed, (n, d, m) in trials.over(enumerate(LAYER_SHAPES)):
         with trials:
             x, W, b, dout = layer_case(610 + seed, n, d, m)
             _, cache = forward(own_linear_forward, "linear_forward", x, W, b)
             got = unpack(linear_backward(dout, cache), "linear_backward", ("dx", "dW", "db"))
             expected = ref_backward(dout, ref_forward(x, W, b)[1])
             check_linear_gradients(got, expected, n, shape_text(n, d, m, 610 + seed))
-    trials.end()
 
 
 # --- activations ---------------------------------------------------------------------------
@@ -380,9 +365,7 @@ def relu_mistakes(x: np.ndarray, dout: np.ndarray) -> list[Mistake]:
 @check("relu_backward", "agrees with finite differences (away from the kink); dout and cache unchanged", 0.5)
 def relu_backward_finite_differences(relu_backward, own_relu_forward, relu_forward):
     trials = FirstFailure()
-    for seed, shape in [(63, (4, 3)), (64, (2, 5))]:
-        if trials.settled:
-            break
+    for seed, shape in trials.over([(63, (4, 3)), (64, (2, 5))]):
         with trials:
             rng = np.random.default_rng(seed)
             x, dout = away_from_zero(rng.normal(size=shape)), rng.normal(size=shape)
@@ -395,16 +378,13 @@ def relu_backward_finite_differences(relu_backward, own_relu_forward, relu_forwa
                 x)
             assert_close(dx, estimate, who="relu_backward", rtol=1e-5, atol=1e-7, case=case,
                          mistakes=relu_mistakes(x, dout))
-    trials.end()
 
 
 @check("relu_backward", "matches the reference on random inputs", 0.5, hidden=True)
 def relu_backward_matches_reference(relu_backward, own_relu_forward, reference):
     ref_forward, ref_backward = reference.function("relu_forward"), reference.function("relu_backward")
     trials = FirstFailure()
-    for seed, shape in enumerate([(4, 3), (1, 7), (2, 3, 4)]):
-        if trials.settled:
-            break
+    for seed, shape in trials.over(enumerate([(4, 3), (1, 7), (2, 3, 4)])):
         with trials:
             rng = np.random.default_rng(630 + seed)
             x, dout = away_from_zero(rng.normal(size=shape)), rng.normal(size=shape)
@@ -412,7 +392,6 @@ def relu_backward_matches_reference(relu_backward, own_relu_forward, reference):
             dx = as_array(relu_backward(dout, cache), "relu_backward", shape)
             assert_close(dx, ref_backward(dout, ref_forward(x)[1]), who="relu_backward",
                          case=f"x of shape {shape}, seed {630 + seed}", mistakes=relu_mistakes(x, dout))
-    trials.end()
 
 
 @check("sigmoid_forward", "matches known values, finite for |x| = 1000, x unchanged", 0.5)
@@ -459,9 +438,7 @@ def sigmoid_of(x: np.ndarray) -> np.ndarray:
 @check("sigmoid_backward", "agrees with finite differences; dout and cache unchanged", 0.5)
 def sigmoid_backward_finite_differences(sigmoid_backward, own_sigmoid_forward, sigmoid_forward):
     trials = FirstFailure()
-    for seed, shape in [(65, (4, 3)), (66, (2, 5))]:
-        if trials.settled:
-            break
+    for seed, shape in trials.over([(65, (4, 3)), (66, (2, 5))]):
         with trials:
             rng = np.random.default_rng(seed)
             x, dout = rng.normal(size=shape) * 2, rng.normal(size=shape)
@@ -473,16 +450,13 @@ def sigmoid_backward_finite_differences(sigmoid_backward, own_sigmoid_forward, s
                 x)
             assert_close(dx, estimate, who="sigmoid_backward", rtol=1e-5, atol=1e-7,
                          case=f"x of shape {shape}, seed {seed}", mistakes=sigmoid_mistakes(x, dout))
-    trials.end()
 
 
 @check("sigmoid_backward", "matches the reference on random inputs", 0.5, hidden=True)
 def sigmoid_backward_matches_reference(sigmoid_backward, own_sigmoid_forward, reference):
     ref_forward, ref_backward = reference.function("sigmoid_forward"), reference.function("sigmoid_backward")
     trials = FirstFailure()
-    for seed, shape in enumerate([(4, 3), (1, 7), (2, 3, 4)]):
-        if trials.settled:
-            break
+    for seed, shape in trials.over(enumerate([(4, 3), (1, 7), (2, 3, 4)])):
         with trials:
             rng = np.random.default_rng(650 + seed)
             x, dout = rng.normal(size=shape) * 3, rng.normal(size=shape)
@@ -490,7 +464,6 @@ def sigmoid_backward_matches_reference(sigmoid_backward, own_sigmoid_forward, re
             dx = as_array(sigmoid_backward(dout, cache), "sigmoid_backward", shape)
             assert_close(dx, ref_backward(dout, ref_forward(x)[1]), who="sigmoid_backward",
                          case=f"x of shape {shape}, seed {650 + seed}", mistakes=sigmoid_mistakes(x, dout))
-    trials.end()
 
 
 # --- the multi-layer perceptron ------------------------------------------------------------
@@ -824,9 +797,7 @@ def assert_grads_match_loss(grads: dict, oracle, params, X, y, call: MlpCall, ca
 @check("mlp_loss_and_grads", "gradients agree with finite differences of the loss", 1.0, property=True)
 def mlp_grads_finite_differences(mlp_loss_and_grads, oracle_mlp_loss_and_grads):
     trials = FirstFailure()
-    for seed, (sizes, n, call, order) in enumerate(MLP_GRADIENT_CASES, start=71):
-        if trials.settled:
-            break
+    for seed, (sizes, n, call, order) in trials.over(enumerate(MLP_GRADIENT_CASES, start=71)):
         with trials:
             params, X, y = mlp_case(seed, sizes, n, order)
             case = f"depth {len(sizes) - 1}, layer sizes {sizes}, {call.text}, seed {seed}"
@@ -841,7 +812,6 @@ def mlp_grads_finite_differences(mlp_loss_and_grads, oracle_mlp_loss_and_grads):
                         or (other_activation_hint(oracle, grads, params, X, y, call.activation)
                             if grads is not None else None))
                 raise mlp_failure(failure, hint) from None
-    trials.end()
 
 
 @check("mlp_loss_and_grads", "grads match params' keys and shapes; params unchanged", 0.5, property=True)
@@ -867,9 +837,7 @@ def mlp_matches_reference(mlp_loss_and_grads, reference):
     passed_depths = []
     cases = product(sizes_by_depth.items(), ("relu", "sigmoid"))
     trials = FirstFailure()
-    for index, ((depth, sizes), activation) in enumerate(cases):
-        if trials.settled:
-            break
+    for index, ((depth, sizes), activation) in trials.over(enumerate(cases)):
         with trials:
             seed = 800 + 10 * depth + (activation == "sigmoid")
             call = MlpCall(activation, styles[activation][index % len(styles[activation])])
@@ -898,4 +866,3 @@ def mlp_matches_reference(mlp_loss_and_grads, reference):
                     failure = CheckFailed(f"{failure}\n  Seen: {seen}", kind=failure.kind)
                 raise failure from None
             passed_depths.append(depth)
-    trials.end()

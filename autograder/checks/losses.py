@@ -434,16 +434,13 @@ MSE_KNOWN = [
 @check("mse", "matches known values", 0.5)
 def mse_known_values(mse):
     trials = FirstFailure()
-    for y_pred, y_true, expected in MSE_KNOWN:
-        if trials.settled:
-            break
+    for y_pred, y_true, expected in trials.over(MSE_KNOWN):
         with trials:
             got = as_number(mse(y_pred, y_true), "mse")
             assert_close(
                 got, expected, who="mse", case=f"y_pred={y_pred.tolist()}, y_true={y_true.tolist()}",
                 factors=mean_factors(y_pred.shape), mistakes=mse_mistakes(y_pred, y_true),
             )
-    trials.end()
 
 
 @check("mse", "does not modify its inputs", 0.5, property=True)
@@ -462,9 +459,8 @@ def mse_inputs_unchanged(mse):
 def mse_matches_reference(mse, reference):
     ref_mse = reference.function("mse")
     trials = FirstFailure()
-    for seed, (scale, shape) in enumerate(product(SCALES, REGRESSION_SHAPES)):  # shapes vary first
-        if trials.settled:
-            break
+    # shapes vary first
+    for seed, (scale, shape) in trials.over(enumerate(product(SCALES, REGRESSION_SHAPES))):
         with trials:
             y_pred, y_true = regression_case(100 + seed, shape, scale, int_targets=seed % 3 == 1)
             with explained_by_state(lambda y_pred=y_pred, y_true=y_true: mse(y_pred, y_true)):
@@ -475,7 +471,6 @@ def mse_matches_reference(mse, reference):
                           + f", y_true of dtype {y_true.dtype}"),
                     factors=mean_factors(shape), mistakes=mse_mistakes(y_pred, y_true),
                 )
-    trials.end()
 
 
 # --- mse_grad ------------------------------------------------------------------------------
@@ -494,9 +489,7 @@ def mse_grad_known_values(mse_grad):
 @check("mse_grad", "agrees with finite differences of mse", 0.5)
 def mse_grad_finite_differences(mse_grad, mse):
     trials = FirstFailure()
-    for seed, shape in enumerate([(5,), (3, 4)]):
-        if trials.settled:
-            break
+    for seed, shape in trials.over(enumerate([(5,), (3, 4)])):
         with trials:
             y_pred, y_true = regression_case(10 + seed, shape, 1.0)
             assert_matches_finite_differences(
@@ -504,7 +497,6 @@ def mse_grad_finite_differences(mse_grad, mse):
                 who="mse_grad", loss_name="mse", case=shape_case("y_pred", y_pred, 10 + seed),
                 factors=mse_grad_factors(shape),
             )
-    trials.end()
 
 
 @check("mse_grad", "does not modify its inputs", 0.5, property=True)
@@ -523,9 +515,8 @@ def mse_grad_inputs_unchanged(mse_grad):
 def mse_grad_matches_reference(mse_grad, reference):
     ref = reference.function("mse_grad")
     trials = FirstFailure()
-    for seed, (scale, shape) in enumerate(product(SCALES, REGRESSION_SHAPES)):  # shapes vary first
-        if trials.settled:
-            break
+    # shapes vary first
+    for seed, (scale, shape) in trials.over(enumerate(product(SCALES, REGRESSION_SHAPES))):
         with trials:
             y_pred, y_true = regression_case(200 + seed, shape, scale, int_targets=seed % 3 == 1)
             with explained_by_state(lambda y_pred=y_pred, y_true=y_true: mse_grad(y_pred, y_true)):
@@ -536,7 +527,6 @@ def mse_grad_matches_reference(mse_grad, reference):
                           + f", y_true of dtype {y_true.dtype}"),
                     factors=mse_grad_factors(shape),
                 )
-    trials.end()
 
 
 # --- binary_cross_entropy -----------------------------------------------------------------
@@ -554,9 +544,7 @@ BCE_KNOWN = [
 @check("binary_cross_entropy", "matches known values", 0.5)
 def bce_known_values(binary_cross_entropy):
     trials = FirstFailure()
-    for probs, targets, expected in BCE_KNOWN:
-        if trials.settled:
-            break
+    for probs, targets, expected in trials.over(BCE_KNOWN):
         with trials:
             got = as_number(binary_cross_entropy(probs, targets), "binary_cross_entropy")
             assert_close(
@@ -564,7 +552,6 @@ def bce_known_values(binary_cross_entropy):
                 case=f"probs={probs.tolist()}, targets={targets.tolist()}",
                 factors=bce_factors(probs.shape),
             )
-    trials.end()
 
 
 # Probabilities of exactly 0 and 1 clipped to [1e-12, 1 - 1e-12]: a wrong prediction costs
@@ -617,9 +604,7 @@ def bce_inputs_unchanged(binary_cross_entropy):
 def bce_matches_reference(binary_cross_entropy, reference):
     ref = reference.function("binary_cross_entropy")
     trials = FirstFailure()
-    for seed, shape in enumerate([(6,), (5, 3), (2, 3, 4), (1,), (8, 1)]):
-        if trials.settled:
-            break
+    for seed, shape in trials.over(enumerate([(6,), (5, 3), (2, 3, 4), (1,), (8, 1)])):
         with trials:
             probs, targets = binary_case(300 + seed, shape, int_targets=seed % 2 == 1)
             with explained_by_state(lambda p=probs, t=targets: binary_cross_entropy(p, t)):
@@ -630,7 +615,6 @@ def bce_matches_reference(binary_cross_entropy, reference):
                           + f", targets of dtype {targets.dtype}"),
                     factors=bce_factors(shape),
                 )
-    trials.end()
 
 
 # --- binary_cross_entropy_grad -------------------------------------------------------------
@@ -651,9 +635,7 @@ BCE_GRAD_KNOWN = [
 @check("binary_cross_entropy_grad", "matches known values", 0.5)
 def bce_grad_known_values(binary_cross_entropy_grad):
     trials = FirstFailure()
-    for probs, targets, expected in BCE_GRAD_KNOWN:
-        if trials.settled:
-            break
+    for probs, targets, expected in trials.over(BCE_GRAD_KNOWN):
         with trials:
             got = bce_grad_result(binary_cross_entropy_grad, probs, targets)
             assert_close(
@@ -661,15 +643,12 @@ def bce_grad_known_values(binary_cross_entropy_grad):
                 case=f"probs={probs.tolist()}, targets={targets.tolist()}",
                 factors=bce_grad_factors(probs.shape), mistakes=bce_grad_mistakes(probs, targets),
             )
-    trials.end()
 
 
 @check("binary_cross_entropy_grad", "agrees with finite differences of binary_cross_entropy", 0.5)
 def bce_grad_finite_differences(binary_cross_entropy_grad, binary_cross_entropy):
     trials = FirstFailure()
-    for seed, shape in enumerate([(5,), (3, 2)]):
-        if trials.settled:
-            break
+    for seed, shape in trials.over(enumerate([(5,), (3, 2)])):
         with trials:
             probs, targets = binary_case(20 + seed, shape, int_targets=seed == 1)
             probs = np.clip(probs, 0.05, 0.95)  # keep p ± eps well inside (0, 1)
@@ -682,7 +661,6 @@ def bce_grad_finite_differences(binary_cross_entropy_grad, binary_cross_entropy)
                       + f", targets of dtype {targets.dtype}"),
                 factors=bce_grad_factors(shape),
             )
-    trials.end()
 
 
 @check("binary_cross_entropy_grad", "is finite and right for probabilities of exactly 0 and 1", 0.5)
@@ -727,9 +705,7 @@ def bce_grad_inputs_unchanged(binary_cross_entropy_grad):
 def bce_grad_matches_reference(binary_cross_entropy_grad, reference):
     ref = reference.function("binary_cross_entropy_grad")
     trials = FirstFailure()
-    for seed, shape in enumerate([(6,), (5, 3), (2, 3, 4), (1,), (4, 2)]):
-        if trials.settled:
-            break
+    for seed, shape in trials.over(enumerate([(6,), (5, 3), (2, 3, 4), (1,), (4, 2)])):
         with trials:
             probs, targets = binary_case(400 + seed, shape, int_targets=seed % 2 == 1)
             expected = ref(probs, targets)
@@ -741,7 +717,6 @@ def bce_grad_matches_reference(binary_cross_entropy_grad, reference):
                           + f", targets of dtype {targets.dtype}"),
                     factors=bce_grad_factors(shape), mistakes=bce_grad_mistakes(probs, targets, expected),
                 )
-    trials.end()
 
 
 # --- softmax -------------------------------------------------------------------------------
@@ -757,16 +732,13 @@ def softmax_known_values(softmax):
         (np.array([0.0, LN2, LN3]), THIRDS),
     ]
     trials = FirstFailure()
-    for logits, expected in cases:
-        if trials.settled:
-            break
+    for logits, expected in trials.over(cases):
         with trials:
             got = as_array(softmax(logits), "softmax", logits.shape)
             assert_close(
                 got, expected, who="softmax", case=f"logits={np.round(logits, 4).tolist()}",
                 mistakes=softmax_mistakes(logits),
             )
-    trials.end()
 
 
 @check("softmax", "gives a probability distribution over the last axis", 0.5, property=True)
@@ -829,9 +801,8 @@ def softmax_matches_reference(softmax, reference):
     ref = reference.function("softmax")
     shapes = [(1, 2), (5, 3), (8, 10), (2, 3, 4), (7,)]
     trials = FirstFailure()
-    for seed, (scale, shape) in enumerate(product([1.0, 30.0, 1e3], shapes)):  # shapes vary first
-        if trials.settled:
-            break
+    # shapes vary first
+    for seed, (scale, shape) in trials.over(enumerate(product([1.0, 30.0, 1e3], shapes))):
         with trials:
             logits = np.random.default_rng(500 + seed).normal(size=shape) * scale
             with explained_by_state(lambda logits=logits: softmax(logits)):
@@ -840,7 +811,6 @@ def softmax_matches_reference(softmax, reference):
                     got, ref(logits), who="softmax", case=shape_case("logits", logits, 500 + seed, scale),
                     mistakes=softmax_mistakes(logits),
                 )
-    trials.end()
 
 
 # --- cross_entropy --------------------------------------------------------------------------
@@ -857,9 +827,7 @@ CE_KNOWN = [
 @check("cross_entropy", "matches known values", 0.5)
 def cross_entropy_known_values(cross_entropy):
     trials = FirstFailure()
-    for logits, labels, expected in CE_KNOWN:
-        if trials.settled:
-            break
+    for logits, labels, expected in trials.over(CE_KNOWN):
         with trials:
             got = as_number(cross_entropy(logits, labels), "cross_entropy")
             assert_close(
@@ -868,7 +836,6 @@ def cross_entropy_known_values(cross_entropy):
                 factors=cross_entropy_factors(*logits.shape),
                 mistakes=cross_entropy_mistakes(logits, labels),
             )
-    trials.end()
 
 
 def confident_loss(row: np.ndarray, label: int) -> float:
@@ -926,9 +893,7 @@ def cross_entropy_matches_reference(cross_entropy, reference):
     ref = reference.function("cross_entropy")
     cases = ((shape, scale) for scale, shape in product([1.0, 10.0, 100.0], CLASSIFIER_SHAPES))  # shapes vary
     trials = FirstFailure()
-    for seed, (shape, scale) in enumerate(cases):
-        if trials.settled:
-            break
+    for seed, (shape, scale) in trials.over(enumerate(cases)):
         with trials:
             dtype = LABEL_DTYPES[seed % len(LABEL_DTYPES)]
             logits, labels = classification_case(600 + seed, shape, scale, dtype)
@@ -940,7 +905,6 @@ def cross_entropy_matches_reference(cross_entropy, reference):
                           + f", labels of dtype {labels.dtype}"),
                     factors=cross_entropy_factors(*shape), mistakes=cross_entropy_mistakes(logits, labels),
                 )
-    trials.end()
 
 
 # --- cross_entropy_grad ---------------------------------------------------------------------
@@ -986,9 +950,7 @@ def cross_entropy_grad_rows_sum_to_zero(cross_entropy_grad):
 @check("cross_entropy_grad", "agrees with finite differences of cross_entropy", 0.5)
 def cross_entropy_grad_finite_differences(cross_entropy_grad, cross_entropy):
     trials = FirstFailure()
-    for seed, shape in enumerate([(4, 3), (1, 5)]):
-        if trials.settled:
-            break
+    for seed, shape in trials.over(enumerate([(4, 3), (1, 5)])):
         with trials:
             logits, labels = classification_case(40 + seed, shape, 2.0)
             assert_matches_finite_differences(
@@ -996,7 +958,6 @@ def cross_entropy_grad_finite_differences(cross_entropy_grad, cross_entropy):
                 who="cross_entropy_grad", loss_name="cross_entropy",
                 case=shape_case("logits", logits, 40 + seed), factors=cross_entropy_grad_factors(shape[0]),
             )
-    trials.end()
 
 
 @check("cross_entropy_grad", "is stable for logits of magnitude 1e4", 0.5)
@@ -1037,9 +998,8 @@ def cross_entropy_grad_inputs_unchanged(cross_entropy_grad):
 def cross_entropy_grad_matches_reference(cross_entropy_grad, reference):
     ref = reference.function("cross_entropy_grad")
     trials = FirstFailure()
-    for seed, (scale, shape) in enumerate(product([1.0, 10.0, 100.0], CLASSIFIER_SHAPES)):  # shapes first
-        if trials.settled:
-            break
+    # shapes vary first
+    for seed, (scale, shape) in trials.over(enumerate(product([1.0, 10.0, 100.0], CLASSIFIER_SHAPES))):
         with trials:
             dtype = LABEL_DTYPES[seed % len(LABEL_DTYPES)]
             logits, labels = classification_case(700 + seed, shape, scale, dtype)
@@ -1052,7 +1012,6 @@ def cross_entropy_grad_matches_reference(cross_entropy_grad, reference):
                     factors=cross_entropy_grad_factors(shape[0]),
                     mistakes=cross_entropy_grad_mistakes(logits, labels),
                 )
-    trials.end()
 
 
 # --- the quiz: answers that a known mistake gives ------------------------------------------

@@ -7,14 +7,17 @@ that all build on this module, `compare` and `gradients`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import numpy as np
 
 from autograder.checks.compare import type_name
 from autograder.errors import CheckFailed, Withheld
 from autograder.results import mistake_label
+
+T = TypeVar("T")
 
 
 def unpack(result: object, who: str, names: tuple[str, ...]) -> tuple:
@@ -117,12 +120,9 @@ class FirstFailure:
     names, if it was among them, is named.
 
         trials = FirstFailure()
-        for ...:
-            if trials.settled:
-                break
+        for case in trials.over(cases):
             with trials:
                 ...  # one case
-        trials.end()
     """
 
     def __init__(self) -> None:
@@ -135,6 +135,14 @@ class FirstFailure:
             return False
         first = self.failures[0]
         return len(self.failures) > 1 or (first.mistake is None and not first.coinciding)
+
+    def over(self, cases: Iterable[T]) -> Iterator[T]:
+        """The cases, until more can change nothing; then the first failure, if any, is raised."""
+        for case in cases:
+            if self.settled:
+                break
+            yield case
+        self.end()
 
     def __enter__(self) -> FirstFailure:
         return self

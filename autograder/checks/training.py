@@ -76,14 +76,11 @@ def count_failure(num_iterations, n: int, b: int, drop_last: bool, got: int, exp
 @check("num_iterations", "matches known counts", 0.5)
 def num_iterations_known(num_iterations):
     trials = FirstFailure()
-    for n, b, drop_last, expected in KNOWN_COUNTS:
-        if trials.settled:
-            break
+    for n, b, drop_last, expected in trials.over(KNOWN_COUNTS):
         with trials:
             got = as_count(num_iterations(n, b, drop_last=drop_last), "num_iterations")
             if got != expected:
                 raise count_failure(num_iterations, n, b, drop_last, got, expected)
-    trials.end()
 
 
 @check("num_iterations", "matches the reference on random sizes", 1.0, hidden=True)
@@ -91,9 +88,7 @@ def num_iterations_matches_reference(num_iterations, reference):
     ref = reference.function("num_iterations")
     rng = np.random.default_rng(1000)
     trials = FirstFailure()
-    for _ in range(40):
-        if trials.settled:
-            break
+    for _ in trials.over(range(40)):
         with trials:
             n, b = int(rng.integers(1, 5000)), int(rng.integers(1, 600))
             for drop_last in (False, True):
@@ -101,7 +96,6 @@ def num_iterations_matches_reference(num_iterations, reference):
                 expected = as_count(ref(n, b, drop_last=drop_last), "num_iterations")
                 if got != expected:
                     raise count_failure(num_iterations, n, b, drop_last, got, expected)
-    trials.end()
 
 
 # --- iterate_minibatches -------------------------------------------------------------------
@@ -211,22 +205,17 @@ def assert_one_epoch(batches, n: int, batch_size: int, drop_last: bool, what: st
 @check("iterate_minibatches", "one epoch visits every sample once; the last batch is smaller", 1.0)
 def iterate_minibatches_epoch(iterate_minibatches):
     trials = FirstFailure()
-    for n, b in [(10, 3), (12, 4), (7, 10), (1, 1), (5, 1)]:
-        if trials.settled:
-            break
+    for n, b in trials.over([(10, 3), (12, 4), (7, 10), (1, 1), (5, 1)]):
         with trials:
             X, y = numbered_data(n)
             batches = epoch_batches(iterate_minibatches, X, y, b, shuffle=True, rng=np.random.default_rng(2))
             assert_one_epoch(batches, n, b, False, f"iterate_minibatches with {n} samples, batch_size={b}")
-    trials.end()
 
 
 @check("iterate_minibatches", "drop_last drops only the incomplete batch", 0.5)
 def iterate_minibatches_drop_last(iterate_minibatches):
     trials = FirstFailure()
-    for n, b in [(10, 3), (12, 4), (7, 10)]:
-        if trials.settled:
-            break
+    for n, b in trials.over([(10, 3), (12, 4), (7, 10)]):
         with trials:
             X, y = numbered_data(n)
             batches = epoch_batches(
@@ -235,7 +224,6 @@ def iterate_minibatches_drop_last(iterate_minibatches):
             assert_one_epoch(
                 batches, n, b, True, f"iterate_minibatches with {n} samples, batch_size={b}, drop_last=True"
             )
-    trials.end()
 
 
 RNG_NONE = ("rng is None in this run. With rng=None (its default), make a generator of your own: "
@@ -321,9 +309,7 @@ def iterate_minibatches_shuffles(iterate_minibatches):
 def iterate_minibatches_random_sizes(iterate_minibatches):
     rng = np.random.default_rng(1100)
     trials = FirstFailure()
-    for _ in range(25):
-        if trials.settled:
-            break
+    for _ in trials.over(range(25)):
         with trials:
             n, b = int(rng.integers(1, 300)), int(rng.integers(1, 70))
             drop_last = bool(rng.integers(0, 2))
@@ -338,7 +324,6 @@ def iterate_minibatches_random_sizes(iterate_minibatches):
                 drop_last,
                 f"iterate_minibatches with {n} samples, batch_size={b}, drop_last={drop_last}",
             )
-    trials.end()
 
 
 # --- accuracy ---------------------------------------------------------------------------
@@ -386,9 +371,7 @@ def accuracy_known(accuracy):
         (np.array([[0.1, 0.2], [0.3, -1.0], [5.0, 6.0], [0.0, -2.0]]), np.array([1, 0, 1, 1]), 0.75),
     ]
     trials = FirstFailure()
-    for logits, labels, expected in cases:
-        if trials.settled:
-            break
+    for logits, labels, expected in trials.over(cases):
         with trials:
             got = accuracy_of(accuracy, logits, labels)
             assert_close(
@@ -404,16 +387,13 @@ def accuracy_known(accuracy):
                 raise CheckFailed(f"accuracy modified {' and '.join(changed)} in place: compute on new "
                                   "arrays (logits - m, not logits -= m) so the caller's data stays as it "
                                   "was.")
-    trials.end()
 
 
 @check("accuracy", "matches the reference on random logits", 1.0, hidden=True)
 def accuracy_matches_reference(accuracy, reference):
     ref = reference.function("accuracy")
     trials = FirstFailure()
-    for seed, shape in enumerate([(50, 10), (7, 7), (1, 3), (200, 2)]):
-        if trials.settled:
-            break
+    for seed, shape in trials.over(enumerate([(50, 10), (7, 7), (1, 3), (200, 2)])):
         with trials:
             rng = np.random.default_rng(1200 + seed)
             logits, labels = rng.normal(size=shape), rng.integers(0, shape[1], size=shape[0])
@@ -426,7 +406,6 @@ def accuracy_matches_reference(accuracy, reference):
                 factors={100.0: PERCENTAGE},
                 mistakes=accuracy_mistakes(logits, labels),
             )
-    trials.end()
 
 
 # --- train: the checks' own model and optimizer, recording everything ---------------------
